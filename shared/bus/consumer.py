@@ -1,0 +1,323 @@
+"""A consumer-group reader: at-least-once delivery, exactly-once effect through the inbox.
+
+Each message is applied in one unit of work that also marks it in the inbox; the entry is
+XACKed only after that commits. A failed message stays pending and is retried with
+back-off; after ``max_deliveries`` it moves to the dead-letter stream and the group keeps
+flowing. Messages a dead replica left pending are taken over with XAUTOCLAIM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
+from shared.bus.streams import DEAD_LETTER, FIELD, stream_key
+from shared.clock import Clock
+from shared.db.engine import Database
+from shared.db.uow import UnitOfWork, unit_of_work
+from shared.messages import REGISTRY, BadMessage, Envelope, Message, Registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a handler gets besides its message."""
+
+    envelope: Envelope
+    uow: UnitOfWork
+    clock: Clock
+    deliveries: int
+
+
+Handler = Callable[[Any, Context], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ConsumerOptions:
+    """How a consumer retries, reclaims and blocks."""
+
+    max_deliveries: int = 5
+    claim_idle_ms: int = 30_000
+    retry_base_ms: int = 200
+    block_ms: int = 2_000
+    batch: int = 16
+    dead_letter_maxlen: int = 100_000
+
+
+@dataclass
+class ConsumerStats:
+    """Counters for /metrics and tests."""
+
+    applied: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    failures: int = 0
+    dead_lettered: int = 0
+    reclaimed: int = 0
+
+
+@dataclass(order=True)
+class _Retry:
+    due: float
+    stream: bytes = field(compare=False)
+    entry_id: bytes = field(compare=False)
+    deliveries: int = field(compare=False)
+
+
+def consumer_name(group: str) -> str:
+    """A name unique to this replica of ``group``."""
+    return f"{group}:{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+
+class Consumer:
+    """Reads one service's streams as a consumer group and runs its handler table."""
+
+    def __init__(
+        self,
+        *,
+        group: str,
+        handlers: Mapping[type[Message], Handler],
+        redis: Redis,
+        reader: Redis,
+        db: Database,
+        clock: Clock,
+        options: ConsumerOptions | None = None,
+        registry: Registry = REGISTRY,
+        name: str | None = None,
+    ) -> None:
+        if not handlers:
+            raise ValueError(f"consumer group {group!r} has no handlers")
+        self.group = group
+        self.name = name or consumer_name(group)
+        self.handlers = dict(handlers)
+        self.redis = redis
+        self.reader = reader  # its own connection: XREADGROUP BLOCK may outlast a socket timeout
+        self.db = db
+        self.clock = clock
+        self.options = options or ConsumerOptions()
+        self.registry = registry
+        self.streams = sorted({stream_key(cls.STREAM).encode() for cls in handlers})
+        self.stats = ConsumerStats()
+        self._retries: list[_Retry] = []
+        self._retrying: set[bytes] = set()
+        self._next_reclaim = 0.0
+
+    async def ensure_groups(self) -> None:
+        """Create the consumer group on each stream (from its start) if it is missing."""
+        for stream in self.streams:
+            try:
+                await self.redis.xgroup_create(stream, self.group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set, finishing the message in hand."""
+        await self.ensure_groups()
+        loop = asyncio.get_running_loop()
+        self._next_reclaim = loop.time()
+        failures = 0
+        while not stop.is_set():
+            try:
+                await self._step(stop)
+                failures = 0
+            except (RedisError, OSError) as exc:
+                failures += 1
+                delay = min(5.0, 0.1 * 2**failures)
+                log.warning("%s: Redis unavailable (%s); retrying in %.1fs", self.name, exc, delay)
+                await _wait(stop, delay)
+
+    async def _step(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        await self._run_due_retries(stop)
+        if stop.is_set():
+            return
+        if loop.time() >= self._next_reclaim:
+            self._next_reclaim = loop.time() + self.options.claim_idle_ms / 2000
+            await self.reclaim(stop)
+        block = self.options.block_ms
+        if self._retries:
+            block = max(1, min(block, int((self._retries[0].due - loop.time()) * 1000)))
+        read = asyncio.ensure_future(
+            self.reader.xreadgroup(
+                self.group,
+                self.name,
+                dict.fromkeys(self.streams, ">"),
+                count=self.options.batch,
+                block=block,
+            )
+        )
+        stopped = asyncio.ensure_future(stop.wait())
+        done, _ = await asyncio.wait({read, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if read not in done:
+            # Entries delivered in this instant stay pending and are reclaimed later.
+            read.cancel()
+            await asyncio.gather(read, return_exceptions=True)
+            await self.reader.connection_pool.disconnect()
+            return
+        stopped.cancel()
+        reply: Any = read.result()
+        for stream, entries in reply or []:
+            for entry_id, fields in entries:
+                if stop.is_set():
+                    return
+                await self.process(stream, entry_id, fields, deliveries=1)
+
+    async def process(
+        self, stream: bytes, entry_id: bytes, fields: dict[bytes, bytes] | None, deliveries: int
+    ) -> None:
+        """Apply one stream entry, then ack, retry or dead-letter it."""
+        raw = (fields or {}).get(FIELD.encode())
+        try:
+            if raw is None:
+                raise BadMessage("stream entry has no envelope field")
+            envelope = Envelope.decode(raw)
+            message = self.registry.resolve(envelope)
+        except BadMessage as exc:
+            await self._dead_letter(stream, entry_id, raw, str(exc), deliveries)
+            return
+        handler = self.handlers.get(type(message))
+        if handler is None:  # another service's message on a shared stream
+            self.stats.skipped += 1
+            await self.redis.xack(stream, self.group, entry_id)
+            return
+        if deliveries > self.options.max_deliveries:
+            reason = f"delivered {deliveries} times without success"
+            await self._dead_letter(stream, entry_id, raw, reason, deliveries)
+            return
+        try:
+            applied = await self._apply(handler, envelope, message, deliveries)
+        except Exception as exc:
+            self.stats.failures += 1
+            log.warning(
+                "%s: %s %s failed (delivery %d): %r",
+                self.group, envelope.name, envelope.id, deliveries, exc,
+            )  # fmt: skip
+            if deliveries >= self.options.max_deliveries:
+                reason = f"handler failed {deliveries} times; last error: {exc!r}"
+                await self._dead_letter(stream, entry_id, raw, reason[:2000], deliveries)
+            else:
+                self._schedule_retry(stream, entry_id, deliveries)
+            return
+        if applied:
+            self.stats.applied += 1
+        else:
+            self.stats.duplicates += 1
+        await self.redis.xack(stream, self.group, entry_id)
+
+    async def _apply(
+        self, handler: Handler, envelope: Envelope, message: Message, deliveries: int
+    ) -> bool:
+        async with unit_of_work(self.db, self.clock, caused_by=envelope) as uow:
+            if not await uow.claim_inbox(self.group, envelope.id):
+                return False
+            await handler(message, Context(envelope, uow, self.clock, deliveries))
+        return True
+
+    def _schedule_retry(self, stream: bytes, entry_id: bytes, deliveries: int) -> None:
+        # Back-off doubles each time, capped below the idle time at which others may claim it.
+        delay_ms = min(
+            self.options.retry_base_ms * 2 ** (deliveries - 1), self.options.claim_idle_ms // 2
+        )
+        due = asyncio.get_running_loop().time() + delay_ms / 1000
+        heapq.heappush(self._retries, _Retry(due, stream, entry_id, deliveries))
+        self._retrying.add(entry_id)
+
+    async def _run_due_retries(self, stop: asyncio.Event) -> None:
+        now = asyncio.get_running_loop().time()
+        while self._retries and self._retries[0].due <= now and not stop.is_set():
+            retry = heapq.heappop(self._retries)
+            self._retrying.discard(retry.entry_id)
+            # XCLAIM to ourselves counts the new delivery in Redis and returns the entry.
+            claimed: Any = await self.redis.xclaim(
+                retry.stream, self.group, self.name, min_idle_time=0, message_ids=[retry.entry_id]
+            )
+            if not claimed or claimed[0][0] is None:
+                await self.redis.xack(retry.stream, self.group, retry.entry_id)
+                continue
+            await self.process(retry.stream, retry.entry_id, claimed[0][1], retry.deliveries + 1)
+
+    async def reclaim(self, stop: asyncio.Event) -> int:
+        """Take over and apply entries idle past ``claim_idle_ms``: a dead replica's."""
+        total = 0
+        for stream in self.streams:
+            start: bytes | str = "0-0"
+            while not stop.is_set():
+                reply: Any = await self.redis.xautoclaim(
+                    stream,
+                    self.group,
+                    self.name,
+                    min_idle_time=self.options.claim_idle_ms,
+                    start_id=start,
+                    count=self.options.batch,
+                )
+                start, entries = reply[0], reply[1]
+                live = [(i, f) for i, f in entries if i is not None]
+                if len(live) < len(entries):
+                    await self._ack_deleted(stream)
+                counts = await self._delivery_counts(stream, [i for i, _ in live])
+                for entry_id, fields in live:
+                    if entry_id in self._retrying or stop.is_set():
+                        continue
+                    total += 1
+                    self.stats.reclaimed += 1
+                    await self.process(stream, entry_id, fields, counts.get(entry_id, 1))
+                if start in (b"0-0", "0-0"):
+                    break
+        return total
+
+    async def _delivery_counts(self, stream: bytes, ids: list[bytes]) -> dict[bytes, int]:
+        if not ids:
+            return {}
+        rows: Any = await self.redis.xpending_range(
+            stream, self.group, min=ids[0], max=ids[-1], count=len(ids) * 4, consumername=self.name
+        )
+        return {row["message_id"]: int(row["times_delivered"]) for row in rows}
+
+    async def _ack_deleted(self, stream: bytes) -> None:
+        # Redis 6.2 reclaims entries trimmed from the stream as empty ones: ack them away.
+        rows = await self.redis.xpending_range(
+            stream, self.group, min="-", max="+", count=1000, consumername=self.name
+        )
+        for row in rows:
+            entry_id = row["message_id"]
+            if not await self.redis.xrange(stream, min=entry_id, max=entry_id, count=1):
+                await self.redis.xack(stream, self.group, entry_id)
+
+    async def _dead_letter(
+        self, stream: bytes, entry_id: bytes, raw: bytes | None, reason: str, deliveries: int
+    ) -> None:
+        log.error("%s: dead-lettering %s %s: %s", self.group, stream, entry_id, reason)
+        self.stats.dead_lettered += 1
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xadd(
+            DEAD_LETTER,
+            {
+                "stream": stream,
+                "entry_id": entry_id,
+                "group": self.group,
+                "reason": reason,
+                "deliveries": deliveries,
+                "data": raw if raw is not None else b"",
+            },
+            maxlen=self.options.dead_letter_maxlen,
+            approximate=True,
+        )
+        pipe.xack(stream, self.group, entry_id)
+        await pipe.execute()
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -1,0 +1,138 @@
+"""The outbox relay: publishes committed outbox rows to Redis, and fires due timers.
+
+Both loops work in small transactions. A crash after XADD and before the delete
+re-publishes the same envelopes; consumers' inboxes make that harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import delete
+from sqlmodel import col, select
+
+from shared.bus.streams import Publisher
+from shared.clock import Clock
+from shared.db.engine import Database
+from shared.db.models import OutboxRow, TimerRow
+from shared.messages import Envelope
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    """Moves outbox rows to their streams in commit order."""
+
+    def __init__(self, db: Database, publisher: Publisher, *, batch: int = 500) -> None:
+        self.db = db
+        self.publisher = publisher
+        self.batch = batch
+        self.published = 0
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of waiting rows; returns how many were published."""
+        async with self.db.write_session() as session, session.begin():
+            rows = (
+                await session.exec(
+                    select(OutboxRow)
+                    .order_by(col(OutboxRow.id))
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            await self.publisher.publish_raw((row.stream, row.envelope) for row in rows)
+            ids = [row.id for row in rows]
+            await session.exec(delete(OutboxRow).where(col(OutboxRow.id).in_(ids)))
+        self.published += len(rows)
+        return len(rows)
+
+    async def run(self, stop: asyncio.Event, poll_ms: int = 500) -> None:
+        """Publish until ``stop``; wakes at once on a local commit, else every ``poll_ms``."""
+        await _loop(stop, self.publish_pending, self.batch, poll_ms, self.db.outbox_written)
+
+
+class TimerRunner:
+    """Fires due timers: each due timer becomes an outbox row in the same transaction."""
+
+    def __init__(self, db: Database, clock: Clock, *, batch: int = 200) -> None:
+        self.db = db
+        self.clock = clock
+        self.batch = batch
+        self.fired = 0
+
+    async def fire_due(self) -> int:
+        """Fire the timers due by the clock's now; returns how many this call fired."""
+        now = self.clock.now()
+        fired = 0
+        async with self.db.write_session() as session, session.begin():
+            due = (
+                await session.exec(
+                    select(TimerRow)
+                    .where(col(TimerRow.due_at) <= now)
+                    .order_by(col(TimerRow.due_at))
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for timer in due:
+                # The guarded delete is the claim: of two runners, only one deletes the row.
+                claimed = await session.exec(
+                    delete(TimerRow).where(
+                        col(TimerRow.key) == timer.key, col(TimerRow.due_at) == timer.due_at
+                    )
+                )
+                if not claimed.rowcount:
+                    continue
+                session.add(
+                    OutboxRow(
+                        stream=timer.stream,
+                        message_id=Envelope.decode(timer.envelope).id,
+                        envelope=timer.envelope,
+                        created_at=now,
+                    )
+                )
+                fired += 1
+        if fired:
+            self.fired += fired
+            self.db.outbox_written.set()
+        return fired
+
+    async def run(self, stop: asyncio.Event, poll_ms: int = 500) -> None:
+        """Fire due timers until ``stop``, checking every ``poll_ms``."""
+        await _loop(stop, self.fire_due, self.batch, poll_ms, None)
+
+
+async def _loop(
+    stop: asyncio.Event,
+    step: Callable[[], Awaitable[int]],
+    batch: int,
+    poll_ms: int,
+    wake: asyncio.Event | None,
+) -> None:
+    failures = 0
+    while not stop.is_set():
+        if wake is not None:
+            wake.clear()  # before the step, so a commit during it still wakes the next sleep
+        try:
+            done = await step()
+            failures = 0
+        except Exception:
+            failures += 1
+            log.exception("%s failed; retrying", getattr(step, "__qualname__", step))
+            await _sleep(stop, None, min(5.0, 0.1 * 2**failures))
+            continue
+        if done < batch:
+            await _sleep(stop, wake, poll_ms / 1000)
+
+
+async def _sleep(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waiters.append(asyncio.ensure_future(wake.wait()))
+    await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters:
+        waiter.cancel()

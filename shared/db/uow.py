@@ -1,0 +1,81 @@
+"""A unit of work: one write transaction, with its outgoing messages, timers and inbox mark."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.clock import Clock, utc
+from shared.db.engine import Database
+from shared.db.models import InboxRow, OutboxRow, TimerRow
+from shared.messages import Envelope, Message
+
+
+class UnitOfWork:
+    """The session of one transaction plus what it sends when, and only if, it commits."""
+
+    def __init__(self, session: AsyncSession, clock: Clock, caused_by: Envelope | None) -> None:
+        self.session = session
+        self.clock = clock
+        self.caused_by = caused_by
+        self.emitted: list[Envelope] = []
+
+    def emit(self, message: Message) -> Envelope:
+        """Queue ``message`` in the outbox; it is published only if this transaction commits."""
+        envelope = Envelope.wrap(message, self.clock, caused_by=self.caused_by)
+        self.session.add(
+            OutboxRow(
+                stream=message.STREAM,
+                message_id=envelope.id,
+                envelope=envelope.encode(),
+                created_at=self.clock.now(),
+            )
+        )
+        self.emitted.append(envelope)
+        return envelope
+
+    async def set_timer(self, key: str, due_at: datetime, message: Message) -> Envelope:
+        """Arrange for ``message`` to be sent at ``due_at``; the same key replaces a timer."""
+        envelope = Envelope.wrap(message, self.clock, caused_by=self.caused_by)
+        await self.session.merge(
+            TimerRow(key=key, due_at=utc(due_at), stream=message.STREAM, envelope=envelope.encode())
+        )
+        return envelope
+
+    async def cancel_timer(self, key: str) -> bool:
+        """Drop the timer ``key``; True if it was still waiting."""
+        result = await self.session.exec(delete(TimerRow).where(col(TimerRow.key) == key))
+        return bool(result.rowcount)
+
+    async def claim_inbox(self, group: str, message_id: str) -> bool:
+        """Record that ``group`` applies ``message_id``; False if it was applied before."""
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(InboxRow)
+            .values(consumer_group=group, message_id=message_id, processed_at=self.clock.now())
+            .on_conflict_do_nothing()
+            .returning(col(InboxRow.message_id))
+        )
+        result = await self.session.exec(statement)
+        return result.first() is not None
+
+
+@asynccontextmanager
+async def unit_of_work(
+    db: Database, clock: Clock, caused_by: Envelope | None = None
+) -> AsyncIterator[UnitOfWork]:
+    """Run a block in one write transaction: commit on success, roll back on any error."""
+    async with db.write_session() as session:
+        uow = UnitOfWork(session, clock, caused_by)
+        async with session.begin():
+            yield uow
+    if uow.emitted:
+        db.outbox_written.set()

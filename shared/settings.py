@@ -1,0 +1,102 @@
+"""One settings object for every ``BATON_*`` variable; nothing else reads the environment."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+
+class SettingsError(ValueError):
+    """A ``BATON_*`` variable has a value Baton cannot use."""
+
+
+class Settings(BaseSettings):
+    """Configuration read once at start from ``BATON_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="BATON_", extra="ignore", frozen=True)
+
+    data_dir: Path = Path("./var")
+    redis_url: str | None = None
+    database_url: str | None = None
+    telegram_token: str | None = None
+    telegram_api_url: str = TELEGRAM_API_URL
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    api_token: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    emulator_port: int = Field(default=8081, ge=0, le=65535)
+
+    # Bus tuning.
+    stream_maxlen: int = Field(default=100_000, ge=100)
+    max_deliveries: int = Field(default=5, ge=1, le=100)
+    claim_idle_ms: int = Field(default=30_000, ge=100)
+    retry_base_ms: int = Field(default=200, ge=1)
+    block_ms: int = Field(default=2_000, ge=1, le=60_000)
+    outbox_poll_ms: int = Field(default=500, ge=10)
+    timer_poll_ms: int = Field(default=500, ge=10)
+    log_level: str = "INFO"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value or None
+
+    @field_validator("telegram_api_url", "telegram_webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value or None
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL in force: the configured one or a SQLite file in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'baton.db').resolve()}"
+
+    @property
+    def uses_emulator(self) -> bool:
+        """True when no Telegram token is set and the built-in Bot API emulator stands in."""
+        return not self.telegram_token
+
+    def with_api_token(self) -> Settings:
+        """These settings with an API token, generated if none was configured."""
+        if self.api_token:
+            return self
+        return self.model_copy(update={"api_token": secrets.token_urlsafe(24)})
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a bad value into one message naming each variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            problems.append(f"BATON_{field.upper()}: {error['msg']}")
+        raise SettingsError("bad configuration: " + "; ".join(problems)) from None

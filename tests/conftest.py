@@ -1,0 +1,120 @@
+"""Real Redis and a real SQL database for every test, each test starting clean."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from shared.bus.connection import connect
+from shared.bus.embedded import EmbeddedRedis
+from shared.clock import FakeClock
+from shared.db.engine import Database
+from shared.db.migrate import load_models, upgrade_sync
+
+TEST_REDIS_URL = os.environ.get("BATON_TEST_REDIS_URL")
+TEST_DATABASE_URL = os.environ.get("BATON_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """BATON_TEST_REDIS_URL, or a private redis-server on a unix socket or free port."""
+    if TEST_REDIS_URL:
+        yield TEST_REDIS_URL
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), persistent=False)
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    """A command client on an empty Redis database."""
+    client = connect(redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def reader(redis_url: str) -> AsyncIterator[Redis]:
+    """A client of its own for blocking reads."""
+    client = connect(redis_url, blocking=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database: PostgreSQL from BATON_TEST_DATABASE_URL, else a SQLite template."""
+    load_models()
+    import tests.bus.support  # noqa: F401 - test-only tables
+
+    if TEST_DATABASE_URL:
+        async def reset_schema() -> None:
+            db = Database(TEST_DATABASE_URL)
+            async with db.engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+            await db.dispose()
+
+        asyncio.run(reset_schema())
+        upgrade_sync(TEST_DATABASE_URL)
+        asyncio.run(_create_test_tables(TEST_DATABASE_URL))
+        return TEST_DATABASE_URL
+    template = tmp_path_factory.mktemp("db") / "template.db"
+    upgrade_sync(f"sqlite+aiosqlite:///{template}")
+    asyncio.run(_create_test_tables(f"sqlite+aiosqlite:///{template}"))
+    return str(template)
+
+
+async def _create_test_tables(url: str) -> None:
+    # Tables that exist only for tests (named test_*) are created here, not by migrations.
+    tables = [t for t in SQLModel.metadata.sorted_tables if t.name.startswith("test_")]
+    db = Database(url)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all, tables=tables)
+    await db.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> str:
+    """A clean, migrated database for one test."""
+    if TEST_DATABASE_URL:
+        return migrated_database
+    path = tmp_path / "baton.db"
+    shutil.copyfile(migrated_database, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """The test's database, emptied first on PostgreSQL (SQLite gets a fresh copy)."""
+    database = Database(database_url)
+    if not database.is_sqlite:
+        tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+        async with database.engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock that moves only when the test moves it."""
+    return FakeClock()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the database, so CI can run them again on PostgreSQL."""
+    for item in items:
+        if "db" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
