@@ -41,7 +41,7 @@ class FakeClock:
 
 
 def utc(value: datetime) -> datetime:
-    """The same instant as an aware UTC datetime (naive values are taken as UTC)."""
+    """The same instant in UTC; a naive datetime is refused, its zone being unknown."""
     if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
+        raise ValueError("naive datetime: Baton works only with timezone-aware times")
     return value.astimezone(UTC)

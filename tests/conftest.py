@@ -59,6 +59,7 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     import tests.bus.support  # noqa: F401 - test-only tables
 
     if TEST_DATABASE_URL:
+
         async def reset_schema() -> None:
             db = Database(TEST_DATABASE_URL)
             async with db.engine.begin() as conn:

@@ -85,3 +85,13 @@ async def eventually(predicate, timeout: float = 10.0, interval: float = 0.01) -
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+class TestCounter(SQLModel, table=True):
+    """A number that concurrent writers increment."""
+
+    __tablename__ = "test_counters"
+    __test__ = False
+
+    name: str = Field(primary_key=True)
+    value: int = 0

@@ -1,0 +1,93 @@
+"""Storage on SQLite and PostgreSQL: transactions, concurrent writers, time, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel, select
+
+from shared.clock import FakeClock
+from shared.db.engine import Database
+from shared.db.models import TimerRow
+from shared.db.uow import unit_of_work
+from tests.bus.support import Deposit, TestCounter
+
+
+async def test_concurrent_read_then_write_loses_no_update(db: Database, clock: FakeClock) -> None:
+    async with unit_of_work(db, clock) as uow:
+        uow.session.add(TestCounter(name="c", value=0))
+
+    async def increment() -> None:
+        async with unit_of_work(db, clock) as uow:
+            query = select(TestCounter).where(TestCounter.name == "c").with_for_update()
+            counter = (await uow.session.exec(query)).one()
+            await asyncio.sleep(0)  # give the other writers every chance to interleave
+            counter.value += 1
+            uow.session.add(counter)
+
+    await asyncio.gather(*(increment() for _ in range(25)))
+    async with db.read() as session:
+        assert (await session.get(TestCounter, "c")).value == 25  # type: ignore[union-attr]
+
+
+async def test_an_error_rolls_back_the_whole_unit_of_work(db: Database, clock: FakeClock) -> None:
+    with pytest.raises(ValueError):
+        async with unit_of_work(db, clock) as uow:
+            uow.session.add(TestCounter(name="x", value=1))
+            uow.emit(Deposit(account="a", amount=1))
+            raise ValueError("boom")
+    async with db.read() as session:
+        assert await session.get(TestCounter, "x") is None
+    assert not db.outbox_written.is_set()
+
+
+async def test_the_inbox_accepts_a_message_id_once_per_group(
+    db: Database, clock: FakeClock
+) -> None:
+    async with unit_of_work(db, clock) as uow:
+        assert await uow.claim_inbox("orders", "m1")
+        assert await uow.claim_inbox("stock", "m1")
+    async with unit_of_work(db, clock) as uow:
+        assert not await uow.claim_inbox("orders", "m1")
+
+
+async def test_times_come_back_aware_in_utc(db: Database, clock: FakeClock) -> None:
+    beijing = timezone(timedelta(hours=8))
+    due = datetime(2026, 11, 11, 8, 0, tzinfo=beijing)
+    async with unit_of_work(db, clock) as uow:
+        await uow.set_timer("t", due, Deposit(account="a", amount=1))
+    async with db.read() as session:
+        row = await session.get(TimerRow, "t")
+    assert row is not None
+    assert row.due_at == datetime(2026, 11, 11, 0, 0, tzinfo=UTC)
+    assert row.due_at.tzinfo is not None
+
+
+async def test_a_naive_time_is_refused(db: Database, clock: FakeClock) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
+        async with unit_of_work(db, clock) as uow:
+            await uow.set_timer("t", datetime(2026, 1, 1), Deposit(account="a", amount=1))
+
+
+async def test_the_migrations_match_the_models(db: Database) -> None:
+    def differences(connection):  # type: ignore[no-untyped-def]
+        return compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+
+    async with db.engine.connect() as connection:
+        diff = await connection.run_sync(differences)
+    assert diff == []
+
+
+async def test_sqlite_runs_in_wal_mode(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite only")
+    async with db.read() as session:
+        result = await session.connection()
+        journal = (await result.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        timeout = (await result.exec_driver_sql("PRAGMA busy_timeout")).scalar()
+    assert journal == "wal"
+    assert timeout == 30_000
