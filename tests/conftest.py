@@ -13,11 +13,13 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
+from services.runtime import Runtime, open_runtime
 from shared.bus.connection import connect
 from shared.bus.embedded import EmbeddedRedis
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.migrate import load_models, upgrade_sync
+from shared.settings import Settings
 
 TEST_REDIS_URL = os.environ.get("BATON_TEST_REDIS_URL")
 TEST_DATABASE_URL = os.environ.get("BATON_TEST_DATABASE_URL")
@@ -119,3 +121,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "db" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture
+def settings(redis_url: str, database_url: str, tmp_path: Path) -> Settings:
+    """Settings for a whole Baton process on the test's Redis and database, on free ports."""
+    return Settings(
+        data_dir=tmp_path / "var",
+        redis_url=redis_url,
+        database_url=database_url,
+        http_port=0,
+        emulator_port=0,
+        api_token="test-token",
+        block_ms=100,
+        outbox_poll_ms=50,
+        timer_poll_ms=50,
+    )
+
+
+@pytest.fixture
+async def runtime(settings: Settings, db: Database, redis: Redis) -> AsyncIterator[Runtime]:
+    """A composition root over the test's clean Redis and database."""
+    async with open_runtime(settings) as built:
+        yield built

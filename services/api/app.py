@@ -1,0 +1,85 @@
+"""The HTTP API process: health, metrics, OpenAPI, and the routes services declare."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+from sqlalchemy import text
+
+from services.api.errors import auth_middleware, errors_middleware
+from services.api.openapi import Api
+from services.runtime import Runtime
+
+RUNTIME = web.AppKey("runtime", Runtime)
+API = web.AppKey("api", Api)
+
+
+def build_api() -> Api:
+    """The route table of Baton's HTTP API."""
+    api = Api(title="Baton", version="1")
+
+    @api.route("GET", "/healthz", summary="Liveness and readiness", public=True)
+    async def healthz(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        checks: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(2), runtime.db.read() as session:
+                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"down: {type(exc).__name__}"
+        try:
+            async with asyncio.timeout(2):
+                await runtime.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"down: {type(exc).__name__}"
+        healthy = all(v == "ok" for v in checks.values())
+        return web.json_response(
+            {"status": "ok" if healthy else "degraded", "checks": checks},
+            status=200 if healthy else 503,
+        )
+
+    @api.route("GET", "/metrics", summary="Prometheus metrics", public=True)
+    async def metrics(request: web.Request) -> web.StreamResponse:
+        body = request.app[RUNTIME].metrics.render()
+        return web.Response(text=body, content_type="text/plain", charset="utf-8")
+
+    @api.route("GET", "/v1/openapi.json", summary="This API's OpenAPI document", public=True)
+    async def openapi(request: web.Request) -> web.StreamResponse:
+        return web.json_response(request.app[API].document())
+
+    return api
+
+
+def create_app(runtime: Runtime) -> web.Application:
+    """The aiohttp application for ``runtime``."""
+    api = build_api()
+    token = runtime.settings.api_token
+    if not token:
+        raise ValueError("the HTTP API needs BATON_API_TOKEN (baton up generates one)")
+    public = {
+        path for path, ops in api.paths.items() if all("security" not in op for op in ops.values())
+    }
+    app = web.Application(middlewares=[errors_middleware, auth_middleware(token, public)])
+    app[RUNTIME] = runtime
+    app[API] = api
+    api.install(app)
+    return app
+
+
+@asynccontextmanager
+async def serve_api(runtime: Runtime) -> AsyncIterator[str]:
+    """Serve the API on the configured host and port; yields its base URL."""
+    runner = web.AppRunner(create_app(runtime), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, runtime.settings.http_host, runtime.settings.http_port)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://{runtime.settings.http_host}:{port}"
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,87 @@
+"""Domain errors become JSON answers at the edge; nothing else leaks a traceback."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from services.api.openapi import Endpoint
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+class ApiError(Exception):
+    """An answer other than success: an HTTP status and a JSON body saying what to fix."""
+
+    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": {"code": code, "message": message, **details}}
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """Each bad field of a validation error, with its path and what is wrong."""
+    return [
+        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "message": err["msg"]}
+        for err in exc.errors()
+    ]
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON, refusing an empty, oversized or malformed one."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise ApiError(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+    raw = await request.content.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "bad_json", "the body is not valid JSON") from None
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Endpoint) -> web.StreamResponse:
+    """Map ApiError, validation errors and unknown routes to JSON; log anything unexpected."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return web.json_response(exc.body, status=exc.status)
+    except ValidationError as exc:
+        body = {"error": {"code": "invalid", "message": "some fields are invalid"}}
+        body["error"]["fields"] = field_errors(exc)  # type: ignore[assignment]
+        return web.json_response(body, status=422)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = exc.reason.lower().replace(" ", "_")
+        return web.json_response(
+            {"error": {"code": code, "message": exc.reason}}, status=exc.status
+        )
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        body = {"error": {"code": "internal", "message": "internal error; it has been logged"}}
+        return web.json_response(body, status=500)
+
+
+def auth_middleware(token: str, public: set[str]) -> Any:
+    """Require ``Authorization: Bearer <token>`` on every path not in ``public``."""
+    expected = f"Bearer {token}".encode()
+
+    @web.middleware
+    async def check(request: web.Request, handler: Endpoint) -> web.StreamResponse:
+        if request.path in public or not request.path.startswith("/v1/"):
+            return await handler(request)
+        given = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            raise ApiError(401, "unauthorized", "send Authorization: Bearer <BATON_API_TOKEN>")
+        return await handler(request)
+
+    return check
