@@ -30,6 +30,15 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _alive(pid: int) -> bool:
+    # A zombie (exited, not yet reaped by its parent) holds no files: it counts as gone.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in {"Z", "X"}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -111,8 +120,8 @@ class EmbeddedRedis:
             return
         if b"redis-server" in cmdline:
             os.kill(pid, signal.SIGTERM)
-            for _ in range(200):
-                if not Path(f"/proc/{pid}").exists():
+            for _ in range(400):
+                if not _alive(pid):
                     break
                 time.sleep(0.025)
 
