@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel, col, func, select
@@ -72,7 +73,9 @@ async def entry_count(db: Database) -> int:
         return int((await session.exec(select(func.count()).select_from(TestEntry))).one())
 
 
-async def eventually(predicate, timeout: float = 10.0, interval: float = 0.01) -> None:  # type: ignore[no-untyped-def]
+async def eventually(
+    predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.01
+) -> None:
     """Await until ``predicate()`` (sync or async) is true, failing after ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -166,7 +166,7 @@ async def test_stop_finishes_the_message_in_hand(
 ) -> None:
     started, release = asyncio.Event(), asyncio.Event()
 
-    async def slow(msg: Deposit, ctx) -> None:  # type: ignore[no-untyped-def]
+    async def slow(msg: Deposit, ctx) -> None:
         started.set()
         await release.wait()
         await apply_deposit(msg, ctx)

@@ -58,7 +58,7 @@ async def test_outbox_survives_a_crash_between_commit_and_publish(
 class DiesAfterPublishing(Publisher):
     """Publishes, then loses its process before the outbox rows are deleted."""
 
-    async def publish_raw(self, items):  # type: ignore[no-untyped-def]
+    async def publish_raw(self, items):
         await super().publish_raw(items)
         raise ConnectionError("process killed after XADD")
 

@@ -31,7 +31,7 @@ async def test_concurrent_read_then_write_loses_no_update(db: Database, clock: F
 
     await asyncio.gather(*(increment() for _ in range(25)))
     async with db.read() as session:
-        assert (await session.get(TestCounter, "c")).value == 25  # type: ignore[union-attr]
+        assert (await session.get(TestCounter, "c")).value == 25
 
 
 async def test_an_error_rolls_back_the_whole_unit_of_work(db: Database, clock: FakeClock) -> None:
@@ -74,7 +74,7 @@ async def test_a_naive_time_is_refused(db: Database, clock: FakeClock) -> None:
 
 
 async def test_the_migrations_match_the_models(db: Database) -> None:
-    def differences(connection):  # type: ignore[no-untyped-def]
+    def differences(connection):
         return compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
 
     async with db.engine.connect() as connection:
