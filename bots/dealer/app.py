@@ -23,6 +23,7 @@ def build_application(token: str, api_url: str) -> Application:
         .token(token)
         .base_url(api_url)
         .base_file_url(file_url_for(api_url))
+        .job_queue(None)  # calendar jobs run on Baton's elected scheduler, not in the bot
         .build()
     )
     app.add_handler(CommandHandler("start", handlers.start))

@@ -5,32 +5,44 @@ from __future__ import annotations
 import datetime as dtm
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
-Clock = Callable[[], "float | dtm.datetime"]
+
+@runtime_checkable
+class NowClock(Protocol):
+    """A clock object with now() -> aware datetime (like shared.clock.Clock)."""
+
+    def now(self) -> dtm.datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+Clock = Callable[[], "float | dtm.datetime"] | NowClock
 
 
 def clock_seconds(clock: Clock) -> float:
-    """Read a clock that returns epoch/monotonic seconds or an aware datetime, as seconds."""
-    value = clock()
+    """Read a clock (epoch seconds, an aware datetime, or an object with now()) as seconds."""
+    value = clock.now() if isinstance(clock, NowClock) else clock()
     if isinstance(value, dtm.datetime):
         return value.timestamp()
     return float(value)
 
 
 class ManualClock:
-    """A clock for tests: time only moves when `advance` is called."""
+    """A clock for tests: epoch seconds that only move when `advance` is called."""
 
     def __init__(self, start: float | None = None) -> None:
-        self.now = time.time() if start is None else start
+        self.value = time.time() if start is None else start
 
     def __call__(self) -> float:
-        return self.now
+        return self.value
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward by `seconds`."""
-        self.now += seconds
+        self.value += seconds
 
 
 @dataclass(frozen=True)
@@ -42,8 +54,7 @@ class Limits:
     bot_burst: int = 30
     private_per_second: float = 1.0
     private_burst: int = 3
-    group_per_minute: float = 20.0
-    group_burst: int = 20
+    group_per_minute: int = 20
 
     @classmethod
     def off(cls) -> Limits:
@@ -68,7 +79,7 @@ class TokenBucket:
     def wait_time(self, now: float) -> float:
         """Seconds until one token is available (0 if one is available now)."""
         self._refill(now)
-        if self.tokens >= 1.0 - 1e-9:
+        if self.tokens >= 1.0 - 1e-4:  # float time at epoch scale is coarse
             return 0.0
         if self.rate <= 0:
             return math.inf
@@ -80,13 +91,41 @@ class TokenBucket:
         self.tokens -= 1.0
 
 
+class SlidingWindow:
+    """At most `limit` events in any `window` seconds (Telegram's per-group rule)."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = max(1, limit)
+        self.window = window
+        self.stamps: deque[float] = deque()
+
+    def _expire(self, now: float) -> None:
+        while self.stamps and self.stamps[0] + self.window <= now + 1e-6:
+            self.stamps.popleft()
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until the oldest event in the window leaves it (0 if there is room now)."""
+        self._expire(now)
+        if len(self.stamps) < self.limit:
+            return 0.0
+        return self.stamps[len(self.stamps) - self.limit] + self.window - now
+
+    def take(self, now: float) -> None:
+        """Record one event."""
+        self._expire(now)
+        self.stamps.append(now)
+
+
+Bucket = TokenBucket | SlidingWindow
+
+
 class RateLimiter:
     """Per-bot and per-chat buckets; answers 'retry after N seconds' or None."""
 
     def __init__(self, limits: Limits, clock: Clock) -> None:
         self._limits = limits
         self.clock = clock
-        self._buckets: dict[tuple[object, ...], TokenBucket] = {}
+        self._buckets: dict[tuple[object, ...], Bucket] = {}
 
     @property
     def limits(self) -> Limits:
@@ -102,24 +141,33 @@ class RateLimiter:
         """Forget all spent tokens."""
         self._buckets.clear()
 
-    def _bucket(self, key: tuple[object, ...], rate: float, burst: int, now: float) -> TokenBucket:
+    def _bucket(self, key: tuple[object, ...], make: Callable[[], Bucket]) -> Bucket:
         bucket = self._buckets.get(key)
         if bucket is None:
-            bucket = self._buckets[key] = TokenBucket(rate, burst, now)
+            bucket = self._buckets[key] = make()
         return bucket
 
     def _relevant(
         self, bot_id: int, chat_id: int, group: bool, bot_wide: bool, now: float
-    ) -> list[TokenBucket]:
+    ) -> list[Bucket]:
         lim = self._limits
         buckets = []
         if bot_wide:
-            buckets.append(self._bucket(("bot", bot_id), lim.bot_per_second, lim.bot_burst, now))
+            buckets.append(
+                self._bucket(
+                    ("bot", bot_id), lambda: TokenBucket(lim.bot_per_second, lim.bot_burst, now)
+                )
+            )
         if group:
-            rate, burst = lim.group_per_minute / 60.0, lim.group_burst
+            chat = self._bucket(
+                ("group", bot_id, chat_id), lambda: SlidingWindow(lim.group_per_minute, 60.0)
+            )
         else:
-            rate, burst = lim.private_per_second, lim.private_burst
-        buckets.append(self._bucket(("chat", bot_id, chat_id), rate, burst, now))
+            chat = self._bucket(
+                ("chat", bot_id, chat_id),
+                lambda: TokenBucket(lim.private_per_second, lim.private_burst, now),
+            )
+        buckets.append(chat)
         return buckets
 
     def retry_after(

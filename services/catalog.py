@@ -1,0 +1,53 @@
+"""The services a Baton process can run, by name: each starts on enter and stops on exit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+from bots.dealer.app import build_application, polling
+from services.api.app import serve_api
+from services.runtime import Runtime
+
+# The token of the bot that the built-in emulator knows, when no real token is configured.
+DEV_BOT_TOKEN = "6000000001:baton-dev-token-for-the-built-in-emulator"
+
+
+class ServiceUnavailable(RuntimeError):
+    """A service cannot start with this configuration; the message says what to set."""
+
+
+@asynccontextmanager
+async def bot_service(runtime: Runtime) -> AsyncIterator[str]:
+    """The dealer bot, polling the Bot API that the settings name."""
+    settings = runtime.settings
+    if not settings.telegram_token:
+        raise ServiceUnavailable(
+            "the bot needs BATON_TELEGRAM_TOKEN (and BATON_TELEGRAM_API_URL for a Bot API "
+            "other than Telegram's); `baton up` runs it against the built-in emulator"
+        )
+    app = build_application(settings.telegram_token, settings.telegram_api_url)
+    async with polling(app):
+        yield f"@{app.bot.username} via {settings.telegram_api_url}"
+
+
+@dataclass(frozen=True)
+class Service:
+    """A named service and how to start it."""
+
+    name: str
+    label: str
+    summary: str
+    start: Callable[[Runtime], AbstractAsyncContextManager[str]]
+
+
+SERVICES: dict[str, Service] = {
+    service.name: service
+    for service in (
+        Service(
+            "api", "HTTP API", "the HTTP API: orders, catalog, dealers, health, metrics", serve_api
+        ),
+        Service("bot", "Dealer bot", "the dealer chat bot (polling)", bot_service),
+    )
+}

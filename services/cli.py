@@ -1,0 +1,108 @@
+"""The `baton` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from shared.settings import Settings, SettingsError, load_settings
+
+DESCRIPTION = """\
+Baton routes a brand's online orders to its dealers, who work them in a chat bot,
+and splits the profit. Configuration comes from BATON_* environment variables
+(see the README); with none set, everything runs locally under ./var.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    from services.catalog import SERVICES
+
+    parser = argparse.ArgumentParser(prog="baton", description=DESCRIPTION)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser(
+        "up",
+        help="run every service in one process",
+        description="Run every service in one process: an embedded Redis when BATON_REDIS_URL "
+        "is unset, SQLite when BATON_DATABASE_URL is unset, and the built-in Telegram "
+        "emulator with its dev chat page when BATON_TELEGRAM_TOKEN is unset.",
+    )
+    up.add_argument("--demo", action="store_true", help="seed demo users and data")
+
+    names = ", ".join(f"{s.name} ({s.summary})" for s in SERVICES.values())
+    run = commands.add_parser(
+        "run",
+        help="run one service, for deployment",
+        description=f"Run one service until SIGTERM. Services: {names}.",
+    )
+    run.add_argument("service", choices=sorted(SERVICES), help="which service")
+
+    commands.add_parser(
+        "migrate",
+        help="bring the database schema up to date",
+        description="Apply every pending migration to BATON_DATABASE_URL (or the SQLite file).",
+    )
+    commands.add_parser(
+        "bench",
+        help="measure throughput (baton bench bus --help)",
+        add_help=False,
+        description="Benchmarks; see `baton bench bus --help`.",
+    )
+    return parser
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr at ``level``; per-request chatter of the HTTP clients only when debugging."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":
+        for noisy in ("httpx", "aiohttp.access", "alembic.runtime.migration"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `baton` command line; returns the exit status."""
+    args_list = sys.argv[1:] if argv is None else argv
+    if args_list[:1] == ["bench"]:
+        from services.bench.cli import main as bench_main
+
+        return bench_main(args_list[1:])
+    args = build_parser().parse_args(args_list)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"baton: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        return asyncio.run(_dispatch(args, settings))
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(f"baton: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from services.catalog import SERVICES, ServiceUnavailable
+    from services.up import run_one, up
+    from shared.db.migrate import upgrade
+
+    try:
+        if args.command == "up":
+            await up(settings, demo=args.demo)
+        elif args.command == "run":
+            await run_one(settings, SERVICES[args.service])
+        elif args.command == "migrate":
+            await upgrade(settings.sqlalchemy_url)
+            print(f"database is up to date: {settings.sqlalchemy_url}")
+    except ServiceUnavailable as exc:
+        print(f"baton: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

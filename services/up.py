@@ -1,0 +1,102 @@
+"""`baton up`: every service in one process, with the emulator when no Telegram token is set."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+
+from bots.emulator import EmulatorServer
+from services.catalog import DEV_BOT_TOKEN, SERVICES, Service
+from services.runtime import Runtime, delivery_loops, open_runtime, running
+from shared.settings import Settings
+
+DEMO_USERS = [
+    ("王店长", "zh", "chengdu_store"),
+    ("Li Na", "en", "beijing_store"),
+    ("HQ Operator", "en", "hq_ops"),
+]
+
+
+@dataclass
+class System:
+    """A whole Baton started in this process, and where each part can be reached."""
+
+    runtime: Runtime
+    emulator: EmulatorServer | None = None
+    places: dict[str, str] = field(default_factory=dict)
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """Set ``stop`` on SIGINT or SIGTERM, so the process finishes what it has in hand."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+@asynccontextmanager
+async def start_all(settings: Settings, *, demo: bool = False) -> AsyncIterator[System]:
+    """Start every service (migrating the database first); stop them all on exit."""
+    async with AsyncExitStack() as stack:
+        runtime = await stack.enter_async_context(open_runtime(settings, migrate=True))
+        system = System(runtime)
+        if settings.uses_emulator:
+            emulator = EmulatorServer(
+                host=settings.http_host, port=settings.emulator_port, tokens=[DEV_BOT_TOKEN]
+            )
+            await emulator.start()
+            stack.push_async_callback(emulator.stop)
+            system.emulator = emulator
+            system.runtime = runtime = runtime.with_settings(
+                telegram_token=DEV_BOT_TOKEN, telegram_api_url=emulator.api_base
+            )
+            system.places["Dev chat (act as a dealer)"] = f"{emulator.url}/"
+            if demo:
+                for name, language, username in DEMO_USERS:
+                    emulator.emulator.create_user(name, username=username, language_code=language)
+        for service in SERVICES.values():
+            system.places[service.label] = await stack.enter_async_context(service.start(runtime))
+        await stack.enter_async_context(running(*delivery_loops(runtime)))
+        yield system
+
+
+async def up(settings: Settings, *, demo: bool, stop: asyncio.Event | None = None) -> None:
+    """Run everything until ``stop`` (or a signal), printing where to go."""
+    stop = stop or asyncio.Event()
+    stop_on_signals(stop)
+    settings = settings.with_api_token()
+    async with start_all(settings, demo=demo) as system:
+        places = dict(system.places)
+        places["API token"] = f"{settings.api_token}  (Authorization: Bearer …)"
+        embedded = "" if settings.redis_url else "  (embedded)"
+        places["Redis"] = system.runtime.redis_url + embedded
+        places["Database"] = settings.sqlalchemy_url
+        print(banner(places), flush=True)
+        await stop.wait()
+        print("Stopping…", flush=True)
+
+
+async def run_one(settings: Settings, service: Service, stop: asyncio.Event | None = None) -> None:
+    """Run one service (with the outbox relay and timers) until ``stop`` or a signal."""
+    stop = stop or asyncio.Event()
+    stop_on_signals(stop)
+    if service.name == "api":
+        settings = settings.with_api_token()
+    async with (
+        open_runtime(settings) as runtime,
+        service.start(runtime) as where,
+        running(*delivery_loops(runtime)),
+    ):
+        print(f"{service.name}: {where}", flush=True)
+        await stop.wait()
+
+
+def banner(places: dict[str, str]) -> str:
+    """The lines ``baton up`` prints once everything is ready."""
+    width = max(len(label) for label in places)
+    body = "\n".join(f"  {label.ljust(width)}  {value}" for label, value in places.items())
+    return f"\nBaton is running.\n{body}\nPress Ctrl-C to stop.\n"

@@ -1,0 +1,71 @@
+"""`baton up --demo` as a user runs it: a real process, embedded Redis, SQLite, emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from bots.emulator.client import EmulatorClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def read_banner(stream: asyncio.StreamReader) -> dict[str, str]:
+    places: dict[str, str] = {}
+    async with asyncio.timeout(60):
+        while True:
+            line = (await stream.readline()).decode()
+            if not line:
+                raise AssertionError("baton up exited before it was ready")
+            if line.startswith("Press Ctrl-C"):
+                return places
+            match = re.match(r"  (.+?)\s{2,}(\S+)", line)
+            if match:
+                places[match.group(1)] = match.group(2)
+
+
+async def test_baton_up_demo_serves_the_dev_chat_and_the_bot_answers(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BATON_")} | {
+        "BATON_DATA_DIR": str(tmp_path / "var"),
+        "BATON_HTTP_PORT": "0",
+        "BATON_EMULATOR_PORT": "0",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "up", "--demo",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        places = await read_banner(process.stdout)
+        assert places["Redis"].startswith("unix://")
+        assert places["Database"].startswith("sqlite+aiosqlite:///")
+        dev_chat = places["Dev chat (act as a dealer)"]
+        async with aiohttp.ClientSession() as http:
+            async with http.get(dev_chat) as page:
+                assert page.status == 200
+                assert "<html" in await page.text()
+            async with http.get(f"{places['HTTP API']}/healthz") as health:
+                assert health.status == 200
+        async with EmulatorClient(dev_chat.rstrip("/")) as chat:
+            users = {u["username"]: u for u in await chat.users()}
+            assert {"chengdu_store", "beijing_store", "hq_ops"} <= set(users)
+            owner = users["chengdu_store"]
+            await chat.send_text(owner["id"], "/start")
+            reply = await chat.wait_for_message(owner["id"], contains="欢迎", timeout=20)
+            assert "邀请" in reply["text"]
+            await chat.send_text(users["beijing_store"]["id"], "hello")
+            await chat.wait_for_message(users["beijing_store"]["id"], contains="/help", timeout=20)
+        process.send_signal(signal.SIGINT)
+        async with asyncio.timeout(30):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert not (tmp_path / "var" / "redis" / "redis.sock").exists()
