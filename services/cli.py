@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from services.catalog import SERVICES, ServiceUnavailable
     from services.up import run_one, up
-    from shared.db.migrate import upgrade
+    from shared.db.migrate import SchemaOutOfDate, upgrade
 
     try:
         if args.command == "up":
@@ -98,7 +98,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         elif args.command == "migrate":
             await upgrade(settings.sqlalchemy_url)
             print(f"database is up to date: {settings.sqlalchemy_url}")
-    except ServiceUnavailable as exc:
+    except (ServiceUnavailable, SchemaOutOfDate) as exc:
         print(f"baton: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -19,7 +19,7 @@ from shared.bus.relay import OutboxRelay, TimerRunner
 from shared.bus.streams import Publisher
 from shared.clock import Clock, SystemClock
 from shared.db.engine import Database
-from shared.db.migrate import upgrade
+from shared.db.migrate import check_current, upgrade
 from shared.messages import Message
 from shared.settings import Settings
 
@@ -74,7 +74,10 @@ class Runtime:
 async def open_runtime(
     settings: Settings, *, clock: Clock | None = None, migrate: bool = False
 ) -> AsyncIterator[Runtime]:
-    """Start the embedded Redis if none is configured, connect, and close it all on exit."""
+    """Start the embedded Redis if none is configured, connect, and close it all on exit.
+
+    With ``migrate`` the schema is brought up to date; without, it must already be.
+    """
     embedded: EmbeddedRedis | None = None
     redis_url = settings.redis_url
     if redis_url is None:
@@ -95,6 +98,8 @@ async def open_runtime(
         await redis.ping()
         if migrate:
             await upgrade(settings.sqlalchemy_url)
+        else:
+            await check_current(db)
         yield runtime
     finally:
         for client in runtime._readers:

@@ -8,7 +8,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
+
+from shared.db.engine import Database, ensure_sqlite_dir
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -32,9 +37,34 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+class SchemaOutOfDate(RuntimeError):
+    """The database is not at the newest migration."""
+
+
 def upgrade_sync(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision`` (blocking; runs its own event loop)."""
+    ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str | None:
+    """The newest migration's revision id."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+async def check_current(db: Database) -> None:
+    """Raise SchemaOutOfDate unless the database is at the newest migration."""
+
+    def current(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with db.engine.connect() as connection:
+        found = await connection.run_sync(current)
+    wanted = head_revision()
+    if found != wanted:
+        raise SchemaOutOfDate(
+            f"the database is at migration {found or 'none'}, not {wanted}: run `baton migrate`"
+        )
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
