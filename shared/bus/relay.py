@@ -33,7 +33,7 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of waiting rows; returns how many were published."""
-        async with self.db.write_session() as session, session.begin():
+        async with self.db.write() as session:
             rows = (
                 await session.exec(
                     select(OutboxRow)
@@ -68,7 +68,7 @@ class TimerRunner:
         """Fire the timers due by the clock's now; returns how many this call fired."""
         now = self.clock.now()
         fired = 0
-        async with self.db.write_session() as session, session.begin():
+        async with self.db.write() as session:
             due = (
                 await session.exec(
                     select(TimerRow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -59,6 +60,7 @@ class Database:
         else:
             self.engine = create_async_engine(url, pool_size=10, max_overflow=10)
             self._read_engine = self.engine
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # Set after a commit that wrote to the outbox, so the relay in this process wakes at once.
         self.outbox_written = asyncio.Event()
         self._writer = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
@@ -66,9 +68,19 @@ class Database:
             self._read_engine, class_=AsyncSession, expire_on_commit=False
         )
 
-    def write_session(self) -> AsyncSession:
-        """A session whose transaction takes the write lock at its start (on SQLite)."""
-        return self._writer()
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session in one write transaction: committed if the block ends, else rolled back.
+
+        SQLite has one writer at a time. Writers of this process queue on an asyncio lock,
+        so they wait their turn without spinning in SQLite's sleeping busy handler; other
+        processes are still kept out by ``BEGIN IMMEDIATE`` and the busy timeout.
+        """
+        async with self._write_turn(), self._writer() as session, session.begin():
+            yield session
+
+    def _write_turn(self) -> contextlib.AbstractAsyncContextManager[object]:
+        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -56,16 +56,21 @@ class UnitOfWork:
 
     async def claim_inbox(self, group: str, message_id: str) -> bool:
         """Record that ``group`` applies ``message_id``; False if it was applied before."""
-        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(InboxRow)
-            .values(consumer_group=group, message_id=message_id, processed_at=self.clock.now())
-            .on_conflict_do_nothing()
-            .returning(col(InboxRow.message_id))
-        )
-        result = await self.session.exec(statement)
-        return result.first() is not None
+        return bool(await self.claim_inbox_many(group, [message_id]))
+
+    async def claim_inbox_many(self, group: str, message_ids: list[str]) -> set[str]:
+        """Record that ``group`` applies these messages; returns the ids not applied before."""
+        connection = await self.session.connection()
+        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        table = InboxRow.__table__  # type: ignore[attr-defined]
+        now = self.clock.now()
+        # One cached statement run with many parameter sets: SQLAlchemy sends it as a single
+        # multi-row INSERT, without compiling a new statement for every batch size.
+        statement = insert(table).on_conflict_do_nothing().returning(table.c.message_id)
+        rows = [
+            {"consumer_group": group, "message_id": m, "processed_at": now} for m in message_ids
+        ]
+        return set((await connection.execute(statement, rows)).scalars())
 
 
 @asynccontextmanager
@@ -73,9 +78,8 @@ async def unit_of_work(
     db: Database, clock: Clock, caused_by: Envelope | None = None
 ) -> AsyncIterator[UnitOfWork]:
     """Run a block in one write transaction: commit on success, roll back on any error."""
-    async with db.write_session() as session:
+    async with db.write() as session:
         uow = UnitOfWork(session, clock, caused_by)
-        async with session.begin():
-            yield uow
+        yield uow
     if uow.emitted:
         db.outbox_written.set()

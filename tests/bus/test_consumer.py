@@ -190,3 +190,34 @@ async def test_stop_while_idle_returns_promptly(make_consumer) -> None:
     await asyncio.sleep(0.05)  # let it enter its blocking read
     stop.set()
     await asyncio.wait_for(task, 5)
+
+
+async def test_a_batch_with_a_failing_message_still_applies_the_others(
+    make_consumer, running, publisher: Publisher, clock: FakeClock, db: Database, redis: Redis
+) -> None:
+    consumer = make_consumer({Deposit: apply_deposit, Poison: always_fail}, max_deliveries=2)
+    await consumer.ensure_groups()
+    # Published before the consumer runs, so they arrive in one read and one transaction.
+    await publisher.publish("test", Envelope.wrap(Deposit(account="a", amount=1), clock))
+    await publisher.publish("test", Envelope.wrap(Poison(note="x"), clock))
+    await publisher.publish("test", Envelope.wrap(Deposit(account="a", amount=2), clock))
+    running.start(consumer)
+    await eventually(lambda: consumer.stats.dead_lettered == 1)
+    assert sorted(e.amount for e in await entries(db)) == [1, 2]
+    assert consumer.stats.applied == 2
+    assert await pending(redis) == 0
+
+
+async def test_the_same_message_twice_in_one_batch_is_applied_once(
+    make_consumer, running, publisher: Publisher, clock: FakeClock, db: Database, redis: Redis
+) -> None:
+    consumer = make_consumer()
+    await consumer.ensure_groups()
+    envelope = Envelope.wrap(Deposit(account="a", amount=5), clock)
+    for _ in range(3):
+        await publisher.publish("test", envelope)
+    running.start(consumer)
+    await eventually(lambda: consumer.stats.applied + consumer.stats.duplicates == 3)
+    assert consumer.stats.applied == 1
+    assert await entry_count(db) == 1
+    assert await pending(redis) == 0

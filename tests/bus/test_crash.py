@@ -36,6 +36,7 @@ async def test_sigkill_mid_message_is_reclaimed_and_applied_exactly_once(
     )
     try:
         await publisher.publish("test", Envelope.wrap(Deposit(account="a", amount=1), clock))
+        await eventually(lambda: entry_count(db), timeout=20)
         await publisher.publish("test", Envelope.wrap(Deposit(account="a", amount=666), clock))
         await eventually(marker.exists, timeout=20)
         worker.send_signal(signal.SIGKILL)

@@ -167,3 +167,20 @@ async def test_a_timer_can_be_moved_or_cancelled(db: Database, clock: FakeClock)
     async with db.read() as session:
         row = (await session.exec(select(OutboxRow))).one()
     assert Envelope.decode(row.envelope).payload["amount"] == 2
+
+
+async def test_messages_emitted_in_one_batch_name_their_own_causes(
+    db: Database, publisher: Publisher, redis: Redis, make_consumer, running, clock: FakeClock
+) -> None:
+    consumer = make_consumer({Deposit: apply_deposit})
+    await consumer.ensure_groups()
+    sources = [Envelope.wrap(Deposit(account="a", amount=i), clock) for i in range(4)]
+    for source in sources:
+        await publisher.publish("test", source)
+    running.start(consumer)
+    await eventually(lambda: consumer.stats.applied == 4)
+    await OutboxRelay(db, publisher).publish_pending()
+    out = [Envelope.decode(fields[b"e"]) for _, fields in await redis.xrange(OUT)]
+    assert [(e.causation_id, e.payload["amount"]) for e in out] == [
+        (s.id, s.payload["amount"]) for s in sources
+    ]

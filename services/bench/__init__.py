@@ -1,0 +1,1 @@
+"""Benchmarks of Baton's own plumbing (``baton bench ...``)."""

@@ -1,0 +1,754 @@
+"""The bus benchmark: raw Redis Streams against Baton's publisher, consumer, inbox and outbox.
+
+Every path moves the same N envelopes (a realistic order-sized payload) and does the same
+Redis work: one XADD per message, XREADGROUP in batches, one XACK per batch read. Messages are
+all published first (timed: "publish"), then the consumers start and the draining is timed
+("drain"); the rate is N over the sum, so it compares with the raw baseline, which does the
+same two phases with bare redis-py commands and no Baton code.
+
+Paths:
+
+* ``raw Redis``: XADD ×N, then XREADGROUP COUNT batch + one XACK per read (redis-py asyncio).
+* ``bus``: Publisher.publish ×N, then Consumer(s): XREADGROUP on its own blocking connection,
+  decode, inbox claim + a handler inserting one ``bench_events`` row per message, one
+  transaction and one XACK per batch read. With several consumers in one event loop, and
+  (optionally) one consumer per process, which is how Baton is deployed.
+* ``outbox chain``: as ``bus``, but the handler also emits a message into the outbox in its
+  transaction; the OutboxRelay publishes it and a second consumer group applies it (one more
+  row). Timed until the second group applied all N.
+* ``outbox relay only``: N outbox rows committed beforehand; time for OutboxRelay to publish
+  them (pipelined XADD in batches of 500). XADD only, so it has no ratio to the baseline.
+
+The bench uses its own streams (``baton:bench``, ``baton:bench-out``), consumer groups named
+``baton-bench-*`` and its own table ``bench_events``, which is created and dropped here, never
+by a migration, and lives in a metadata of its own so that it never joins Baton's schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import platform
+import queue
+import sqlite3
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy import delete, func, inspect, text
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel, col, select
+
+from shared.bus.connection import connect
+from shared.bus.consumer import Consumer, ConsumerOptions, Context, Handler
+from shared.bus.relay import OutboxRelay
+from shared.bus.streams import FIELD, Publisher, stream_key
+from shared.clock import SystemClock
+from shared.db.engine import Database
+from shared.db.models import InboxRow, OutboxRow
+from shared.messages import Envelope, Message, message
+
+STREAM = "bench"
+OUT_STREAM = "bench-out"
+GROUP_PREFIX = "baton-bench-"
+RELAY_BATCH = 500
+RAW_RUNS = 3
+PROGRESS_EVERY_S = 2.0
+
+Progress = Callable[[str], None]
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not run or a path did not finish."""
+
+
+@message("bench.OrderPlaced", stream=STREAM)
+class BenchOrder(Message):
+    """An order-sized message: what the bus carries most."""
+
+    seq: int
+    order_id: str
+    brand_id: str
+    dealer_id: str
+    sku: str
+    quantity: int
+    amount_minor: int
+    currency: str
+    city: str
+    postcode: str
+
+
+@message("bench.OrderRouted", stream=OUT_STREAM)
+class BenchRouted(Message):
+    """What the outbox chain's first handler emits."""
+
+    seq: int
+    order_id: str
+    dealer_id: str
+
+
+_bench_registry = registry()
+
+
+class _BenchModel(SQLModel, registry=_bench_registry):
+    """Base of the bench's tables: its own metadata, out of ``SQLModel.metadata``."""
+
+
+class BenchEvent(_BenchModel, table=True):
+    """One applied bench message."""
+
+    __tablename__ = "bench_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    seq: int
+    message_id: str = Field(max_length=64)
+
+
+async def record_order(msg: BenchOrder, ctx: Context) -> None:
+    """The bench handler: insert one row."""
+    ctx.uow.session.add(BenchEvent(kind="order", seq=msg.seq, message_id=ctx.envelope.id))
+
+
+async def record_and_route(msg: BenchOrder, ctx: Context) -> None:
+    """The outbox chain's first handler: insert one row and emit one message."""
+    await record_order(msg, ctx)
+    ctx.uow.emit(BenchRouted(seq=msg.seq, order_id=msg.order_id, dealer_id=msg.dealer_id))
+
+
+async def record_routed(msg: BenchRouted, ctx: Context) -> None:
+    """The outbox chain's second handler: insert one row."""
+    ctx.uow.session.add(BenchEvent(kind="routed", seq=msg.seq, message_id=ctx.envelope.id))
+
+
+def make_orders(count: int) -> list[Envelope]:
+    """``count`` fresh envelopes of realistic size (new ids every call)."""
+    clock = SystemClock()
+    return [
+        Envelope.wrap(
+            BenchOrder(
+                seq=i,
+                order_id=uuid.uuid4().hex,
+                brand_id="brand-0001",
+                dealer_id=f"dealer-{i % 97:04d}",
+                sku=f"SKU-{i % 5000:05d}-BLK-M",
+                quantity=1 + i % 3,
+                amount_minor=4_990 + i % 1000,
+                currency="EUR",
+                city="Lyon",
+                postcode=f"69{i % 1000:03d}",
+            ),
+            clock,
+        )
+        for i in range(count)
+    ]
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """The outcome of one path."""
+
+    path: str
+    consumers: str
+    messages: int
+    processed: int
+    publish_s: float
+    drain_s: float
+    comparable: bool = True  # False when it does not do the baseline's work (relay only)
+
+    @property
+    def seconds(self) -> float:
+        """Publish plus drain."""
+        return self.publish_s + self.drain_s
+
+    @property
+    def rate(self) -> float:
+        """Messages per second over the whole path."""
+        return self.messages / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class BusBenchReport:
+    """Every path's result and the environment they ran in."""
+
+    messages: int
+    batch: int
+    payload_bytes: int
+    python: str
+    redis: str
+    database: str
+    cpus: int
+    results: list[PathResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def baseline(self) -> PathResult | None:
+        """The raw Redis result."""
+        return next((r for r in self.results if r.path == "raw Redis"), None)
+
+    def ratio(self, result: PathResult) -> float | None:
+        """``result``'s rate over the raw Redis rate, when they are comparable."""
+        base = self.baseline
+        if base is None or not result.comparable or base.rate <= 0:
+            return None
+        return result.rate / base.rate
+
+    def format(self) -> str:
+        """The report as text: environment, table, and what each row means."""
+        lines = [
+            f"Baton bus benchmark: {self.messages:,} messages, envelope {self.payload_bytes} "
+            f"bytes, XREADGROUP COUNT {self.batch}",
+            f"environment: Python {self.python}, Redis {self.redis}, {self.database}, "
+            f"{self.cpus} CPUs",
+            "shape (every path): publish all N first (one XADD per message, one round trip "
+            "each), then time the drain: XREADGROUP COUNT "
+            f"{self.batch} per read, one XACK per read after its entries are applied",
+            "",
+        ]
+        header = ("path", "consumers", "messages", "publish s", "drain s", "total s", "msg/s")
+        rows = []
+        for r in self.results:
+            ratio = self.ratio(r)
+            rows.append(
+                (
+                    r.path,
+                    r.consumers,
+                    f"{r.processed}/{r.messages}",
+                    f"{r.publish_s:.2f}",
+                    f"{r.drain_s:.2f}" if r.drain_s else "-",
+                    f"{r.seconds:.2f}",
+                    f"{r.rate:,.0f}",
+                    f"{ratio:.2f}× raw Redis" if ratio is not None else "(XADD only)",
+                )
+            )
+        widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(header)]
+        left = {0, 1}
+
+        def fmt(cells: Sequence[str]) -> str:
+            out = [
+                c.ljust(widths[i]) if i in left else c.rjust(widths[i])
+                for i, c in enumerate(cells[: len(header)])
+            ]
+            return "  ".join(out + list(cells[len(header) :])).rstrip()
+
+        lines.append(fmt([*header, "vs raw"]))
+        lines.extend(fmt(row) for row in rows)
+        lines.append("")
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ChildConfig:
+    """What a consumer process needs (picklable for the spawn start method)."""
+
+    redis_url: str
+    database_url: str
+    group: str
+    name: str
+    options: ConsumerOptions
+
+
+def consume_in_child(config: ChildConfig, ready: Any, go: Any, stop: Any) -> None:
+    """Entry point of one consumer process: get ready, wait for go, consume until stop."""
+    try:
+        asyncio.run(_child(config, ready, go, stop))
+    except BaseException as exc:
+        ready.put(f"{config.name} failed: {exc!r}")
+        raise
+
+
+async def _child(config: ChildConfig, ready: Any, go: Any, stop: Any) -> None:
+    redis = connect(config.redis_url)
+    reader = connect(config.redis_url, blocking=True)
+    db = Database(config.database_url)
+    try:
+        consumer = Consumer(
+            group=config.group,
+            handlers={BenchOrder: record_order},
+            redis=redis,
+            reader=reader,
+            db=db,
+            clock=SystemClock(),
+            options=config.options,
+            name=config.name,
+        )
+        await consumer.ensure_groups()
+        await reader.ping()
+        await _warm(db)
+        ready.put("ready")
+        if not await _wait_flag(go, 120):
+            return
+        halt = asyncio.Event()
+        task = asyncio.create_task(consumer.run(halt))
+        await _wait_flag(stop, None)
+        halt.set()
+        await task
+    finally:
+        await reader.aclose()
+        await redis.aclose()
+        await db.dispose()
+
+
+async def _wait_flag(flag: Any, limit_s: float | None) -> bool:
+    # A multiprocessing.Event, awaited in a thread; gives up if the parent process is gone.
+    waited = 0.0
+    while not await asyncio.to_thread(flag.wait, 0.25):
+        waited += 0.25
+        parent = multiprocessing.parent_process()
+        if (parent is not None and not parent.is_alive()) or (limit_s and waited >= limit_s):
+            return False
+    return True
+
+
+async def _warm(db: Database) -> None:
+    # Open the write connection (and SQLite's pragmas) before the clock starts.
+    async with db.write() as session:
+        await session.exec(select(func.count()).select_from(BenchEvent))
+
+
+class _Bench:
+    def __init__(
+        self,
+        redis_url: str,
+        database_url: str,
+        *,
+        messages: int,
+        batch: int,
+        progress: Progress | None,
+    ) -> None:
+        self.redis_url = redis_url
+        self.database_url = database_url
+        self.messages = messages
+        self.batch = batch
+        self.progress = progress
+        self.redis: Redis = connect(redis_url)
+        self.db = Database(database_url)
+        self.clock = SystemClock()
+        # Approximate trimming must never drop entries the bench has not read yet.
+        self.maxlen = max(100_000, 2 * messages)
+        self.options = ConsumerOptions(batch=batch)
+        self.timeout = 120.0 + messages / 20
+
+    def say(self, text_: str) -> None:
+        if self.progress is not None:
+            self.progress(text_)
+
+    # --- setup and cleanup -------------------------------------------------------------
+
+    async def prepare(self) -> None:
+        async with self.db.engine.connect() as conn:
+            names = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        missing = {"inbox", "outbox"} - names
+        if missing:
+            raise BenchError(
+                f"database {self.db.url!r} has no {', '.join(sorted(missing))} table: "
+                "run `baton migrate` against it first"
+            )
+        table = BenchEvent.__table__  # type: ignore[attr-defined]
+        async with self.db.engine.begin() as conn:
+            await conn.run_sync(_BenchModel.metadata.drop_all, tables=[table])
+            await conn.run_sync(_BenchModel.metadata.create_all, tables=[table])
+        await self.reset()
+
+    async def reset(self) -> None:
+        """Empty the bench's streams, rows, inbox marks and outbox rows."""
+        await self.redis.delete(stream_key(STREAM), stream_key(OUT_STREAM))
+        async with self.db.write() as session:
+            await session.exec(delete(BenchEvent))
+            await session.exec(
+                delete(InboxRow).where(col(InboxRow.consumer_group).like(f"{GROUP_PREFIX}%"))
+            )
+            await session.exec(
+                delete(OutboxRow).where(col(OutboxRow.stream).in_([STREAM, OUT_STREAM]))
+            )
+
+    async def teardown(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.reset()
+            table = BenchEvent.__table__  # type: ignore[attr-defined]
+            async with self.db.engine.begin() as conn:
+                await conn.run_sync(_BenchModel.metadata.drop_all, tables=[table])
+        await self.redis.aclose()
+        await self.db.dispose()
+
+    async def foreign_outbox_rows(self) -> int:
+        """Outbox rows of other streams: a relay here would publish them too."""
+        async with self.db.read() as session:
+            statement = (
+                select(func.count())
+                .select_from(OutboxRow)
+                .where(col(OutboxRow.stream).not_in([STREAM, OUT_STREAM]))
+            )
+            return int((await session.exec(statement)).one())
+
+    async def describe_redis(self) -> str:
+        info: Any = await self.redis.info("server")
+        transport = "unix socket" if self.redis_url.startswith("unix://") else "TCP"
+        return f"{info.get('redis_version', '?')} ({transport})"
+
+    async def describe_database(self) -> str:
+        if self.db.is_sqlite:
+            return f"SQLite {sqlite3.sqlite_version} file (WAL, synchronous=NORMAL)"
+        async with self.db.engine.connect() as conn:
+            version = (await conn.execute(text("SHOW server_version"))).scalar_one()
+        return f"PostgreSQL {str(version).split()[0]}"
+
+    async def count(self, kind: str) -> int:
+        async with self.db.read() as session:
+            statement = (
+                select(func.count()).select_from(BenchEvent).where(col(BenchEvent.kind) == kind)
+            )
+            return int((await session.exec(statement)).one())
+
+    # --- helpers -----------------------------------------------------------------------
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> float:
+        publisher = Publisher(self.redis, self.maxlen)
+        start = time.perf_counter()
+        for envelope in envelopes:
+            await publisher.publish(STREAM, envelope)
+        return time.perf_counter() - start
+
+    def consumer(
+        self, group: str, handlers: dict[type[Message], Handler], reader: Redis, index: int
+    ) -> Consumer:
+        return Consumer(
+            group=group,
+            handlers=handlers,
+            redis=self.redis,
+            reader=reader,
+            db=self.db,
+            clock=self.clock,
+            options=self.options,
+            name=f"{group}-{index}",
+        )
+
+    async def wait_until(
+        self,
+        label: str,
+        done: Callable[[], Awaitable[bool]],
+        count: Callable[[], Awaitable[int]],
+        interval: float,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        next_report = loop.time() + PROGRESS_EVERY_S
+        while not await done():
+            now = loop.time()
+            if now > deadline:
+                raise BenchError(
+                    f"{label}: only {await count()}/{self.messages} done after {self.timeout:.0f}s"
+                )
+            if now >= next_report:
+                self.say(f"  {label}: {await count():,}/{self.messages:,}")
+                next_report = now + PROGRESS_EVERY_S
+            await asyncio.sleep(interval)
+
+    # --- paths ---------------------------------------------------------------------------
+
+    async def raw(self) -> PathResult:
+        await self.reset()
+        key, group = stream_key(STREAM), f"{GROUP_PREFIX}raw"
+        payloads = [envelope.encode() for envelope in make_orders(self.messages)]
+        await self.redis.xgroup_create(key, group, id="0", mkstream=True)
+        reader = connect(self.redis_url, blocking=True)
+        try:
+            await reader.ping()
+            start = time.perf_counter()
+            for payload in payloads:
+                await self.redis.xadd(key, {FIELD: payload}, maxlen=self.maxlen, approximate=True)
+            published = time.perf_counter()
+            acked = 0
+            while True:
+                reply: Any = await reader.xreadgroup(
+                    group, f"{group}-0", {key: ">"}, count=self.batch
+                )
+                if not reply:
+                    break
+                for _stream, entries in reply:
+                    await self.redis.xack(key, group, *(entry_id for entry_id, _ in entries))
+                    acked += len(entries)
+            end = time.perf_counter()
+        finally:
+            await reader.aclose()
+        pending: Any = await self.redis.xpending(key, group)
+        if int(pending["pending"]):
+            raise BenchError("raw Redis: entries left pending")
+        return PathResult(
+            "raw Redis", "1", self.messages, acked, published - start, end - published
+        )
+
+    async def bus(self, consumers: int) -> PathResult:
+        await self.reset()
+        group = f"{GROUP_PREFIX}bus-{consumers}"
+        envelopes = make_orders(self.messages)
+        readers = [connect(self.redis_url, blocking=True) for _ in range(consumers)]
+        running = [
+            self.consumer(group, {BenchOrder: record_order}, reader, i)
+            for i, reader in enumerate(readers)
+        ]
+        try:
+            await running[0].ensure_groups()
+            for reader in readers:
+                await reader.ping()
+            publish_s = await self.publish(envelopes)
+
+            def finished() -> int:
+                return sum(c.stats.applied + c.stats.duplicates for c in running)
+
+            drain_s = await self.drain(f"bus ×{consumers}", running, finished)
+        finally:
+            for reader in readers:
+                await reader.aclose()
+        label = f"{consumers} (1 process)" if consumers > 1 else "1"
+        return PathResult(
+            "bus", label, self.messages, await self.count("order"), publish_s, drain_s
+        )
+
+    async def drain(
+        self,
+        label: str,
+        consumers: list[Consumer],
+        finished: Callable[[], int],
+        *,
+        relay: OutboxRelay | None = None,
+    ) -> float:
+        stop = asyncio.Event()
+        start = time.perf_counter()
+        tasks = [asyncio.create_task(c.run(stop)) for c in consumers]
+        if relay is not None:
+            tasks.append(asyncio.create_task(relay.run(stop)))
+        try:
+
+            async def done() -> bool:
+                if any(t.done() for t in tasks):
+                    raise BenchError(f"{label}: a consumer stopped early")
+                return finished() >= self.messages
+
+            async def count() -> int:
+                return finished()
+
+            await self.wait_until(label, done, count, 0.002)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+        return time.perf_counter() - start
+
+    async def processes(self, consumers: int) -> PathResult:
+        await self.reset()
+        group = f"{GROUP_PREFIX}procs-{consumers}"
+        key = stream_key(STREAM)
+        envelopes = make_orders(self.messages)
+        ctx = multiprocessing.get_context("spawn")
+        ready, go, stop = ctx.Queue(), ctx.Event(), ctx.Event()
+        children = [
+            ctx.Process(
+                target=consume_in_child,
+                args=(
+                    ChildConfig(
+                        self.redis_url, self.database_url, group, f"{group}-{i}", self.options
+                    ),
+                    ready,
+                    go,
+                    stop,
+                ),
+                name=f"bench-consumer-{i}",
+                daemon=True,
+            )
+            for i in range(consumers)
+        ]
+        for child in children:
+            child.start()
+        try:
+            await self.wait_ready(ready, children)
+            publish_s = await self.publish(envelopes)
+            newest: Any = await self.redis.xrevrange(key, count=1)
+            last_id = newest[0][0]
+            start = time.perf_counter()
+            go.set()
+
+            async def done() -> bool:
+                if any(child.exitcode is not None for child in children):
+                    raise BenchError("a consumer process exited early")
+                for info in await self.redis.xinfo_groups(key):
+                    if _text(info["name"]) == group:
+                        return bool(
+                            int(info["pending"]) == 0
+                            and _text(info["last-delivered-id"]) == _text(last_id)
+                        )
+                return False
+
+            await self.wait_until(
+                f"bus ×{consumers} processes", done, lambda: self.count("order"), 0.005
+            )
+            drain_s = time.perf_counter() - start
+        finally:
+            stop.set()
+            go.set()
+            for child in children:
+                await asyncio.to_thread(child.join, 15)
+                if child.is_alive():
+                    child.terminate()
+                    await asyncio.to_thread(child.join, 5)
+            ready.close()
+        return PathResult(
+            "bus",
+            f"{consumers} ({consumers} processes)",
+            self.messages,
+            await self.count("order"),
+            publish_s,
+            drain_s,
+        )
+
+    async def wait_ready(self, ready: Any, children: list[Any]) -> None:
+        """Wait for every consumer process to say it is ready, failing if one dies."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 120
+        waiting = len(children)
+        while waiting:
+            try:
+                answer = await asyncio.to_thread(ready.get, True, 0.25)
+            except queue.Empty:
+                if any(child.exitcode is not None for child in children):
+                    raise BenchError("a consumer process exited before it was ready") from None
+                if loop.time() > deadline:
+                    raise BenchError("the consumer processes did not start in 120s") from None
+                continue
+            if answer != "ready":
+                raise BenchError(str(answer))
+            waiting -= 1
+
+    async def chain(self) -> PathResult:
+        await self.reset()
+        envelopes = make_orders(self.messages)
+        readers = [connect(self.redis_url, blocking=True) for _ in range(2)]
+        first = self.consumer(
+            f"{GROUP_PREFIX}chain-a", {BenchOrder: record_and_route}, readers[0], 0
+        )
+        second = self.consumer(
+            f"{GROUP_PREFIX}chain-b", {BenchRouted: record_routed}, readers[1], 0
+        )
+        try:
+            await first.ensure_groups()
+            await second.ensure_groups()
+            publish_s = await self.publish(envelopes)
+            relay = OutboxRelay(self.db, Publisher(self.redis, self.maxlen), batch=RELAY_BATCH)
+            drain_s = await self.drain(
+                "outbox chain",
+                [first, second],
+                lambda: second.stats.applied + second.stats.duplicates,
+                relay=relay,
+            )
+        finally:
+            for reader in readers:
+                await reader.aclose()
+        return PathResult(
+            "outbox chain",
+            "1 + relay + 1",
+            self.messages,
+            await self.count("routed"),
+            publish_s,
+            drain_s,
+        )
+
+    async def relay_only(self) -> PathResult:
+        await self.reset()
+        now = self.clock.now()
+        async with self.db.write() as session:
+            session.add_all(
+                OutboxRow(stream=STREAM, message_id=e.id, envelope=e.encode(), created_at=now)
+                for e in make_orders(self.messages)
+            )
+        relay = OutboxRelay(self.db, Publisher(self.redis, self.maxlen), batch=RELAY_BATCH)
+        start = time.perf_counter()
+        while await relay.publish_pending():
+            pass
+        elapsed = time.perf_counter() - start
+        published = int(await self.redis.xlen(stream_key(STREAM)))
+        return PathResult(
+            "outbox relay only", "relay", self.messages, published, elapsed, 0.0, comparable=False
+        )
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def run_bus_bench(
+    redis_url: str,
+    database_url: str,
+    *,
+    messages: int = 5_000,
+    consumers: Sequence[int] = (1, 2),
+    batch: int = 16,
+    processes: bool = True,
+    progress: Progress | None = None,
+) -> BusBenchReport:
+    """Run every path against ``redis_url`` and the migrated ``database_url``."""
+    if messages < 1:
+        raise BenchError("messages must be at least 1")
+    if batch < 1:
+        raise BenchError("batch must be at least 1")
+    counts = sorted({c for c in consumers if c >= 1})
+    if not counts:
+        raise BenchError("consumers must name at least one count of 1 or more")
+    bench = _Bench(redis_url, database_url, messages=messages, batch=batch, progress=progress)
+    try:
+        await bench.prepare()
+        report = BusBenchReport(
+            messages=messages,
+            batch=batch,
+            payload_bytes=len(make_orders(1)[0].encode()),
+            python=platform.python_version(),
+            redis=await bench.describe_redis(),
+            database=await bench.describe_database(),
+            cpus=os.cpu_count() or 1,
+        )
+
+        async def step(title: str, run: Callable[[], Awaitable[PathResult]]) -> None:
+            bench.say(f"{title}: {messages:,} messages…")
+            result = await run()
+            report.results.append(result)
+            bench.say(f"{title}: {result.seconds:.2f}s, {result.rate:,.0f} msg/s")
+
+        # The baseline is short and so noisy: the median of RAW_RUNS runs.
+        bench.say(f"raw Redis: {messages:,} messages ×{RAW_RUNS}…")
+        runs = sorted([await bench.raw() for _ in range(RAW_RUNS)], key=lambda r: r.seconds)
+        baseline = runs[len(runs) // 2]
+        report.results.append(baseline)
+        bench.say(f"raw Redis: {baseline.seconds:.2f}s, {baseline.rate:,.0f} msg/s (median)")
+        for count in counts:
+            await step(f"bus, {count} consumer(s) in one process", partial(bench.bus, count))
+            if processes and count > 1:
+                await step(f"bus, {count} consumer processes", partial(bench.processes, count))
+        foreign = await bench.foreign_outbox_rows()
+        if foreign:
+            report.notes.append(
+                f"outbox paths skipped: the outbox holds {foreign} rows of other streams, "
+                "which a relay would publish"
+            )
+        else:
+            await step("outbox chain", bench.chain)
+            await step("outbox relay only", bench.relay_only)
+        report.notes.extend(
+            [
+                f"raw Redis: bare redis-py asyncio commands, no Baton code; the median of "
+                f"{RAW_RUNS} runs (the 1.00× line).",
+                "bus: Publisher.publish, then Consumer: decode, inbox claim and one row insert "
+                "per message; one transaction and one XACK per batch read.",
+                "outbox chain: the handler also emits into the outbox; OutboxRelay publishes; "
+                "a second group applies it (two consumer transactions and the relay's per batch).",
+                f"outbox relay only: N committed outbox rows published by OutboxRelay "
+                f"(pipelined XADD, {RELAY_BATCH} per transaction).",
+            ]
+        )
+        return report
+    finally:
+        await bench.teardown()
