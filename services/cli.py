@@ -18,7 +18,7 @@ and splits the profit. Configuration comes from BATON_* environment variables
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    from services.catalog import SERVICES
+    from services.registry import SERVICES
 
     parser = argparse.ArgumentParser(prog="baton", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from services.catalog import SERVICES, ServiceUnavailable
+    from services.registry import SERVICES, ServiceUnavailable
     from services.up import run_one, up
     from shared.db.migrate import SchemaOutOfDate, upgrade
 

@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
 from bots.emulator import EmulatorServer
-from services.catalog import DEV_BOT_TOKEN, SERVICES, Service
+from services.registry import DEV_BOT_TOKEN, SERVICES, Service
 from services.runtime import Runtime, delivery_loops, open_runtime, running
 from shared.settings import Settings
 
