@@ -9,12 +9,10 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from sqlalchemy import text
 
+from services.api.context import API, RUNTIME
 from services.api.errors import auth_middleware, errors_middleware
 from services.api.openapi import Api
 from services.runtime import Runtime
-
-RUNTIME = web.AppKey("runtime", Runtime)
-API = web.AppKey("api", Api)
 
 
 def build_api() -> Api:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -17,6 +18,8 @@ from shared.db.engine import Database
 from shared.db.models import InboxRow, OutboxRow, TimerRow
 from shared.messages import Envelope, Message
 
+log = logging.getLogger(__name__)
+
 
 class UnitOfWork:
     """The session of one transaction plus what it sends when, and only if, it commits."""
@@ -26,6 +29,15 @@ class UnitOfWork:
         self.clock = clock
         self.caused_by = caused_by
         self.emitted: list[Envelope] = []
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
+
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run ``action`` once this transaction has committed (never if it rolls back).
+
+        For caches and views that can be rebuilt from the database: a crash between the
+        commit and the action loses the action, so nothing that must happen goes here.
+        """
+        self._after_commit.append(action)
 
     def emit(self, message: Message) -> Envelope:
         """Queue ``message`` in the outbox; it is published only if this transaction commits."""
@@ -83,3 +95,8 @@ async def unit_of_work(
         yield uow
     if uow.emitted:
         db.outbox_written.set()
+    for action in uow._after_commit:
+        try:
+            await action()
+        except Exception:
+            log.exception("an after-commit action failed; the committed work stands")

@@ -1,6 +1,6 @@
 """Typed messages: the envelope, the registry and every command and event."""
 
-from shared.messages import system
+from shared.messages import stock, system
 from shared.messages.envelope import BadMessage, Envelope, Message, new_id
 from shared.messages.registry import REGISTRY, Registry, message
 
@@ -12,5 +12,6 @@ __all__ = [
     "Registry",
     "message",
     "new_id",
+    "stock",
     "system",
 ]
