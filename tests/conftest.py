@@ -7,12 +7,15 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
+from services.api.app import serve_api
 from services.runtime import Runtime, open_runtime
 from shared.bus.connection import connect
 from shared.bus.embedded import EmbeddedRedis
@@ -144,3 +147,30 @@ async def runtime(settings: Settings, db: Database, redis: Redis) -> AsyncIterat
     """A composition root over the test's clean Redis and database."""
     async with open_runtime(settings) as built:
         yield built
+
+
+class ApiClient:
+    """The test's HTTP client for the API: JSON in, (status, JSON) out, token preset."""
+
+    def __init__(self, url: str, http: aiohttp.ClientSession) -> None:
+        self.url = url
+        self.http = http
+
+    async def call(
+        self, method: str, path: str, body: object = None, **kwargs: Any
+    ) -> tuple[int, Any]:
+        """Send a request; returns the status and the decoded JSON body (or text)."""
+        headers = {"Authorization": "Bearer test-token", **kwargs.pop("headers", {})}
+        if body is not None:
+            kwargs["json"] = body
+        async with self.http.request(method, self.url + path, headers=headers, **kwargs) as r:
+            if r.content_type == "application/json":
+                return r.status, await r.json()
+            return r.status, await r.text()
+
+
+@pytest.fixture
+async def api(runtime: Runtime) -> AsyncIterator[ApiClient]:
+    """The HTTP API served on a free port over the test's runtime."""
+    async with serve_api(runtime) as url, aiohttp.ClientSession() as http:
+        yield ApiClient(url, http)

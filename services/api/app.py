@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from sqlalchemy import text
 
-from services.api.context import API, RUNTIME
+from services.api.context import API, DIRECTORY, RUNTIME, Directory
 from services.api.errors import auth_middleware, errors_middleware
 from services.api.openapi import Api
+from services.catalog import routes as catalog_routes
+from services.catalog.directory import CatalogDirectory
 from services.runtime import Runtime
 
 
@@ -53,9 +55,10 @@ def build_api() -> Api:
     return api
 
 
-def create_app(runtime: Runtime) -> web.Application:
-    """The aiohttp application for ``runtime``."""
+def create_app(runtime: Runtime, directory: Directory | None = None) -> web.Application:
+    """The aiohttp application for ``runtime``; ``directory`` defaults to the catalog's."""
     api = build_api()
+    catalog_routes.register(api)
     token = runtime.settings.api_token
     if not token:
         raise ValueError("the HTTP API needs BATON_API_TOKEN (baton up generates one)")
@@ -65,6 +68,7 @@ def create_app(runtime: Runtime) -> web.Application:
     app = web.Application(middlewares=[errors_middleware, auth_middleware(token, public)])
     app[RUNTIME] = runtime
     app[API] = api
+    app[DIRECTORY] = directory or CatalogDirectory(runtime.db)
     api.install(app)
     return app
 

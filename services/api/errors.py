@@ -5,16 +5,17 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.api.openapi import Endpoint
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
+M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(Exception):
@@ -47,6 +48,20 @@ async def read_json(request: web.Request) -> Any:
         raise ApiError(400, "bad_json", "the body is not valid JSON") from None
 
 
+def invalid(exc: ValidationError) -> ApiError:
+    """A 422 answer naming every field that failed validation."""
+    return ApiError(422, "invalid", "some fields are invalid", fields=field_errors(exc))
+
+
+async def read_body(request: web.Request, model: type[M]) -> M:
+    """The JSON body validated as ``model``; a 4xx ApiError says what is wrong with it."""
+    data = await read_json(request)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid(exc) from None
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Endpoint) -> web.StreamResponse:
     """Map ApiError, validation errors and unknown routes to JSON; log anything unexpected."""
@@ -54,10 +69,6 @@ async def errors_middleware(request: web.Request, handler: Endpoint) -> web.Stre
         return await handler(request)
     except ApiError as exc:
         return web.json_response(exc.body, status=exc.status)
-    except ValidationError as exc:
-        body = {"error": {"code": "invalid", "message": "some fields are invalid"}}
-        body["error"]["fields"] = field_errors(exc)  # type: ignore[assignment]
-        return web.json_response(body, status=422)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

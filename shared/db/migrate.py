@@ -18,7 +18,7 @@ from shared.db.engine import Database, ensure_sqlite_dir
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 # Every module that defines tables; alembic compares the database against all of them.
-MODEL_MODULES = ["shared.db.models"]
+MODEL_MODULES = ["shared.db.models", "services.catalog.models"]
 
 
 def load_models() -> type[SQLModel]:

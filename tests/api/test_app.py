@@ -15,6 +15,7 @@ AUTH = {"Authorization": "Bearer test-token"}
 
 @pytest.fixture
 async def api(runtime: Runtime) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
+    """The raw URL and session, for checking headers and auth by hand."""
     async with serve_api(runtime) as url, aiohttp.ClientSession() as http:
         yield url, http
 

@@ -1,0 +1,80 @@
+"""HTTP routes of the catalog: HQ's and the shop's view of products and dealers."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.api.context import RUNTIME
+from services.api.errors import ApiError, read_body
+from services.api.openapi import Api
+from services.catalog.models import Dealer, Product
+from services.catalog.schemas import DealerBody, DealerView, ProductBody, ProductView
+from services.catalog.store import CatalogConflict, put_dealer, put_product
+from shared.db.uow import unit_of_work
+
+
+def register(api: Api) -> None:
+    """Declare the catalog's routes on ``api``."""
+
+    @api.route(
+        "PUT", "/v1/products/{sku}", summary="Create or replace a product",
+        body=ProductBody, response=ProductView,
+    )  # fmt: skip
+    async def put_product_route(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        sku = _path_id(request, "sku")
+        body = await read_body(request, ProductBody)
+        async with unit_of_work(runtime.db, runtime.clock) as uow:
+            product, created = await put_product(uow, sku, body)
+        return _json(ProductView.of(product).model_dump(), 201 if created else 200)
+
+    @api.route("GET", "/v1/products/{sku}", summary="One product", response=ProductView)
+    async def get_product_route(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        async with runtime.db.read() as session:
+            product = await session.get(Product, request.match_info["sku"])
+        if product is None:
+            raise ApiError(404, "not_found", f"no product {request.match_info['sku']!r}")
+        return _json(ProductView.of(product).model_dump())
+
+    @api.route(
+        "PUT", "/v1/dealers/{dealer_id}", summary="Create or replace a dealer or warehouse",
+        body=DealerBody, response=DealerView,
+    )  # fmt: skip
+    async def put_dealer_route(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        dealer_id = _path_id(request, "dealer_id")
+        body = await read_body(request, DealerBody)
+        try:
+            async with unit_of_work(runtime.db, runtime.clock) as uow:
+                dealer, created = await put_dealer(uow, runtime.redis, dealer_id, body)
+        except CatalogConflict as exc:
+            raise ApiError(409, "conflict", str(exc), field="referral_code") from None
+        return _json(_dealer_view(dealer), 201 if created else 200)
+
+    @api.route("GET", "/v1/dealers/{dealer_id}", summary="One dealer", response=DealerView)
+    async def get_dealer_route(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        async with runtime.db.read() as session:
+            dealer = await session.get(Dealer, request.match_info["dealer_id"])
+        if dealer is None:
+            raise ApiError(404, "not_found", f"no dealer {request.match_info['dealer_id']!r}")
+        return _json(_dealer_view(dealer))
+
+
+def _path_id(request: web.Request, name: str) -> str:
+    value = request.match_info[name]
+    if not 1 <= len(value) <= 64 or not all(c.isalnum() or c in "_.:-" for c in value):
+        raise ApiError(
+            422, "invalid", "some fields are invalid",
+            fields=[{"field": name, "message": "use 1 to 64 letters, digits, or _ . : -"}],
+        )  # fmt: skip
+    return value
+
+
+def _dealer_view(dealer: Dealer) -> dict[str, object]:
+    return DealerView.model_validate(dealer.model_dump()).model_dump()
+
+
+def _json(body: dict[str, object], status: int = 200) -> web.Response:
+    return web.json_response(body, status=status)
