@@ -34,7 +34,7 @@ def test_bad_amounts_say_what_is_wrong(text: str, currency: str, why: str) -> No
         parse_amount(text, currency)
 
 
-@given(st.integers(min_value=0, max_value=10**15), st.sampled_from(["CNY", "JPY", "USD"]))
+@given(st.integers(min_value=0, max_value=10**14), st.sampled_from(["CNY", "JPY", "USD"]))
 def test_format_and_parse_round_trip(minor: int, currency: str) -> None:
     assert parse_amount(format_amount(minor, currency), currency) == minor
 
