@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from shared.settings import Settings, SettingsError, load_settings
 
@@ -18,6 +19,7 @@ and splits the profit. Configuration comes from BATON_* environment variables
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
+    from services.import_command import KINDS
     from services.registry import SERVICES
 
     parser = argparse.ArgumentParser(prog="baton", description=DESCRIPTION)
@@ -44,6 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
         "migrate",
         help="bring the database schema up to date",
         description="Apply every pending migration to BATON_DATABASE_URL (or the SQLite file).",
+    )
+    importer = commands.add_parser(
+        "import",
+        help="load products, dealers or stock from a CSV file",
+        description="Load a CSV file (UTF-8, first line the column names). Every line is "
+        "checked first; if any is bad, each bad line is reported and nothing is imported "
+        "unless --skip-bad is given. Products: sku,name,category,currency,list_price,"
+        "wholesale_price,floor_price[,channel,needs_installation]. Dealers: id,name,region,"
+        "city,lat,lon,service_radius_km[,capabilities,capacity,exclusive_regions,"
+        "referral_code,paused,warehouse] with lists separated by ';'. Stock: "
+        "dealer_id,sku,on_hand.",
+    )
+    importer.add_argument("kind", choices=sorted(KINDS), help="what the file holds")
+    importer.add_argument("file", type=Path, help="the CSV file")
+    importer.add_argument(
+        "--skip-bad", action="store_true", help="import the good lines even if some are bad"
     )
     commands.add_parser(
         "bench",
@@ -86,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from services.import_command import run_import
     from services.registry import SERVICES, ServiceUnavailable
     from services.up import run_one, up
     from shared.db.migrate import SchemaOutOfDate, upgrade
@@ -95,6 +114,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await up(settings, demo=args.demo)
         elif args.command == "run":
             await run_one(settings, SERVICES[args.service])
+        elif args.command == "import":
+            return await run_import(settings, args.kind, args.file, args.skip_bad)
         elif args.command == "migrate":
             await upgrade(settings.sqlalchemy_url)
             print(f"database is up to date: {settings.sqlalchemy_url}")

@@ -30,7 +30,10 @@ class ApiError(Exception):
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
     """Each bad field of a validation error, with its path and what is wrong."""
     return [
-        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "message": err["msg"]}
+        {
+            "field": ".".join(str(p) for p in err["loc"]) or "(body)",
+            "message": err["msg"].removeprefix("Value error, "),
+        }
         for err in exc.errors()
     ]
 

@@ -8,7 +8,13 @@ from services.api.context import RUNTIME
 from services.api.errors import ApiError, read_body
 from services.api.openapi import Api
 from services.catalog.models import Dealer, Product
-from services.catalog.schemas import DealerBody, DealerView, ProductBody, ProductView
+from services.catalog.schemas import (
+    DealerBody,
+    DealerView,
+    ProductBody,
+    ProductView,
+    valid_id,
+)
 from services.catalog.store import CatalogConflict, put_dealer, put_product
 from shared.db.uow import unit_of_work
 
@@ -64,7 +70,7 @@ def register(api: Api) -> None:
 
 def _path_id(request: web.Request, name: str) -> str:
     value = request.match_info[name]
-    if not 1 <= len(value) <= 64 or not all(c.isalnum() or c in "_.:-" for c in value):
+    if not valid_id(value):
         raise ApiError(
             422, "invalid", "some fields are invalid",
             fields=[{"field": name, "message": "use 1 to 64 letters, digits, or _ . : -"}],

@@ -12,6 +12,12 @@ from shared.money import MoneyError, exponent, format_amount, parse_amount
 Capability = Literal["pickup", "delivery", "installation"]
 Channel = Literal["both", "online_only", "offline_only"]
 REFERRAL_CODE = r"^[A-Za-z0-9_-]{3,32}$"
+ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-")
+
+
+def valid_id(value: str) -> bool:
+    """True for a SKU or dealer id: 1 to 64 letters, digits, or ``_ . : -``."""
+    return 1 <= len(value) <= 64 and set(value) <= ID_CHARS
 
 
 class ProductBody(BaseModel):
