@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
     api_token: str | None = None
+    order_webhook_url: str | None = None
+    order_webhook_secret: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     emulator_port: int = Field(default=8081, ge=0, le=65535)
@@ -56,7 +58,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value or None
 
-    @field_validator("telegram_api_url", "telegram_webhook_url")
+    @field_validator("telegram_api_url", "telegram_webhook_url", "order_webhook_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,15 @@ from sqlmodel import SQLModel
 from services.api.app import serve_api
 from services.runtime import Runtime, open_runtime
 from shared.bus.connection import connect
+from shared.bus.consumer import Consumer, ConsumerOptions, Handler
 from shared.bus.embedded import EmbeddedRedis
+from shared.bus.streams import Publisher
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.migrate import load_models, upgrade_sync
+from shared.messages import Message
 from shared.settings import Settings
+from tests.bus.support import Deposit, apply_deposit
 
 TEST_REDIS_URL = os.environ.get("BATON_TEST_REDIS_URL")
 TEST_DATABASE_URL = os.environ.get("BATON_TEST_DATABASE_URL")
@@ -61,7 +65,7 @@ async def reader(redis_url: str) -> AsyncIterator[Redis]:
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated database: PostgreSQL from BATON_TEST_DATABASE_URL, else a SQLite template."""
     load_models()
-    import tests.bus.support  # noqa: F401 - test-only tables
+    # tests.bus.support (imported above) defines the test-only tables.
 
     if TEST_DATABASE_URL:
 
@@ -174,3 +178,62 @@ async def api(runtime: Runtime) -> AsyncIterator[ApiClient]:
     """The HTTP API served on a free port over the test's runtime."""
     async with serve_api(runtime) as url, aiohttp.ClientSession() as http:
         yield ApiClient(url, http)
+
+
+FAST = ConsumerOptions(max_deliveries=3, claim_idle_ms=200, retry_base_ms=5, block_ms=50)
+
+
+@pytest.fixture
+def publisher(redis: Redis) -> Publisher:
+    """Publishes straight to the test's Redis."""
+    return Publisher(redis, maxlen=10_000)
+
+
+class Running:
+    """Consumers started by a test, stopped at its end."""
+
+    def __init__(self) -> None:
+        self.tasks: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+
+    def start(self, consumer: Consumer) -> asyncio.Event:
+        stop = asyncio.Event()
+        self.tasks.append((stop, asyncio.create_task(consumer.run(stop))))
+        return stop
+
+    async def stop_all(self) -> None:
+        for stop, _ in self.tasks:
+            stop.set()
+        await asyncio.gather(*(task for _, task in self.tasks))
+
+
+@pytest.fixture
+async def running() -> AsyncIterator[Running]:
+    """Start consumers with ``running.start(consumer)``; all stop when the test ends."""
+    handle = Running()
+    yield handle
+    await handle.stop_all()
+
+
+@pytest.fixture
+def make_consumer(
+    redis: Redis, reader: Redis, db: Database, clock: FakeClock
+) -> Callable[..., Consumer]:
+    """Build a consumer of group ``g`` with fast test timings."""
+
+    def build(
+        handlers: Mapping[type[Message], Handler] | None = None,
+        group: str = "g",
+        **options: Any,
+    ) -> Consumer:
+        opts = ConsumerOptions(**{**FAST.__dict__, **options})
+        return Consumer(
+            group=group,
+            handlers=handlers or {Deposit: apply_deposit},
+            redis=redis,
+            reader=reader,
+            db=db,
+            clock=clock,
+            options=opts,
+        )
+
+    return build

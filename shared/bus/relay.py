@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy import delete
 from sqlmodel import col, select
@@ -17,6 +16,7 @@ from shared.bus.streams import Publisher
 from shared.clock import Clock
 from shared.db.engine import Database
 from shared.db.models import OutboxRow, TimerRow
+from shared.loops import poll
 from shared.messages import Envelope
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,13 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event, poll_ms: int = 500) -> None:
         """Publish until ``stop``; wakes at once on a local commit, else every ``poll_ms``."""
-        await _loop(stop, self.publish_pending, self.batch, poll_ms, self.db.outbox_written)
+        await poll(
+            stop,
+            self.publish_pending,
+            batch=self.batch,
+            every_ms=poll_ms,
+            wake=self.db.outbox_written,
+        )
 
 
 class TimerRunner:
@@ -103,36 +109,4 @@ class TimerRunner:
 
     async def run(self, stop: asyncio.Event, poll_ms: int = 500) -> None:
         """Fire due timers until ``stop``, checking every ``poll_ms``."""
-        await _loop(stop, self.fire_due, self.batch, poll_ms, None)
-
-
-async def _loop(
-    stop: asyncio.Event,
-    step: Callable[[], Awaitable[int]],
-    batch: int,
-    poll_ms: int,
-    wake: asyncio.Event | None,
-) -> None:
-    failures = 0
-    while not stop.is_set():
-        if wake is not None:
-            wake.clear()  # before the step, so a commit during it still wakes the next sleep
-        try:
-            done = await step()
-            failures = 0
-        except Exception:
-            failures += 1
-            log.exception("%s failed; retrying", getattr(step, "__qualname__", step))
-            await _sleep(stop, None, min(5.0, 0.1 * 2**failures))
-            continue
-        if done < batch:
-            await _sleep(stop, wake, poll_ms / 1000)
-
-
-async def _sleep(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
-    waiters = [asyncio.ensure_future(stop.wait())]
-    if wake is not None:
-        waiters.append(asyncio.ensure_future(wake.wait()))
-    await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    for waiter in waiters:
-        waiter.cancel()
+        await poll(stop, self.fire_due, batch=self.batch, every_ms=poll_ms)

@@ -18,7 +18,11 @@ from shared.db.engine import Database, ensure_sqlite_dir
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 # Every module that defines tables; alembic compares the database against all of them.
-MODEL_MODULES = ["shared.db.models", "services.catalog.models"]
+MODEL_MODULES = [
+    "shared.db.models",
+    "services.catalog.models",
+    "services.webhooks.models",
+]
 
 
 def load_models() -> type[SQLModel]:

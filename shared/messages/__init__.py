@@ -1,6 +1,6 @@
 """Typed messages: the envelope, the registry and every command and event."""
 
-from shared.messages import stock, system
+from shared.messages import orders, stock, system
 from shared.messages.envelope import BadMessage, Envelope, Message, new_id
 from shared.messages.registry import REGISTRY, Registry, message
 
@@ -12,6 +12,7 @@ __all__ = [
     "Registry",
     "message",
     "new_id",
+    "orders",
     "stock",
     "system",
 ]

@@ -1,4 +1,4 @@
-"""catalog: products and dealers
+"""catalog, orders and webhooks
 
 Revision ID: 0003
 Revises: 0001
@@ -61,8 +61,30 @@ def upgrade() -> None:
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_products_category"), ["category"], unique=False)
 
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", shared.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", shared.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("failed", sa.Boolean(), nullable=False),
+        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("created_at", shared.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_deliveries_due", ["delivered_at", "next_attempt_at"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_deliveries_due")
+
+    op.drop_table("webhook_deliveries")
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_products_category"))
 

@@ -1,0 +1,46 @@
+"""Turns order status changes into webhook deliveries, in the consumer's transaction."""
+
+from __future__ import annotations
+
+import json
+
+from services.webhooks.models import WebhookDelivery
+from shared.bus.consumer import Context, Handler
+from shared.messages import Message
+from shared.messages.orders import OrderStatusChanged
+
+
+def webhook_body(event: OrderStatusChanged, event_id: str) -> str:
+    """The JSON the shop receives for one status change."""
+    return json.dumps(
+        {
+            "event_id": event_id,
+            "type": "order.status_changed",
+            "order_id": event.order_id,
+            "external_id": event.external_id,
+            "channel": event.channel,
+            "status": event.status,
+            "previous": event.previous,
+            "at": event.at.isoformat(),
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def handlers_for(url: str) -> dict[type[Message], Handler]:
+    """The handler table of the webhooks group, posting to ``url``."""
+
+    async def queue_delivery(event: OrderStatusChanged, ctx: Context) -> None:
+        now = ctx.clock.now()
+        ctx.uow.session.add(
+            WebhookDelivery(
+                id=ctx.envelope.id,
+                url=url,
+                body=webhook_body(event, ctx.envelope.id),
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+
+    return {OrderStatusChanged: queue_delivery}

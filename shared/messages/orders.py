@@ -1,0 +1,162 @@
+"""Commands to the orders service and the events it publishes.
+
+Commands come from the dealer bot (a dealer's answer, a pickup code) and from the orders
+service itself (routing, offer deadlines). Events tell the bot what to show, settlement
+what to book and the shop what happened.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.messages.registry import Message, message
+
+Id = str
+DeclineReason = Literal["out_of_stock", "too_busy", "cannot_deliver", "other"]
+
+
+class Actor(BaseModel):
+    """Who did something: a chat user acting for a dealer, HQ, the shop or the system."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["dealer", "hq", "shop", "system"]
+    id: str = Field(min_length=1, max_length=64)
+    dealer_id: Id | None = None
+
+
+class OfferLine(BaseModel):
+    """What the dealer is asked to hand over."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sku: str
+    name: str
+    qty: int
+
+
+# -- commands (stream "orders") ------------------------------------------------------------
+
+
+@message("orders.RouteOrder", stream="orders")
+class RouteOrder(Message):
+    """Find the next dealer for an order that is waiting in ``received``."""
+
+    order_id: Id
+
+
+@message("orders.OfferDeadline", stream="orders")
+class OfferDeadline(Message):
+    """An offer's time is up (a durable timer sends this)."""
+
+    order_id: Id
+    offer_id: Id
+
+
+@message("orders.AcceptOffer", stream="orders")
+class AcceptOffer(Message):
+    """A dealer takes an offered order."""
+
+    offer_id: Id
+    actor: Actor
+
+
+@message("orders.DeclineOffer", stream="orders")
+class DeclineOffer(Message):
+    """A dealer turns an offer down; ``out_of_stock`` also zeroes their stock of its SKUs."""
+
+    offer_id: Id
+    reason: DeclineReason
+    actor: Actor
+
+
+@message("orders.MarkReady", stream="orders")
+class MarkReady(Message):
+    """The goods are prepared: ready for pickup, or out for delivery."""
+
+    order_id: Id
+    actor: Actor
+
+
+@message("orders.ConfirmPickup", stream="orders")
+class ConfirmPickup(Message):
+    """Store staff typed the customer's pickup code."""
+
+    order_id: Id
+    code: str = Field(max_length=64)
+    actor: Actor
+
+
+@message("orders.ConfirmDelivery", stream="orders")
+class ConfirmDelivery(Message):
+    """The dealer delivered the order."""
+
+    order_id: Id
+    actor: Actor
+
+
+# -- events (stream "order-events") --------------------------------------------------------
+
+
+@message("orders.OrderOffered", stream="order-events")
+class OrderOffered(Message):
+    """An offer to show in a dealer's chat, with Accept and Decline."""
+
+    order_id: Id
+    offer_id: Id
+    dealer_id: Id
+    lines: list[OfferLine]
+    fulfilment: Literal["pickup", "delivery"]
+    needs_installation: bool
+    distance_km: float
+    district: str
+    deadline: AwareDatetime
+
+
+@message("orders.OfferClosed", stream="order-events")
+class OfferClosed(Message):
+    """An offer is over; the chat message should say how."""
+
+    order_id: Id
+    offer_id: Id
+    dealer_id: Id
+    outcome: Literal["accepted", "declined", "expired", "taken", "cancelled", "failed"]
+
+
+@message("orders.OrderStatusChanged", stream="order-events")
+class OrderStatusChanged(Message):
+    """Any change of an order's status (the shop's webhooks and settlement follow this)."""
+
+    order_id: Id
+    external_id: str
+    channel: str
+    status: str
+    previous: str | None
+    fulfilling_dealer_id: Id | None
+    originating_dealer_id: Id | None
+    at: AwareDatetime
+
+
+@message("orders.OrderAccepted", stream="order-events")
+class OrderAccepted(Message):
+    """A dealer took the order: now they may see who the customer is."""
+
+    order_id: Id
+    dealer_id: Id
+    customer_name: str
+    customer_phone: str
+    address: str
+    fulfilment: Literal["pickup", "delivery"]
+    lines: list[OfferLine]
+
+
+@message("orders.PickupAnswered", stream="order-events")
+class PickupAnswered(Message):
+    """The result of a pickup code typed in chat, for the bot to reply with."""
+
+    order_id: Id
+    actor: Actor
+    outcome: Literal["accepted", "wrong", "locked", "not_ready"]
+    remaining: int = 0
