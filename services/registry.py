@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bots.dealer.app import build_application, polling
 from services.api.app import serve_api
 from services.runtime import Runtime
+from services.webhooks.service import serve_webhooks
 
 # The token of the bot that the built-in emulator knows, when no real token is configured.
 DEV_BOT_TOKEN = "6000000001:baton-dev-token-for-the-built-in-emulator"
@@ -49,5 +50,8 @@ SERVICES: dict[str, Service] = {
             "api", "HTTP API", "the HTTP API: orders, catalog, dealers, health, metrics", serve_api
         ),
         Service("bot", "Dealer bot", "the dealer chat bot (polling)", bot_service),
+        Service(
+            "webhooks", "Shop webhooks", "order status webhooks to the shop", serve_webhooks
+        ),
     )
 }
