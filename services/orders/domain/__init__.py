@@ -1,0 +1,8 @@
+"""The orders service's pure core: no I/O, no clock, no global randomness.
+
+- ``status``, ``values``, ``order``: statuses, what an order holds, the ``Order`` aggregate;
+- ``facts``, ``rules``, ``scoring``, ``routing``: which dealer fulfils an order, and why;
+- ``attribution``: which dealer an order's customer belongs to;
+- ``pickup``: pickup codes, their hashes and the wrong-code lock;
+- ``body``, ``intake``: the order body of ``POST /v1/orders`` and its checks.
+"""
