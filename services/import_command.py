@@ -12,6 +12,7 @@ from typing import Any
 from services.catalog import importer as catalog
 from services.imports import Parsed, Progress, report
 from services.runtime import Runtime, open_runtime
+from services.stock.importer import apply_stock_rows, parse_stock_csv
 from shared.settings import Settings
 
 
@@ -27,6 +28,7 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "products": Kind("products", catalog.parse_products, catalog.apply_products),
     "dealers": Kind("dealers", catalog.parse_dealers, catalog.apply_dealers),
+    "stock": Kind("stock levels", parse_stock_csv, apply_stock_rows),
 }
 
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from bots.dealer.app import build_application, polling
 from services.api.app import serve_api
+from services.orders.service import serve_orders
 from services.runtime import Runtime
+from services.stock.service import serve_stock
 from services.webhooks.service import serve_webhooks
 
 # The token of the bot that the built-in emulator knows, when no real token is configured.
@@ -50,6 +52,8 @@ SERVICES: dict[str, Service] = {
             "api", "HTTP API", "the HTTP API: orders, catalog, dealers, health, metrics", serve_api
         ),
         Service("bot", "Dealer bot", "the dealer chat bot (polling)", bot_service),
+        Service("orders", "Orders", "routing, offers and handover", serve_orders),
+        Service("stock", "Stock", "reservations and dealer counts", serve_stock),
         Service(
             "webhooks", "Shop webhooks", "order status webhooks to the shop", serve_webhooks
         ),

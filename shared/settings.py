@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
     api_token: str | None = None
+    # Routing and offers.
+    offer_timeout_s: int = Field(default=600, ge=10, le=86_400)
+    max_service_radius_km: float = Field(default=300.0, gt=0, le=5_000)
+    routing_max_attempts: int = Field(default=5, ge=1, le=100)
+    grab_regions: str = ""  # comma-separated regions that offer to several dealers at once
+    grab_k: int = Field(default=3, ge=2, le=20)
+    order_size_min_qty: int | None = Field(default=None, ge=1)
+
     order_webhook_url: str | None = None
     order_webhook_secret: str | None = None
     http_host: str = "127.0.0.1"

@@ -14,7 +14,9 @@ from services.api.errors import auth_middleware, errors_middleware
 from services.api.openapi import Api
 from services.catalog import routes as catalog_routes
 from services.catalog.directory import CatalogDirectory
+from services.orders import routes as order_routes
 from services.runtime import Runtime
+from services.stock import routes as stock_routes
 
 
 def build_api() -> Api:
@@ -58,7 +60,8 @@ def build_api() -> Api:
 def create_app(runtime: Runtime, directory: Directory | None = None) -> web.Application:
     """The aiohttp application for ``runtime``; ``directory`` defaults to the catalog's."""
     api = build_api()
-    catalog_routes.register(api)
+    for routes in (catalog_routes, stock_routes, order_routes):
+        routes.register(api)
     token = runtime.settings.api_token
     if not token:
         raise ValueError("the HTTP API needs BATON_API_TOKEN (baton up generates one)")

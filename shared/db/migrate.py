@@ -22,6 +22,8 @@ MODEL_MODULES = [
     "shared.db.models",
     "services.catalog.models",
     "services.webhooks.models",
+    "services.stock.models",
+    "services.orders.models",
 ]
 
 

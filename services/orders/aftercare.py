@@ -1,0 +1,57 @@
+"""Cancelling before handover and returning after it."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import col, select
+
+from services.orders.models import OfferRow
+from services.orders.repository import Loaded
+from shared.db.uow import UnitOfWork
+from shared.messages.orders import OfferClosed
+from shared.messages.stock import ReleaseReservation, Restock, StockLine
+
+HOLDING = ("reserving", "reserved", "offered", "accepted")
+
+
+async def cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> None:
+    """Cancel the order (IllegalTransition after handover) and free what it holds."""
+    order = loaded.order
+    order.cancel(reason, uow.clock.now(), actor)
+    loaded.save(uow)
+    offers = (
+        await uow.session.exec(
+            select(OfferRow)
+            .where(col(OfferRow.order_id) == order.id, col(OfferRow.state).in_(HOLDING))
+            .with_for_update()
+        )
+    ).all()
+    for offer in offers:
+        await uow.cancel_timer(f"orders:offer:{order.id}:{offer.attempt}")
+        uow.emit(ReleaseReservation(request_id=offer.request_id, reason="cancelled"))
+        if offer.state == "offered":
+            uow.emit(
+                OfferClosed(
+                    order_id=order.id, offer_id=offer.id, dealer_id=offer.dealer_id,
+                    outcome="cancelled",
+                )
+            )  # fmt: skip
+        offer.state, offer.answered_at = "cancelled", uow.clock.now()
+        uow.session.add(offer)
+
+
+def return_lines(uow: UnitOfWork, loaded: Loaded, lines: dict[str, int], actor: str) -> None:
+    """Record returned units (IllegalTransition if not returnable) and restock them."""
+    order = loaded.order
+    order.return_lines(lines, uow.clock.now(), actor)
+    loaded.save(uow)
+    if order.fulfilling_dealer_id is not None:
+        uow.emit(
+            Restock(
+                request_id=f"rt_{uuid.uuid4().hex[:20]}",
+                order_id=order.id,
+                dealer_id=order.fulfilling_dealer_id,
+                lines=[StockLine(sku=sku, qty=qty) for sku, qty in lines.items()],
+            )
+        )

@@ -1,0 +1,254 @@
+"""Routing in the shell: gather what the pure pipeline needs, run it, and start an offer.
+
+Candidates are the dealers whose position is within reach of the customer (a Redis geo
+search) plus HQ's warehouses; their stock comes from the stock service's Redis view and
+their record (acceptance, response time, today's load) from the offers table.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from statistics import median
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlmodel import col, select
+
+from services.catalog.geo import nearby
+from services.catalog.models import Dealer, Product
+from services.orders.domain.facts import (
+    Candidate,
+    Channel,
+    FactLine,
+    OrderFacts,
+    RoutingConfig,
+    haversine_km,
+)
+from services.orders.domain.routing import RoutingDecision, route
+from services.orders.domain.status import Fulfilment, OrderStatus
+from services.orders.models import OfferRow, RoutingRow
+from services.orders.repository import Loaded, offers_of
+from services.stock.view import availability
+from shared.db.uow import UnitOfWork
+from shared.messages.stock import ReserveStock, StockLine
+from shared.messages.system import HqAlertRaised
+from shared.settings import Settings
+
+GEO_LIMIT = 500
+STATS_WINDOW = timedelta(days=30)
+OPEN = ("reserving", "offered")
+
+
+@dataclass(frozen=True)
+class Routing:
+    """What routing is configured with."""
+
+    config: RoutingConfig
+    grab_regions: frozenset[str]
+    offer_timeout: timedelta
+    max_radius_km: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Routing:
+        """The routing configuration the settings describe."""
+        return cls(
+            config=RoutingConfig(
+                max_attempts=settings.routing_max_attempts,
+                grab_k=settings.grab_k,
+                order_size_rule=settings.order_size_min_qty is not None,
+                min_qty_for_dealers=settings.order_size_min_qty,
+            ),
+            grab_regions=frozenset(
+                r.strip() for r in settings.grab_regions.split(",") if r.strip()
+            ),
+            offer_timeout=timedelta(seconds=settings.offer_timeout_s),
+            max_radius_km=settings.max_service_radius_km,
+        )
+
+
+def facts_of(loaded: Loaded, channels: dict[str, str]) -> OrderFacts:
+    """The routing facts of a stored order."""
+    intake, order = loaded.row.intake, loaded.order
+    address = intake["address"]
+    return OrderFacts(
+        order_id=order.id,
+        region=address["region"],
+        city=address["city"],
+        lat=address["lat"],
+        lon=address["lon"],
+        fulfilment=Fulfilment(order.fulfilment),
+        needs_installation=intake["needs_installation"],
+        lines=tuple(
+            FactLine(ln.sku, ln.qty, Channel(channels.get(ln.sku, "both"))) for ln in order.lines
+        ),
+        amount_minor=loaded.row.amount,
+    )
+
+
+async def candidates_for(
+    uow: UnitOfWork, redis: Redis, facts: OrderFacts, tried: set[str], max_radius_km: float
+) -> list[Candidate]:
+    """Every dealer within reach, and the warehouses, as routing candidates."""
+    session = uow.session
+    near = dict(await nearby(redis, facts.lat, facts.lon, max_radius_km, GEO_LIMIT))
+    warehouses = (await session.exec(select(Dealer).where(col(Dealer.warehouse)))).all()
+    ids = set(near) | {w.id for w in warehouses}
+    if not ids:
+        return []
+    dealers = (await session.exec(select(Dealer).where(col(Dealer.id).in_(ids)))).all()
+    skus = sorted({line.sku for line in facts.lines})
+    stock = await availability(redis, [d.id for d in dealers], skus)
+    stats = await _dealer_stats(uow, [d.id for d in dealers])
+    result = []
+    for dealer in dealers:
+        record = stats.get(dealer.id, _Stats())
+        result.append(
+            Candidate(
+                dealer_id=dealer.id,
+                distance_km=near.get(dealer.id, _distance(facts, dealer)),
+                service_radius_km=math.inf if dealer.warehouse else dealer.service_radius_km,
+                capabilities=frozenset(dealer.capabilities),
+                available=stock.get(dealer.id, {}),
+                is_warehouse=dealer.warehouse,
+                paused=dealer.paused,
+                daily_capacity=None if dealer.warehouse else dealer.capacity,
+                load_today=record.accepted_today,
+                open_offers=record.open,
+                exclusive_regions=frozenset(dealer.exclusive_regions),
+                acceptance_rate=record.acceptance_rate,
+                median_response_s=record.median_response_s,
+                recently_declined_this_order=dealer.id in tried,
+            )
+        )
+    return result
+
+
+@dataclass
+class _Stats:
+    accepted_today: int = 0
+    open: int = 0
+    answered: int = 0
+    accepted: int = 0
+    responses: list[float] | None = None
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        return self.accepted / self.answered if self.answered else None
+
+    @property
+    def median_response_s(self) -> float | None:
+        return median(self.responses) if self.responses else None
+
+
+async def _dealer_stats(uow: UnitOfWork, dealer_ids: Sequence[str]) -> dict[str, _Stats]:
+    now = uow.clock.now()
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    query = select(OfferRow).where(
+        col(OfferRow.dealer_id).in_(dealer_ids), col(OfferRow.created_at) >= now - STATS_WINDOW
+    )
+    stats: dict[str, _Stats] = {}
+    for offer in (await uow.session.exec(query)).all():
+        s = stats.setdefault(offer.dealer_id, _Stats(responses=[]))
+        if offer.state in OPEN:
+            s.open += 1
+        if offer.state in ("accepted", "declined", "expired"):
+            s.answered += 1
+        if offer.state == "accepted":
+            s.accepted += 1
+            if offer.answered_at and offer.answered_at >= day_start:
+                s.accepted_today += 1
+        if offer.answered_at and offer.offered_at and s.responses is not None:
+            s.responses.append((offer.answered_at - offer.offered_at).total_seconds())
+    return stats
+
+
+def _distance(facts: OrderFacts, dealer: Dealer) -> float:
+    return haversine_km(facts.lat, facts.lon, dealer.lat, dealer.lon)
+
+
+async def dispatch(uow: UnitOfWork, redis: Redis, loaded: Loaded, routing: Routing) -> None:
+    """Route a ``received`` order and reserve stock at the dealer chosen; or alert HQ.
+
+    Does nothing while a reservation for the order is under way, so a repeated RouteOrder
+    never starts a second offer.
+    """
+    order = loaded.order
+    if order.status != OrderStatus.RECEIVED:
+        return
+    offers = await offers_of(uow.session, order.id)
+    if any(o.state in OPEN for o in offers):
+        return
+    products = await _channels(uow, [ln.sku for ln in order.lines])
+    facts = facts_of(loaded, products)
+    config = routing.config
+    if facts.region in routing.grab_regions:
+        config = _with(config, grab_mode=True)
+    tried = {o.dealer_id for o in offers}
+    candidates = await candidates_for(uow, redis, facts, tried, routing.max_radius_km)
+    decision = route(facts, candidates, config, attempts_made=len(offers))
+    attempt = len(offers) + 1
+    uow.session.add(
+        RoutingRow(
+            order_id=order.id, attempt=attempt, decided_at=uow.clock.now(),
+            decision=decision.to_dict(),
+        )
+    )  # fmt: skip
+    if not decision.targets or decision.exhausted:
+        await _wait_for_hq(uow, loaded, decision)
+        return
+    now = uow.clock.now()
+    deadline = now + routing.offer_timeout
+    distances = {c.dealer_id: c.distance_km for c in candidates}
+    for dealer_id in decision.targets[:1] if decision.mode == "sequential" else decision.targets:
+        offer = OfferRow(
+            id=_new_id("of"), order_id=order.id, dealer_id=dealer_id, attempt=attempt,
+            state="reserving", request_id=_new_id("rq"),
+            distance_km=round(distances.get(dealer_id, 0.0), 2),
+            deadline=deadline, created_at=now,
+        )  # fmt: skip
+        uow.session.add(offer)
+        uow.emit(
+            ReserveStock(
+                request_id=offer.request_id,
+                order_id=order.id,
+                dealer_id=dealer_id,
+                lines=[StockLine(sku=ln.sku, qty=ln.qty) for ln in order.lines],
+                # The offer's own timer releases it; this is the safety net if that is lost.
+                expires_at=deadline + timedelta(minutes=5),
+            )
+        )
+
+
+async def _wait_for_hq(uow: UnitOfWork, loaded: Loaded, decision: RoutingDecision) -> None:
+    order = loaded.order
+    if order.waiting_for_hq:
+        return
+    order.wait_for_hq(uow.clock.now(), "system")
+    loaded.save(uow)
+    uow.emit(
+        HqAlertRaised(
+            kind="no_dealer",
+            text=(
+                f"Order {order.id} ({loaded.row.external_id}) has no dealer that can take it "
+                f"after {len(decision.chosen)} candidate(s); it waits in 'received'."
+            ),
+            subject_id=order.id,
+        )
+    )
+
+
+async def _channels(uow: UnitOfWork, skus: list[str]) -> dict[str, str]:
+    query = select(Product.sku, Product.channel).where(col(Product.sku).in_(skus))
+    return dict((await uow.session.exec(query)).all())
+
+
+def _with(config: RoutingConfig, **changes: Any) -> RoutingConfig:
+    return replace(config, **changes)
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"

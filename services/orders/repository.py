@@ -1,0 +1,67 @@
+"""Loading and saving orders and their offers inside a unit of work."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.orders import codec
+from services.orders.models import OfferRow, OrderRow
+from shared.db.uow import UnitOfWork
+from shared.messages.orders import OrderStatusChanged
+
+
+class Loaded:
+    """An order's row with its aggregate, saved back together."""
+
+    def __init__(self, row: OrderRow) -> None:
+        self.row = row
+        self.order = codec.load(row.aggregate)
+        self.status_before = str(self.order.status)
+
+    def save(self, uow: UnitOfWork) -> None:
+        """Write the aggregate back and announce a change of status, if there was one."""
+        order, row = self.order, self.row
+        row.aggregate = codec.dump(order)
+        row.status = str(order.status)
+        row.fulfilling_dealer_id = order.fulfilling_dealer_id
+        row.originating_dealer_id = order.originating_dealer_id
+        row.updated_at = uow.clock.now()
+        uow.session.add(row)
+        if row.status != self.status_before:
+            uow.emit(
+                OrderStatusChanged(
+                    order_id=row.id,
+                    external_id=row.external_id,
+                    channel=row.channel,
+                    status=row.status,
+                    previous=self.status_before,
+                    fulfilling_dealer_id=row.fulfilling_dealer_id,
+                    originating_dealer_id=row.originating_dealer_id,
+                    at=uow.clock.now(),
+                )
+            )
+            self.status_before = row.status
+
+
+async def load_order(session: AsyncSession, order_id: str, *, lock: bool = True) -> Loaded | None:
+    """The order with its aggregate (row-locked for the transaction), or None."""
+    row = await session.get(OrderRow, order_id, with_for_update=lock)
+    return None if row is None else Loaded(row)
+
+
+async def offer_by_id(session: AsyncSession, offer_id: str) -> OfferRow | None:
+    """One offer, row-locked."""
+    return await session.get(OfferRow, offer_id, with_for_update=True)
+
+
+async def offer_by_request(session: AsyncSession, request_id: str) -> OfferRow | None:
+    """The offer whose stock reservation is ``request_id``."""
+    query = select(OfferRow).where(col(OfferRow.request_id) == request_id).with_for_update()
+    return (await session.exec(query)).first()
+
+
+async def offers_of(session: AsyncSession, order_id: str) -> list[OfferRow]:
+    """Every offer made for an order, oldest first."""
+    query = select(OfferRow).where(col(OfferRow.order_id) == order_id)
+    return sorted((await session.exec(query)).all(), key=lambda o: (o.attempt, o.created_at))

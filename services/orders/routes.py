@@ -1,0 +1,165 @@
+"""HTTP routes of orders: the shop submits, HQ and the shop read, cancel and return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import col, select
+
+from services.api.context import RUNTIME
+from services.api.errors import ApiError, read_body, read_json
+from services.api.openapi import Api
+from services.orders.aftercare import cancel, return_lines
+from services.orders.domain.body import OrderBody
+from services.orders.domain.order import IllegalTransition
+from services.orders.intake import IntakeError, OrderConflict, receive_order
+from services.orders.models import RoutingRow
+from services.orders.repository import Loaded, load_order, offers_of
+from shared.db.uow import unit_of_work
+from shared.money import format_amount
+
+
+class Created(BaseModel):
+    """The answer to a new order; ``pickup_code`` is shown here only, once."""
+
+    id: str
+    status: str
+    pickup_code: str | None = None
+
+
+class CancelBody(BaseModel):
+    """Why the order is cancelled."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="cancelled by the shop", min_length=1, max_length=200)
+
+
+class ReturnLine(BaseModel):
+    """Units of one SKU coming back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64)
+    qty: int = Field(gt=0, le=100_000)
+
+
+class ReturnBody(BaseModel):
+    """`POST /v1/orders/{id}/returns`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[ReturnLine] = Field(min_length=1, max_length=200)
+
+
+def register(api: Api) -> None:
+    """Declare the orders routes on ``api``."""
+
+    @api.route(
+        "POST", "/v1/orders", summary="Submit an order (idempotent on channel and external_id)",
+        body=OrderBody, response=Created, status=201,
+    )  # fmt: skip
+    async def post_order(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        data = await read_json(request)
+        try:
+            received = await receive_order(runtime, data)
+        except IntakeError as exc:
+            raise ApiError(
+                422, "invalid", "some fields are invalid", fields=[e.to_dict() for e in exc.errors]
+            ) from None
+        except OrderConflict as exc:
+            raise ApiError(409, "conflict", str(exc)) from None
+        body = Created(
+            id=received.row.id, status=received.row.status, pickup_code=received.pickup_code
+        )
+        return web.json_response(
+            body.model_dump(exclude_none=True), status=201 if received.created else 200
+        )
+
+    @api.route(
+        "GET", "/v1/orders/{order_id}", summary="An order: status, dealers, timeline, routing"
+    )
+    async def get_order(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        order_id = request.match_info["order_id"]
+        async with runtime.db.read() as session:
+            loaded = await load_order(session, order_id, lock=False)
+            if loaded is None:
+                raise ApiError(404, "not_found", f"no order {order_id!r}")
+            offers = await offers_of(session, order_id)
+            decisions = (
+                await session.exec(select(RoutingRow).where(col(RoutingRow.order_id) == order_id))
+            ).all()
+        return web.json_response(_view(loaded, offers, sorted(decisions, key=lambda d: d.attempt)))
+
+    @api.route(
+        "POST", "/v1/orders/{order_id}/cancel", summary="Cancel before handover", body=CancelBody
+    )
+    async def cancel_order(request: web.Request) -> web.StreamResponse:
+        body = await read_body(request, CancelBody) if request.can_read_body else CancelBody()
+
+        async def apply(uow: Any, loaded: Loaded) -> None:
+            await cancel(uow, loaded, body.reason, "shop")
+
+        return await _change(request, apply)
+
+    @api.route(
+        "POST", "/v1/orders/{order_id}/returns", summary="Return some or all lines", body=ReturnBody
+    )
+    async def return_order(request: web.Request) -> web.StreamResponse:
+        body = await read_body(request, ReturnBody)
+        lines: dict[str, int] = {}
+        for line in body.lines:
+            lines[line.sku] = lines.get(line.sku, 0) + line.qty
+
+        async def apply(uow: Any, loaded: Loaded) -> None:
+            return_lines(uow, loaded, lines, "shop")
+
+        return await _change(request, apply)
+
+
+async def _change(request: web.Request, action: Any) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    order_id = request.match_info["order_id"]
+    try:
+        async with unit_of_work(runtime.db, runtime.clock) as uow:
+            loaded = await load_order(uow.session, order_id)
+            if loaded is None:
+                raise ApiError(404, "not_found", f"no order {order_id!r}")
+            await action(uow, loaded)
+    except IllegalTransition as exc:
+        raise ApiError(409, "not_allowed", str(exc)) from None
+    return web.json_response({"id": order_id, "status": str(loaded.order.status)})
+
+
+def _view(loaded: Loaded, offers: list[Any], decisions: list[RoutingRow]) -> dict[str, Any]:
+    row, order = loaded.row, loaded.order
+    return {
+        "id": row.id,
+        "external_id": row.external_id,
+        "channel": row.channel,
+        "status": row.status,
+        "fulfilment": str(order.fulfilment),
+        "fulfilling_dealer_id": order.fulfilling_dealer_id,
+        "originating_dealer_id": order.originating_dealer_id,
+        "amount": format_amount(row.amount, row.currency),
+        "currency": row.currency,
+        "lines": [
+            {"sku": ln.sku, "qty": ln.qty, "returned": order.returned.get(ln.sku, 0),
+             "unit_price": format_amount(ln.unit_price_minor, row.currency)}
+            for ln in order.lines
+        ],
+        "offers": [
+            {"id": o.id, "dealer_id": o.dealer_id, "attempt": o.attempt, "state": o.state,
+             "deadline": o.deadline.isoformat(), "decline_reason": o.decline_reason}
+            for o in offers
+        ],
+        "timeline": [entry.to_dict() for entry in order.timeline],
+        "routing": [
+            {"attempt": d.attempt, "decided_at": d.decided_at.isoformat(), **d.decision}
+            for d in decisions
+        ],
+    }  # fmt: skip

@@ -1,0 +1,21 @@
+"""The orders service: routing, offers and handover, as one consumer group."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from services.catalog.geo import rebuild
+from services.orders.dispatch import Routing
+from services.orders.handlers import build_handlers
+from services.runtime import Runtime, running
+
+
+@asynccontextmanager
+async def serve_orders(runtime: Runtime) -> AsyncIterator[str]:
+    """Consume the orders streams while the block runs."""
+    indexed = await rebuild(runtime.db, runtime.redis)  # the geo index is a cache of the table
+    routing = Routing.from_settings(runtime.settings)
+    consumer = runtime.consumer("orders", build_handlers(runtime.redis, routing))
+    async with running(consumer.run):
+        yield f"{indexed} dealers indexed; offers time out after {routing.offer_timeout}"

@@ -1,0 +1,1 @@
+"""The stock service: on-hand and reserved per dealer and SKU, and the reservations."""

@@ -1,0 +1,249 @@
+"""The stock service's tables, and the queries that load and save them as core objects.
+
+Rows are locked in one order, levels by SKU and then reservations by request id, so two
+replicas on PostgreSQL handling single messages never wait on each other in a circle.
+Every locked read refreshes the objects the session already holds (``populate_existing``):
+a consumer batch runs several handlers in one session, and another replica may have
+changed a row since this session first read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, ColumnElement, Index
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.stock import core
+from shared.db.types import UTCDateTime
+
+
+class StockLevel(SQLModel, table=True):
+    """On hand and reserved for one SKU at one dealer."""
+
+    __tablename__ = "stock_levels"
+    __table_args__ = (
+        CheckConstraint("on_hand >= 0", name="ck_stock_levels_on_hand"),
+        CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="ck_stock_levels_reserved"),
+    )
+
+    dealer_id: str = Field(primary_key=True, max_length=64)
+    sku: str = Field(primary_key=True, max_length=64)
+    on_hand: int = 0
+    reserved: int = 0
+    # Bumped on every change; the Redis view keeps only the newest version it was sent.
+    version: int = 0
+    reported_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class StockReservation(SQLModel, table=True):
+    """Units held at a dealer for an order, named by the requester's ``request_id``."""
+
+    __tablename__ = "stock_reservations"
+    __table_args__ = (Index("ix_stock_reservations_dealer_state", "dealer_id", "state"),)
+
+    request_id: str = Field(primary_key=True, max_length=128)
+    order_id: str = Field(max_length=128)
+    dealer_id: str = Field(max_length=64)
+    state: str = Field(max_length=16)
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    reason: str | None = Field(default=None, max_length=64)
+
+
+class StockReservationLine(SQLModel, table=True):
+    """One SKU of a reservation; ``short`` marks the SKUs a refused request lacked."""
+
+    __tablename__ = "stock_reservation_lines"
+
+    request_id: str = Field(
+        primary_key=True, max_length=128, foreign_key="stock_reservations.request_id"
+    )
+    sku: str = Field(primary_key=True, max_length=64)
+    qty: int
+    short: bool = False
+
+
+class StockRestock(SQLModel, table=True):
+    """A Restock applied once: a repeat with the same ``request_id`` finds it and stops."""
+
+    __tablename__ = "stock_restocks"
+
+    request_id: str = Field(primary_key=True, max_length=128)
+    order_id: str = Field(max_length=128)
+    dealer_id: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+async def lock_levels(
+    session: AsyncSession,
+    dealer_id: str,
+    skus: Iterable[str],
+    *,
+    create: Iterable[str] = (),
+    now: datetime | None = None,
+) -> dict[str, StockLevel]:
+    """Lock a dealer's levels of ``skus`` in SKU order, first creating any of ``create`` missing."""
+    wanted = sorted(set(skus) | set(create))
+    rows = await _select_levels(session, dealer_id, wanted)
+    missing = sorted(set(create) - rows.keys())
+    if missing:
+        if now is None:
+            raise ValueError("creating levels needs the time")
+        await _insert_missing(session, dealer_id, missing, now)
+        rows.update(await _select_levels(session, dealer_id, missing))
+    return rows
+
+
+async def _select_levels(
+    session: AsyncSession, dealer_id: str, skus: list[str]
+) -> dict[str, StockLevel]:
+    if not skus:
+        return {}
+    query = (
+        select(StockLevel)
+        .where(col(StockLevel.dealer_id) == dealer_id, col(StockLevel.sku).in_(skus))
+        .order_by(col(StockLevel.sku))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.sku: row for row in (await session.exec(query)).all()}
+
+
+async def _insert_missing(
+    session: AsyncSession, dealer_id: str, skus: list[str], now: datetime
+) -> None:
+    # ON CONFLICT DO NOTHING: two first reports of a SKU at once must not fail on the key.
+    connection = await session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    table = StockLevel.__table__  # type: ignore[attr-defined]
+    rows = [
+        {"dealer_id": dealer_id, "sku": sku, "on_hand": 0, "reserved": 0, "version": 0,
+         "updated_at": now}
+        for sku in skus
+    ]  # fmt: skip
+    await connection.execute(insert(table).values(rows).on_conflict_do_nothing())
+
+
+def levels_of(rows: Mapping[str, StockLevel]) -> dict[str, core.Level]:
+    """Core levels for locked rows."""
+    return {
+        sku: core.Level(row.on_hand, row.reserved, row.reported_at) for sku, row in rows.items()
+    }
+
+
+def save_levels(
+    rows: Mapping[str, StockLevel], levels: Mapping[str, core.Level], now: datetime
+) -> list[StockLevel]:
+    """Copy changed core levels onto their rows, bumping each one's version; returns those."""
+    changed = []
+    for sku, level in levels.items():
+        row = rows[sku]
+        new = (level.on_hand, level.reserved, level.reported_at)
+        if (row.on_hand, row.reserved, row.reported_at) == new:
+            continue
+        row.on_hand, row.reserved, row.reported_at = new
+        row.version += 1
+        row.updated_at = now
+        changed.append(row)
+    return changed
+
+
+async def find_reservation(
+    session: AsyncSession, request_id: str, *, lock: bool = False
+) -> core.Reservation | None:
+    """The reservation ``request_id`` with its lines, or None."""
+    found = await _reservations(session, [col(StockReservation.request_id) == request_id], lock)
+    return found[0] if found else None
+
+
+async def held_touching(
+    session: AsyncSession, dealer_id: str, skus: Iterable[str], *, lock: bool = False
+) -> list[core.Reservation]:
+    """The dealer's held reservations with a line on any of ``skus``."""
+    touching = (
+        select(StockReservationLine.request_id)
+        .where(col(StockReservationLine.sku).in_(sorted(set(skus))))
+        .scalar_subquery()
+    )
+    return await _reservations(
+        session,
+        [
+            col(StockReservation.dealer_id) == dealer_id,
+            col(StockReservation.state) == core.State.HELD,
+            col(StockReservation.request_id).in_(touching),
+        ],
+        lock,
+    )
+
+
+async def _reservations(
+    session: AsyncSession, where: list[ColumnElement[bool]], lock: bool
+) -> list[core.Reservation]:
+    query = select(StockReservation).where(*where).order_by(col(StockReservation.request_id))
+    if lock:
+        query = query.with_for_update()
+    rows = (await session.exec(query.execution_options(populate_existing=True))).all()
+    if not rows:
+        return []
+    lines: dict[str, list[StockReservationLine]] = {row.request_id: [] for row in rows}
+    line_query = select(StockReservationLine).where(
+        col(StockReservationLine.request_id).in_(list(lines))
+    )
+    for line in (await session.exec(line_query)).all():
+        lines[line.request_id].append(line)
+    return [_to_core(row, lines[row.request_id]) for row in rows]
+
+
+def _to_core(row: StockReservation, lines: list[StockReservationLine]) -> core.Reservation:
+    ordered = sorted(lines, key=lambda line: line.sku)
+    return core.Reservation(
+        request_id=row.request_id,
+        order_id=row.order_id,
+        dealer_id=row.dealer_id,
+        lines=tuple(core.Line(line.sku, line.qty) for line in ordered),
+        state=core.State(row.state),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        ended_at=row.ended_at,
+        reason=row.reason,
+        short=tuple(line.sku for line in ordered if line.short),
+    )
+
+
+def add_reservation(session: AsyncSession, r: core.Reservation) -> None:
+    """Insert a new reservation and its lines."""
+    session.add(
+        StockReservation(
+            request_id=r.request_id,
+            order_id=r.order_id,
+            dealer_id=r.dealer_id,
+            state=r.state,
+            expires_at=r.expires_at,
+            created_at=r.created_at,
+            ended_at=r.ended_at,
+            reason=r.reason,
+        )
+    )
+    for line in r.lines:
+        session.add(
+            StockReservationLine(
+                request_id=r.request_id, sku=line.sku, qty=line.qty, short=line.sku in r.short
+            )
+        )
+
+
+async def save_reservation(session: AsyncSession, r: core.Reservation) -> None:
+    """Write a reservation's new state, expiry, end and reason."""
+    row = await session.get(StockReservation, r.request_id)
+    if row is None:
+        raise core.StockError(f"reservation {r.request_id} vanished")
+    row.state, row.expires_at = r.state, r.expires_at
+    row.ended_at, row.reason = r.ended_at, r.reason
+    session.add(row)

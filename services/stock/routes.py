@@ -1,0 +1,115 @@
+"""Stock over HTTP: a dealer's levels, and a count that replaces one SKU's on-hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlmodel import col, select
+
+from services.api.context import DIRECTORY, RUNTIME
+from services.api.errors import ApiError, invalid, read_body
+from services.api.openapi import Api
+from services.stock.core import StockError
+from services.stock.handlers import apply_report
+from services.stock.models import StockLevel
+from shared.db.uow import unit_of_work
+from shared.messages.stock import StockCount
+
+
+class StockBody(BaseModel):
+    """A dealer's count of one SKU."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on_hand: int = Field(ge=0, le=100_000_000, strict=True)
+
+
+class LevelOut(BaseModel):
+    """One SKU at a dealer."""
+
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    reported_at: datetime | None
+
+    @classmethod
+    def of(cls, row: StockLevel) -> LevelOut:
+        """The answer for a level row."""
+        return cls(
+            sku=row.sku,
+            on_hand=row.on_hand,
+            reserved=row.reserved,
+            available=row.on_hand - row.reserved,
+            reported_at=row.reported_at,
+        )
+
+
+class DealerStockOut(BaseModel):
+    """Every SKU a dealer has a level for, by SKU."""
+
+    dealer_id: str
+    levels: list[LevelOut]
+
+
+def register(api: Api) -> None:
+    """Declare the stock routes on ``api``."""
+
+    @api.route(
+        "PUT",
+        "/v1/dealers/{dealer_id}/stock/{sku}",
+        summary="Report a dealer's count of one SKU; reservations that no longer fit end",
+        body=StockBody,
+        response=LevelOut,
+    )
+    async def put_stock(request: web.Request) -> web.StreamResponse:
+        """Apply the count as a report with source "api"; answer the level."""
+        dealer_id, sku = request.match_info["dealer_id"], request.match_info["sku"]
+        await _known(request, dealer_id, sku)
+        body = await read_body(request, StockBody)
+        try:  # the limits a count has on the bus, should a directory know longer names
+            StockCount(sku=sku, on_hand=body.on_hand)
+        except ValidationError as exc:
+            raise invalid(exc) from None
+        runtime = request.app[RUNTIME]
+        try:
+            async with unit_of_work(runtime.db, runtime.clock) as uow:
+                rows = await apply_report(
+                    uow, runtime.redis, dealer_id, {sku: body.on_hand}, source="api"
+                )
+        except StockError as exc:
+            raise ApiError(409, "conflict", str(exc)) from None
+        return _json(LevelOut.of(rows[sku]))
+
+    @api.route(
+        "GET",
+        "/v1/dealers/{dealer_id}/stock",
+        summary="A dealer's on-hand, reserved and available units of every SKU",
+        response=DealerStockOut,
+    )
+    async def get_stock(request: web.Request) -> web.StreamResponse:
+        """Every level of the dealer, from the tables (not the cache)."""
+        dealer_id = request.match_info["dealer_id"]
+        await _known(request, dealer_id)
+        query = (
+            select(StockLevel)
+            .where(col(StockLevel.dealer_id) == dealer_id)
+            .order_by(col(StockLevel.sku))
+        )
+        async with request.app[RUNTIME].db.read() as session:
+            rows = (await session.exec(query)).all()
+        return _json(DealerStockOut(dealer_id=dealer_id, levels=[LevelOut.of(r) for r in rows]))
+
+
+async def _known(request: web.Request, dealer_id: str, sku: str | None = None) -> None:
+    directory = request.app[DIRECTORY]
+    if not await directory.has_dealer(dealer_id):
+        raise ApiError(404, "unknown_dealer", f"no dealer {dealer_id!r}", field="dealer_id")
+    if sku is not None and not await directory.has_product(sku):
+        raise ApiError(404, "unknown_sku", f"no product {sku!r} in the catalog", field="sku")
+
+
+def _json(model: BaseModel) -> web.Response:
+    return web.json_response(text=model.model_dump_json())
