@@ -216,7 +216,8 @@ def _close(uow: UnitOfWork, offer: OfferRow, outcome: str, *, release: bool = Tr
     offer.state, offer.answered_at = outcome, uow.clock.now()
     uow.session.add(offer)
     if release:
-        uow.emit(ReleaseReservation(request_id=offer.request_id, reason=outcome))
+        # Not "expired": the stock service keeps that word for its own safety-net timer.
+        uow.emit(ReleaseReservation(request_id=offer.request_id, reason=f"offer_{outcome}"))
     uow.emit(_closed(offer, outcome))
 
 

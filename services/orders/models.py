@@ -26,7 +26,7 @@ class OrderRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     channel: str = Field(max_length=64)
     external_id: str = Field(max_length=128)
-    fingerprint: str = Field(max_length=64)
+    fingerprint: str = Field(max_length=80)
     status: str = Field(max_length=24, index=True)
     customer_id: str = Field(max_length=128, index=True)
     fulfilling_dealer_id: str | None = Field(default=None, max_length=64, index=True)

@@ -1,0 +1,80 @@
+"""POST /v1/orders: every bad field named, nothing stored; the same order once."""
+
+from __future__ import annotations
+
+from sqlmodel import func, select
+
+from services.orders.models import OrderRow
+from tests.orders.conftest import NEAR_BODY, Flow, order
+
+
+async def count_orders(flow: Flow) -> int:
+    async with flow.runtime.db.read() as session:
+        return int((await session.exec(select(func.count()).select_from(OrderRow))).one())
+
+
+async def test_every_bad_field_is_named_and_nothing_is_stored(flow: Flow) -> None:
+    await flow.setup({"near": NEAR_BODY}, {"near": 1})
+    body = order("B-1") | {
+        "lines": [
+            {"sku": "NOPE", "qty": 1, "unit_price": "1.00"},
+            {"sku": "PX-1", "qty": 0, "unit_price": "1999.00"},
+            {"sku": "PX-1", "qty": 1, "unit_price": "10.00"},
+            {"sku": "PX-1", "qty": 1, "unit_price": 1999},
+        ],
+        "address": {"region": "sichuan", "city": "Chengdu", "line": "x", "lat": 91, "lon": 200},
+        "payment": "iou",
+    }
+    status, answer = await flow.api.call("POST", "/v1/orders", body)
+    assert status == 422
+    fields = {f["field"] for f in answer["error"]["fields"]}
+    assert {
+        "address.lat",
+        "address.lon",
+        "payment",
+        "lines[1].qty",
+        "lines[3].unit_price",
+    } <= fields
+    assert await count_orders(flow) == 0
+
+    status, answer = await flow.api.call(
+        "POST", "/v1/orders", order("B-1") | {"lines": [
+            {"sku": "NOPE", "qty": 1, "unit_price": "1.00"},
+            {"sku": "PX-1", "qty": 1, "unit_price": "10.00"},
+        ]},
+    )  # fmt: skip
+    assert status == 422
+    messages = {f["field"]: f["message"] for f in answer["error"]["fields"]}
+    assert "unknown" in messages["lines[0].sku"].lower()
+    assert "floor" in messages["lines[1].unit_price"].lower()
+    assert await count_orders(flow) == 0
+
+
+async def test_the_same_order_twice_is_one_order_and_a_changed_body_conflicts(flow: Flow) -> None:
+    await flow.setup({"near": NEAR_BODY}, {"near": 1})
+    first = await flow.place(order("B-2"))
+    status, again = await flow.api.call("POST", "/v1/orders", order("B-2"))
+    assert status == 200
+    assert again["id"] == first["id"]
+    assert "pickup_code" not in again  # shown once only
+    status, answer = await flow.api.call("POST", "/v1/orders", order("B-2", qty=2))
+    assert (status, answer["error"]["code"]) == (409, "conflict")
+    assert await count_orders(flow) == 1
+
+
+async def test_oversized_and_malformed_bodies_are_refused(flow: Flow) -> None:
+    status, answer = await flow.api.call("POST", "/v1/orders", data=b"[" * 10)
+    assert (status, answer["error"]["code"]) == (400, "bad_json")
+    status, answer = await flow.api.call("POST", "/v1/orders", data=b" " * (300 * 1024))
+    assert status == 413
+    status, answer = await flow.api.call("GET", "/v1/orders/o_missing")
+    assert status == 404
+
+
+async def test_a_referral_code_makes_its_dealer_the_originating_one(flow: Flow) -> None:
+    await flow.setup({"near": NEAR_BODY | {"referral_code": "TF-88"}}, {"near": 1})
+    body = order("B-3")
+    body["customer"]["referral_code"] = "tf-88"
+    placed = await flow.place(body)
+    view = await flow.get(placed["id"])
+    assert view["originating_dealer_id"] == "near"
