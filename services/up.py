@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
 from bots.emulator import EmulatorServer
+from services.demo import EXAMPLE_ORDER, seed
 from services.registry import DEV_BOT_TOKEN, SERVICES, Service
 from services.runtime import Runtime, delivery_loops, open_runtime, running
 from shared.settings import Settings
@@ -58,6 +59,8 @@ async def start_all(settings: Settings, *, demo: bool = False) -> AsyncIterator[
             if demo:
                 for name, language, username in DEMO_USERS:
                     emulator.emulator.create_user(name, username=username, language_code=language)
+        if demo:
+            await seed(runtime)
         for service in SERVICES.values():
             system.places[service.label] = await stack.enter_async_context(service.start(runtime))
         await stack.enter_async_context(running(*delivery_loops(runtime)))
@@ -76,6 +79,11 @@ async def up(settings: Settings, *, demo: bool, stop: asyncio.Event | None = Non
         places["Redis"] = system.runtime.redis_url + embedded
         places["Database"] = settings.sqlalchemy_url
         print(banner(places), flush=True)
+        if demo:
+            api = system.places.get("HTTP API", "")
+            print(
+                "Try an order:\n" + EXAMPLE_ORDER.format(api=api, token=settings.api_token) + "\n"
+            )
         await stop.wait()
         print("Stopping…", flush=True)
 

@@ -12,8 +12,19 @@ from pathlib import Path
 import aiohttp
 
 from bots.emulator.client import EmulatorClient
+from tests.bus.support import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
+DEMO_ORDER = {
+    "external_id": "demo-1", "channel": "mall",
+    "customer": {"id": "c-1", "name": "Zhang Wei", "phone": "+86 138 0000 0000",
+                 "referral_code": "BJ-CHAOYANG"},
+    "fulfilment": "pickup",
+    "address": {"region": "sichuan", "city": "Chengdu", "line": "1 Tianfu Ave",
+                "lat": 30.65, "lon": 104.07},
+    "lines": [{"sku": "PX-1", "qty": 1, "unit_price": "1999.00"}],
+    "currency": "CNY", "payment": "prepaid",
+}  # fmt: skip
 
 
 async def read_banner(stream: asyncio.StreamReader) -> dict[str, str]:
@@ -52,6 +63,22 @@ async def test_baton_up_demo_serves_the_dev_chat_and_the_bot_answers(tmp_path: P
                 assert "<html" in await page.text()
             async with http.get(f"{places['HTTP API']}/healthz") as health:
                 assert health.status == 200
+            auth = {"Authorization": f"Bearer {places['API token']}"}
+            async with http.post(
+                f"{places['HTTP API']}/v1/orders", json=DEMO_ORDER, headers=auth
+            ) as r:
+                assert r.status == 201, await r.text()
+                order_id = (await r.json())["id"]
+
+            async def offered() -> bool:
+                url = f"{places['HTTP API']}/v1/orders/{order_id}"
+                async with http.get(url, headers=auth) as r:
+                    view = await r.json()
+                return (
+                    view["status"] == "offered" and view["originating_dealer_id"] == "bj-chaoyang"
+                )
+
+            await eventually(offered, timeout=20)
         async with EmulatorClient(dev_chat.rstrip("/")) as chat:
             users = {u["username"]: u for u in await chat.users()}
             assert {"chengdu_store", "beijing_store", "hq_ops"} <= set(users)

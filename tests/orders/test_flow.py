@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.messages import Envelope
 from shared.messages.orders import (
     AcceptOffer,
     ConfirmDelivery,
@@ -170,3 +171,36 @@ async def test_a_dealer_cannot_answer_another_dealers_offer(flow: Flow) -> None:
     view = await flow.until(placed["id"], "accepted")
     assert view["fulfilling_dealer_id"] == "near"
     assert [o["state"] for o in view["offers"]] == ["accepted"]
+
+
+async def test_five_wrong_codes_lock_the_pickup_and_alert_hq(flow: Flow) -> None:
+    await flow.setup({"near": NEAR}, {"near": 1})
+    placed = await flow.place(order("A-9"))
+    offer = flow.open_offer(await flow.until(placed["id"], "offered"))
+    await flow.send(AcceptOffer(offer_id=offer["id"], actor=dealer_actor("near")))
+    await flow.until(placed["id"], "accepted")
+    await flow.send(MarkReady(order_id=placed["id"], actor=dealer_actor("near")))
+    await flow.until(placed["id"], "ready_for_pickup")
+    wrong = "123456" if placed["pickup_code"] != "123456" else "654321"
+    for _ in range(5):
+        await flow.send(
+            ConfirmPickup(order_id=placed["id"], code=wrong, actor=dealer_actor("near"))
+        )
+    await flow.send(
+        ConfirmPickup(order_id=placed["id"], code=placed["pickup_code"], actor=dealer_actor("near"))
+    )
+
+    async def answered() -> bool:
+        return len(await flow.events("orders.PickupAnswered")) == 6
+
+    await eventually(answered)
+    answers = [
+        a for a in await flow.events("orders.PickupAnswered") if isinstance(a, PickupAnswered)
+    ]
+    assert [(a.outcome, a.remaining) for a in answers] == [
+        ("wrong", 4), ("wrong", 3), ("wrong", 2), ("wrong", 1), ("locked", 0), ("locked", 0),
+    ]  # fmt: skip
+    assert (await flow.get(placed["id"]))["status"] == "ready_for_pickup"
+    alerts = await flow.runtime.redis.xrange("baton:alerts")
+    kinds = [Envelope.decode(f[b"e"]).payload["kind"] for _, f in alerts]
+    assert kinds.count("pickup_locked") == 1

@@ -1,0 +1,75 @@
+"""Demo data for `baton up --demo`: a small network around Chengdu and Beijing."""
+
+from __future__ import annotations
+
+from services.catalog.schemas import DealerBody, ProductBody
+from services.catalog.store import put_dealer, put_product
+from services.runtime import Runtime
+from services.stock.handlers import apply_report
+from shared.db.uow import unit_of_work
+
+PRODUCTS = {
+    "PX-1": ProductBody(
+        name="Phone X 128G", category="phones", currency="CNY", list_price="1999.00",
+        wholesale_price="1500.00", floor_price="1799.00",
+    ),
+    "AC-9": ProductBody(
+        name="Air conditioner 1.5P", category="appliances", currency="CNY",
+        list_price="3299.00", wholesale_price="2500.00", floor_price="2999.00",
+        needs_installation=True,
+    ),
+    "CASE-1": ProductBody(
+        name="Phone X case (online exclusive)", category="accessories", currency="CNY",
+        list_price="99.00", wholesale_price="40.00", floor_price="79.00", channel="online_only",
+    ),
+}  # fmt: skip
+
+DEALERS = {
+    "cd-tianfu": DealerBody(
+        name="Tianfu Square store", region="sichuan", city="Chengdu", lat=30.6574, lon=104.0658,
+        service_radius_km=25, capabilities=["pickup", "delivery", "installation"], capacity=30,
+        referral_code="CD-TIANFU",
+    ),
+    "cd-wuhou": DealerBody(
+        name="Wuhou store", region="sichuan", city="Chengdu", lat=30.6420, lon=104.0430,
+        service_radius_km=20, capabilities=["pickup", "delivery"], capacity=20,
+        referral_code="CD-WUHOU",
+    ),
+    "bj-chaoyang": DealerBody(
+        name="Chaoyang store", region="beijing", city="Beijing", lat=39.9219, lon=116.4436,
+        service_radius_km=30, capabilities=["pickup", "delivery", "installation"], capacity=40,
+        referral_code="BJ-CHAOYANG",
+    ),
+    "hq-warehouse": DealerBody(
+        name="HQ central warehouse", region="hubei", city="Wuhan", lat=30.5928, lon=114.3055,
+        service_radius_km=3000, capabilities=["delivery"], capacity=10000, warehouse=True,
+    ),
+}  # fmt: skip
+
+STOCK = {
+    "cd-tianfu": {"PX-1": 5, "AC-9": 2},
+    "cd-wuhou": {"PX-1": 3},
+    "bj-chaoyang": {"PX-1": 8, "AC-9": 4},
+    "hq-warehouse": {"PX-1": 500, "AC-9": 100, "CASE-1": 1000},
+}
+
+EXAMPLE_ORDER = """curl -s -X POST {api}/v1/orders -H 'Authorization: Bearer {token}' \\
+    -H 'Content-Type: application/json' -d '{{"external_id": "demo-1", "channel": "mall",
+    "customer": {{"id": "c-1", "name": "Zhang Wei", "phone": "+86 138 0000 0000",
+                  "referral_code": "BJ-CHAOYANG"}},
+    "fulfilment": "pickup", "address": {{"region": "sichuan", "city": "Chengdu",
+    "line": "1 Tianfu Ave", "lat": 30.65, "lon": 104.07}},
+    "lines": [{{"sku": "PX-1", "qty": 1, "unit_price": "1999.00"}}],
+    "currency": "CNY", "payment": "prepaid"}}'"""
+
+
+async def seed(runtime: Runtime) -> None:
+    """Write the demo catalog, dealers and stock (replacing any earlier demo data)."""
+    async with unit_of_work(runtime.db, runtime.clock) as uow:
+        for sku, product in PRODUCTS.items():
+            await put_product(uow, sku, product)
+        for dealer_id, dealer in DEALERS.items():
+            await put_dealer(uow, runtime.redis, dealer_id, dealer)
+    for dealer_id, counts in STOCK.items():
+        async with unit_of_work(runtime.db, runtime.clock) as uow:
+            await apply_report(uow, runtime.redis, dealer_id, counts, source="import")
