@@ -54,8 +54,6 @@ SERVICES: dict[str, Service] = {
         Service("bot", "Dealer bot", "the dealer chat bot (polling)", bot_service),
         Service("orders", "Orders", "routing, offers and handover", serve_orders),
         Service("stock", "Stock", "reservations and dealer counts", serve_stock),
-        Service(
-            "webhooks", "Shop webhooks", "order status webhooks to the shop", serve_webhooks
-        ),
+        Service("webhooks", "Shop webhooks", "order status webhooks to the shop", serve_webhooks),
     )
 }
