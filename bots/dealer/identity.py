@@ -1,0 +1,90 @@
+"""Who is who: invitations, bindings, and what each role may do."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bots.dealer.models import ChatUser, Invite
+from bots.dealer.parsing import Problem
+from shared.db.uow import UnitOfWork
+
+ROLES = ("owner", "staff", "hq")
+INVITE_TTL = timedelta(days=7)
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes get read aloud
+
+# What each role may do; every command and button checks this table.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "offer": frozenset({"owner", "staff"}),
+    "orders": frozenset({"owner", "staff"}),
+    "handover": frozenset({"owner", "staff"}),
+    "stock": frozenset({"owner", "staff"}),
+    "pause": frozenset({"owner"}),
+    "earnings": frozenset({"owner"}),
+    "hq": frozenset({"hq"}),
+}
+
+
+def new_code() -> str:
+    """A fresh invitation code, easy to type and to read aloud."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(10))
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    """The link that opens the bot with ``/start CODE``."""
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+async def create_invite(
+    uow: UnitOfWork, dealer_id: str, role: str, created_by: str, ttl: timedelta = INVITE_TTL
+) -> Invite:
+    """A new single-use invitation for ``dealer_id`` with ``role``."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    now = uow.clock.now()
+    invite = Invite(
+        code=new_code(), dealer_id=dealer_id, role=role, created_by=created_by,
+        created_at=now, expires_at=now + ttl,
+    )  # fmt: skip
+    uow.session.add(invite)
+    return invite
+
+
+async def redeem(
+    uow: UnitOfWork, code: str, user_id: int, chat_id: int, name: str
+) -> ChatUser | Problem:
+    """Bind the user with the invitation ``code``; a problem says why not."""
+    now = uow.clock.now()
+    invite = await uow.session.get(Invite, code.strip().upper(), with_for_update=True)
+    if invite is None:
+        return Problem("start.unknown_code")
+    if invite.used_at is not None:
+        return Problem("start.used_code")
+    if invite.expires_at <= now:
+        return Problem("start.expired_code")
+    invite.used_at, invite.used_by = now, user_id
+    uow.session.add(invite)
+    user = await uow.session.get(ChatUser, user_id, with_for_update=True)
+    if user is None:
+        user = ChatUser(user_id=user_id, chat_id=chat_id, dealer_id=invite.dealer_id,
+                        role=invite.role, name=name, bound_at=now)  # fmt: skip
+    else:  # a new invitation moves the user to another dealer or role
+        user.dealer_id, user.role, user.chat_id, user.active = (
+            invite.dealer_id, invite.role, chat_id, True,
+        )  # fmt: skip
+        user.bound_at = now
+    uow.session.add(user)
+    return user
+
+
+async def binding(session: AsyncSession, user_id: int) -> ChatUser | None:
+    """The user's active binding, or None."""
+    user = await session.get(ChatUser, user_id)
+    return user if user is not None and user.active else None
+
+
+def may(user: ChatUser | None, action: str) -> bool:
+    """True if the user's role allows ``action``."""
+    return user is not None and user.role in PERMISSIONS.get(action, frozenset())
