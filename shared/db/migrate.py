@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "services.webhooks.models",
     "services.stock.models",
     "services.orders.models",
+    "bots.dealer.models",
 ]
 
 
