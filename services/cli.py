@@ -47,6 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="bring the database schema up to date",
         description="Apply every pending migration to BATON_DATABASE_URL (or the SQLite file).",
     )
+    invite = commands.add_parser(
+        "invite",
+        help="invite someone to the dealer bot",
+        description="Create a single-use invitation (valid 7 days) and print its code and "
+        "the https://t.me/<bot>?start=<code> link that binds a chat user to the dealer.",
+    )
+    invite.add_argument("--dealer", required=True, help="the dealer id (ignored for hq)")
+    invite.add_argument("--role", required=True, choices=["owner", "staff", "hq"])
     importer = commands.add_parser(
         "import",
         help="load products, dealers or stock from a CSV file",
@@ -105,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from services.import_command import run_import
+    from services.invite_command import run_invite
     from services.registry import SERVICES, ServiceUnavailable
     from services.up import run_one, up
     from shared.db.migrate import SchemaOutOfDate, upgrade
@@ -114,6 +123,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await up(settings, demo=args.demo)
         elif args.command == "run":
             await run_one(settings, SERVICES[args.service])
+        elif args.command == "invite":
+            return await run_invite(settings, args.dealer, args.role)
         elif args.command == "import":
             return await run_import(settings, args.kind, args.file, args.skip_bad)
         elif args.command == "migrate":

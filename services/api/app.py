@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from sqlalchemy import text
 
+from bots.dealer import routes as invite_routes
 from services.api.context import API, DIRECTORY, RUNTIME, Directory
 from services.api.errors import auth_middleware, errors_middleware
 from services.api.openapi import Api
@@ -60,7 +61,7 @@ def build_api() -> Api:
 def create_app(runtime: Runtime, directory: Directory | None = None) -> web.Application:
     """The aiohttp application for ``runtime``; ``directory`` defaults to the catalog's."""
     api = build_api()
-    for routes in (catalog_routes, stock_routes, order_routes):
+    for routes in (catalog_routes, stock_routes, order_routes, invite_routes):
         routes.register(api)
     token = runtime.settings.api_token
     if not token:

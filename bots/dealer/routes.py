@@ -1,0 +1,60 @@
+"""`POST /v1/invites`: HQ invites a dealer's owner, staff, or an HQ operator to the bot."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from bots.dealer.identity import create_invite, deep_link
+from services.api.context import DIRECTORY, RUNTIME
+from services.api.errors import ApiError, read_body
+from services.api.openapi import Api
+from shared.db.uow import unit_of_work
+
+HQ_DEALER = "hq"
+
+
+class InviteBody(BaseModel):
+    """Who the invitation is for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dealer_id: str = Field(min_length=1, max_length=64)
+    role: Literal["owner", "staff", "hq"]
+
+
+class InviteView(BaseModel):
+    """The code to give, and the link that opens the bot with it."""
+
+    code: str
+    deep_link: str
+    dealer_id: str
+    role: str
+    expires_at: str
+
+
+def register(api: Api) -> None:
+    """Declare the invitation route on ``api``."""
+
+    @api.route(
+        "POST", "/v1/invites", summary="Invite someone to the dealer bot",
+        body=InviteBody, response=InviteView, status=201,
+    )  # fmt: skip
+    async def post_invite(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        body = await read_body(request, InviteBody)
+        dealer_id = HQ_DEALER if body.role == "hq" else body.dealer_id
+        if body.role != "hq" and not await request.app[DIRECTORY].has_dealer(dealer_id):
+            raise ApiError(404, "not_found", f"no dealer {dealer_id!r}", field="dealer_id")
+        async with unit_of_work(runtime.db, runtime.clock) as uow:
+            invite = await create_invite(uow, dealer_id, body.role, created_by="api")
+        view = InviteView(
+            code=invite.code,
+            deep_link=deep_link(runtime.settings.telegram_bot_username, invite.code),
+            dealer_id=invite.dealer_id,
+            role=invite.role,
+            expires_at=invite.expires_at.isoformat(),
+        )
+        return web.json_response(view.model_dump(), status=201)

@@ -1,0 +1,30 @@
+"""`baton invite --dealer ID --role ROLE`: print an invitation code and its link."""
+
+from __future__ import annotations
+
+import sys
+
+from bots.dealer.identity import create_invite, deep_link
+from bots.dealer.routes import HQ_DEALER
+from services.catalog.directory import CatalogDirectory
+from services.runtime import open_runtime
+from shared.db.uow import unit_of_work
+from shared.settings import Settings
+
+
+async def run_invite(settings: Settings, dealer_id: str, role: str) -> int:
+    """Create the invitation; returns the exit status (2 for an unknown dealer)."""
+    dealer_id = HQ_DEALER if role == "hq" else dealer_id
+    async with open_runtime(settings) as runtime:
+        if role != "hq" and not await CatalogDirectory(runtime.db).has_dealer(dealer_id):
+            print(
+                f"baton: no dealer {dealer_id!r}; add it first (PUT /v1/dealers/{{id}})",
+                file=sys.stderr,
+            )
+            return 2
+        async with unit_of_work(runtime.db, runtime.clock) as uow:
+            invite = await create_invite(uow, dealer_id, role, created_by="cli")
+    print(f"code: {invite.code}")
+    print(f"link: {deep_link(settings.telegram_bot_username, invite.code)}")
+    print(f"for:  {role} of {dealer_id}, valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC")
+    return 0
