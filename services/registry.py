@@ -30,7 +30,7 @@ async def bot_service(runtime: Runtime) -> AsyncIterator[str]:
             "the bot needs BATON_TELEGRAM_TOKEN (and BATON_TELEGRAM_API_URL for a Bot API "
             "other than Telegram's); `baton up` runs it against the built-in emulator"
         )
-    app = build_application(settings.telegram_token, settings.telegram_api_url)
+    app = build_application(settings.telegram_token, settings.telegram_api_url, runtime)
     async with polling(app):
         yield f"@{app.bot.username} via {settings.telegram_api_url}"
 

@@ -1,41 +1,262 @@
-"""Chat handlers: each turns one message into a reply (and, later, a command on the bus)."""
+"""Chat commands: each turns one message into a reply or a command on the bus.
+
+Every handler answers: a refusal says what to type instead, in the user's language.
+Commands that change something go on the bus through the outbox (``uow.emit``); what
+follows (an offer closed, a pickup checked) comes back as an event the bot turns into a
+message.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import warnings
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import col, select
 from telegram import Update
+from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
-from bots.dealer.i18n import language_of, t
+from bots.dealer.context import Chat, chat_of
+from bots.dealer.identity import may, redeem
+from bots.dealer.models import BotOrder, ChatUser
+from bots.dealer.parsing import Problem, parse_order_ref, parse_pickup, parse_stock_lines
+from bots.dealer.views import OPEN_STATUSES, order_line_text, stock_text
+from services.catalog.directory import CatalogDirectory
+from services.stock.view import avail_key
+from shared.db.uow import unit_of_work
+from shared.messages.orders import ConfirmDelivery, ConfirmPickup, SetDealerPaused
+from shared.messages.stock import ReportStock, StockCount
+
+REPLY_TRIES = 4
+HELP = {
+    "owner": ["orders", "pickup", "delivered", "stock", "pause", "earnings", "lang", "help"],
+    "staff": ["orders", "pickup", "delivered", "stock", "lang", "help"],
+    "hq": ["lang", "help"],
+    None: ["start", "lang", "help"],
+}
 
 
-def _language(update: Update) -> str:
-    user = update.effective_user
-    return language_of(user.language_code if user else None)
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asked to wait (PTB warns that the int form is going away)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        delay = exc.retry_after
+    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start: greet, and explain how to link the chat when no invitation code is given."""
+async def reply(update: Update, text: str) -> None:
+    """Answer the message that came in, waiting out Telegram's per-chat limit if it bites.
+
+    A reply answers one message of the user's own, so it is sent at once rather than queued
+    behind pushed messages; a user typing faster than one message a second gets a 429, and
+    then the reply waits the ``retry_after`` Telegram asks for (updates run concurrently,
+    so only this chat waits).
+    """
     if update.effective_message is None:
         return
-    lang = _language(update)
-    name = update.effective_user.first_name if update.effective_user else ""
-    text = t(lang, "start.welcome", name=name)
-    if not context.args:
-        text += "\n\n" + t(lang, "start.no_code")
+    for _ in range(REPLY_TRIES - 1):
+        try:
+            await update.effective_message.reply_text(text)
+            return
+        except RetryAfter as exc:
+            await asyncio.sleep(retry_seconds(exc))
     await update.effective_message.reply_text(text)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/help: what this user can do."""
-    if update.effective_message is None:
+async def _allowed(update: Update, chat: Chat, action: str) -> bool:
+    if chat.user is None:
+        await reply(update, chat.text("not_bound"))
+        return False
+    if not may(chat.user, action):
+        await reply(update, chat.text("not_allowed", role=chat.text(f"role.{chat.user.role}")))
+        return False
+    return True
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start CODE: bind this chat user to a dealer; without a code, say how to get one."""
+    chat = await chat_of(update, context)
+    if chat is None:
         return
-    lang = _language(update)
-    lines = [t(lang, "help.title"), t(lang, "help.start"), t(lang, "help.help")]
-    await update.effective_message.reply_text("\n".join(lines))
+    sender = update.effective_user
+    name = sender.full_name if sender else ""
+    if not context.args:
+        text = chat.text("start.welcome", name=name) + "\n\n" + chat.text("start.no_code")
+        await reply(update, text)
+        return
+    async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
+        bound = await redeem(uow, context.args[0], chat.user_id, chat.chat_id, name, chat.language)
+    if isinstance(bound, Problem):
+        await reply(update, chat.text(bound.key, **bound.values))
+        return
+    role = chat.text(f"role.{bound.role}")
+    await reply(update, chat.text("start.bound", dealer=bound.dealer_id, role=role))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what this user's role may do."""
+    chat = await chat_of(update, context)
+    if chat is None:
+        return
+    keys = HELP[chat.user.role if chat.user else None]
+    await reply(
+        update, "\n".join([chat.text("help.title"), *(chat.text(f"help.{k}") for k in keys)])
+    )
+
+
+async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lang zh|en: choose the language of every message from now on."""
+    chat = await chat_of(update, context)
+    if chat is None:
+        return
+    wanted = (context.args or [""])[0].lower()
+    if wanted not in ("zh", "en"):
+        await reply(update, chat.text("lang.usage"))
+        return
+    if chat.user is not None:
+        async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
+            user = await uow.session.get(ChatUser, chat.user_id, with_for_update=True)
+            if user is not None:
+                user.language = wanted
+                uow.session.add(user)
+    chat.language = wanted
+    await reply(update, chat.text("lang.set"))
+
+
+async def orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/orders: the dealer's open orders and what to do next."""
+    chat = await chat_of(update, context)
+    if chat is None or not await _allowed(update, chat, "orders"):
+        return
+    assert chat.user is not None
+    async with chat.runtime.db.read() as session:
+        rows = (
+            await session.exec(
+                select(BotOrder).where(
+                    col(BotOrder.dealer_id) == chat.user.dealer_id,
+                    col(BotOrder.status).in_(OPEN_STATUSES),
+                )
+            )
+        ).all()
+    if not rows:
+        await reply(update, chat.text("orders.none"))
+        return
+    lines = [chat.text("orders.title"), *(order_line_text(chat.language, r) for r in rows)]
+    await reply(update, "\n".join(lines))
+
+
+async def _find_order(chat: Chat, ref: str) -> BotOrder | None:
+    assert chat.user is not None
+    async with chat.runtime.db.read() as session:
+        found = (
+            await session.exec(
+                select(BotOrder).where(
+                    col(BotOrder.dealer_id) == chat.user.dealer_id,
+                    (col(BotOrder.ref) == ref.upper()) | (col(BotOrder.order_id) == ref),
+                )
+            )
+        ).all()
+    return found[0] if len(found) == 1 else None
+
+
+async def pickup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/pickup ORDER CODE: staff check the customer's code; the answer comes back as an event."""
+    chat = await chat_of(update, context)
+    if chat is None or not await _allowed(update, chat, "handover"):
+        return
+    request = parse_pickup(context.args or [])
+    if isinstance(request, Problem):
+        await reply(update, chat.text(request.key, **(request.values | {"example": "A1B2C3"})))
+        return
+    order = await _find_order(chat, request.order)
+    if order is None:
+        await reply(update, chat.text("order.unknown", ref=request.order))
+        return
+    async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
+        uow.emit(ConfirmPickup(order_id=order.order_id, code=request.code[:64], actor=chat.actor()))
+
+
+async def delivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/delivered ORDER: the dealer confirms the delivery."""
+    chat = await chat_of(update, context)
+    if chat is None or not await _allowed(update, chat, "handover"):
+        return
+    ref = parse_order_ref(context.args or [])
+    if isinstance(ref, Problem):
+        await reply(update, chat.text(ref.key, **(ref.values | {"example": "A1B2C3"})))
+        return
+    order = await _find_order(chat, ref)
+    if order is None:
+        await reply(update, chat.text("order.unknown", ref=ref))
+        return
+    async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
+        uow.emit(ConfirmDelivery(order_id=order.order_id, actor=chat.actor()))
+    await reply(update, chat.text("delivered.ok", ref=order.ref))
+
+
+async def stock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stock shows the levels; /stock SKU QTY (several lines) reports counts."""
+    chat = await chat_of(update, context)
+    if chat is None or not await _allowed(update, chat, "stock"):
+        return
+    assert chat.user is not None and update.effective_message is not None
+    parts = (update.effective_message.text or "").split(None, 1)  # "/stock" and the rest
+    body = parts[1] if len(parts) > 1 else ""
+    if not body.strip():
+        raw: dict[Any, Any] = await chat.runtime.redis.hgetall(avail_key(chat.user.dealer_id))
+        levels = {_text(k): int(v) for k, v in raw.items()}
+        await reply(update, stock_text(chat.language, chat.user.dealer_id, levels))
+        return
+    await report_counts(update, chat, body)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def report_counts(update: Update, chat: Chat, text: str) -> None:
+    """Check typed or uploaded counts; all are reported, or none with the reason."""
+    assert chat.user is not None
+    report = parse_stock_lines(text)
+    if report.problems:
+        await reply(update, "\n".join(chat.text(p.key, **p.values) for p in report.problems[:5]))
+        return
+    directory = CatalogDirectory(chat.runtime.db)
+    for sku in report.counts:
+        if not await directory.has_product(sku):
+            await reply(update, chat.text("stock.unknown_sku", sku=sku))
+            return
+    counts = [StockCount(sku=sku, on_hand=qty) for sku, qty in report.counts.items()]
+    async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
+        uow.emit(ReportStock(dealer_id=chat.user.dealer_id, counts=counts, source="chat",
+                             reported_by=str(chat.user_id)))  # fmt: skip
+    await reply(update, chat.text("stock.saved", count=len(counts)))
+
+
+async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/pause: stop new offers until /resume."""
+    await _set_paused(update, context, True)
+
+
+async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/resume: receive new offers again."""
+    await _set_paused(update, context, False)
+
+
+async def _set_paused(update: Update, context: ContextTypes.DEFAULT_TYPE, paused: bool) -> None:
+    chat = await chat_of(update, context)
+    if chat is None or not await _allowed(update, chat, "pause"):
+        return
+    assert chat.user is not None
+    async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
+        uow.emit(SetDealerPaused(dealer_id=chat.user.dealer_id, paused=paused, actor=chat.actor()))
+    await reply(update, chat.text("pause.done" if paused else "resume.done"))
 
 
 async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Anything else: say what to type instead."""
-    if update.effective_message is None:
-        return
-    await update.effective_message.reply_text(t(_language(update), "unknown"))
+    chat = await chat_of(update, context)
+    if chat is not None:
+        await reply(update, chat.text("unknown"))

@@ -53,7 +53,7 @@ async def create_invite(
 
 
 async def redeem(
-    uow: UnitOfWork, code: str, user_id: int, chat_id: int, name: str
+    uow: UnitOfWork, code: str, user_id: int, chat_id: int, name: str, language: str
 ) -> ChatUser | Problem:
     """Bind the user with the invitation ``code``; a problem says why not."""
     now = uow.clock.now()
@@ -69,7 +69,7 @@ async def redeem(
     user = await uow.session.get(ChatUser, user_id, with_for_update=True)
     if user is None:
         user = ChatUser(user_id=user_id, chat_id=chat_id, dealer_id=invite.dealer_id,
-                        role=invite.role, name=name, bound_at=now)  # fmt: skip
+                        role=invite.role, name=name, language=language, bound_at=now)  # fmt: skip
     else:  # a new invitation moves the user to another dealer or role
         user.dealer_id, user.role, user.chat_id, user.active = (
             invite.dealer_id, invite.role, chat_id, True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 from sqlmodel import col, select
 
+from services.catalog.handlers import set_dealer_paused
 from services.catalog.models import Product
 from services.orders.dispatch import Routing, dispatch
 from services.orders.domain.order import IllegalTransition
@@ -32,6 +33,7 @@ from shared.messages.orders import (
     OrderAccepted,
     OrderOffered,
     RouteOrder,
+    SetDealerPaused,
 )
 from shared.messages.stock import (
     HoldReservation,
@@ -199,6 +201,7 @@ def build_handlers(redis: Redis, routing: Routing) -> dict[type[Message], Handle
         MarkReady: mark_ready,
         ConfirmPickup: confirm_pickup,
         ConfirmDelivery: confirm_delivery,
+        SetDealerPaused: set_dealer_paused,
     }
 
 

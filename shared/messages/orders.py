@@ -160,3 +160,12 @@ class PickupAnswered(Message):
     actor: Actor
     outcome: Literal["accepted", "wrong", "locked", "not_ready"]
     remaining: int = 0
+
+
+@message("orders.SetDealerPaused", stream="orders")
+class SetDealerPaused(Message):
+    """A dealer owner stops or restarts new offers (`/pause`, `/resume`)."""
+
+    dealer_id: Id
+    paused: bool
+    actor: Actor

@@ -1,0 +1,168 @@
+"""Order events become chat messages: offers with buttons, their outcome, handover prompts.
+
+Every message goes through the chat outbox (``bots.sender``) in this consumer's
+transaction, so a message is queued once however often the event is delivered, and sent
+within Telegram's limits in the lane its urgency calls for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import col, select
+
+from bots.dealer.buttons import issue
+from bots.dealer.i18n import language_of, t
+from bots.dealer.models import BotOrder, ChatUser
+from bots.dealer.views import keyboard, offer_text, order_ref
+from bots.sender.outbox import submit
+from shared.bus.consumer import Context, Handler
+from shared.db.uow import UnitOfWork
+from shared.messages import Message
+from shared.messages.orders import (
+    OfferClosed,
+    OrderAccepted,
+    OrderOffered,
+    OrderStatusChanged,
+    PickupAnswered,
+)
+
+OFFERS, HANDOVER = 0, 1  # lanes: an offer never waits behind anything
+DEALER_ROLES = ("owner", "staff")
+
+
+async def _staff(uow: UnitOfWork, dealer_id: str) -> Sequence[ChatUser]:
+    query = select(ChatUser).where(
+        col(ChatUser.dealer_id) == dealer_id,
+        col(ChatUser.active),
+        col(ChatUser.role).in_(DEALER_ROLES),
+    )
+    return (await uow.session.exec(query)).all()
+
+
+def _language(user: ChatUser) -> str:
+    return user.language or language_of(None)
+
+
+async def _text(uow: UnitOfWork, key: str, user: ChatUser, text: str, lane: int,
+                markup: dict[str, Any] | None = None) -> None:  # fmt: skip
+    payload: dict[str, Any] = {"text": text}
+    if markup is not None:
+        payload["reply_markup"] = markup
+    await submit(uow.session, key, user.chat_id, lane, "sendMessage", payload)
+
+
+async def order_offered(event: OrderOffered, ctx: Context) -> None:
+    """Show the offer to the dealer's owner and staff with Accept and Decline."""
+    uow = ctx.uow
+    view = await uow.session.get(BotOrder, event.order_id, with_for_update=True)
+    if view is None:
+        view = BotOrder(
+            order_id=event.order_id, ref=order_ref(event.order_id), dealer_id=event.dealer_id,
+            status="offered", fulfilment=event.fulfilment, updated_at=ctx.clock.now(),
+        )  # fmt: skip
+    view.dealer_id, view.status, view.offer_id, view.deadline = (
+        event.dealer_id, "offered", event.offer_id, event.deadline,
+    )  # fmt: skip
+    view.lines = [line.model_dump() for line in event.lines]
+    view.updated_at = ctx.clock.now()
+    uow.session.add(view)
+    for user in await _staff(uow, event.dealer_id):
+        language = _language(user)
+        accept = await issue(uow, "accept", event.offer_id, event.dealer_id, DEALER_ROLES)
+        decline = await issue(uow, "decline", event.offer_id, event.dealer_id, DEALER_ROLES)
+        markup = keyboard(
+            [[(t(language, "offer.accept"), accept), (t(language, "offer.decline"), decline)]]
+        )
+        await _text(uow, f"offer:{event.offer_id}:{user.user_id}", user,
+                    offer_text(language, event), OFFERS, markup)  # fmt: skip
+
+
+async def offer_closed(event: OfferClosed, ctx: Context) -> None:
+    """Edit each offer message to say how it ended; a stale button is answered, not acted on."""
+    uow = ctx.uow
+    view = await uow.session.get(BotOrder, event.order_id, with_for_update=True)
+    if view is not None and view.dealer_id == event.dealer_id and event.outcome != "accepted":
+        view.status = "closed"
+        uow.session.add(view)
+    for user in await _staff(uow, event.dealer_id):
+        text = t(_language(user), f"offer.closed.{event.outcome}", ref=order_ref(event.order_id))
+        original = f"offer:{event.offer_id}:{user.user_id}"
+        await submit(uow.session, f"closed:{event.offer_id}:{user.user_id}", user.chat_id, OFFERS,
+                     "editMessageText", {"text": text}, refers_to=original)  # fmt: skip
+
+
+async def order_accepted(event: OrderAccepted, ctx: Context) -> None:
+    """Now the dealer may know the customer: details, and the button for the next step."""
+    uow = ctx.uow
+    view = await uow.session.get(BotOrder, event.order_id, with_for_update=True)
+    if view is not None:
+        view.status, view.customer = (
+            "accepted",
+            {"name": event.customer_name, "phone": event.customer_phone},
+        )
+        uow.session.add(view)
+    ref = order_ref(event.order_id)
+    for user in await _staff(uow, event.dealer_id):
+        language = _language(user)
+        lines = [
+            t(
+                language,
+                "accepted.title",
+                ref=ref,
+                customer=event.customer_name,
+                phone=event.customer_phone,
+            )
+        ]
+        if event.fulfilment == "pickup":
+            lines.append(t(language, "accepted.pickup"))
+            label = t(language, "button.ready")
+        else:
+            lines.append(t(language, "accepted.delivery", address=event.address))
+            label = t(language, "button.out")
+        ready = await issue(uow, "ready", event.order_id, event.dealer_id, DEALER_ROLES)
+        await _text(uow, f"accepted:{event.order_id}:{user.user_id}", user, "\n".join(lines),
+                    HANDOVER, keyboard([[(label, ready)]]))  # fmt: skip
+
+
+async def status_changed(event: OrderStatusChanged, ctx: Context) -> None:
+    """Keep the bot's order view current, and prompt the next handover step."""
+    uow = ctx.uow
+    view = await uow.session.get(BotOrder, event.order_id, with_for_update=True)
+    if view is None or view.dealer_id != event.fulfilling_dealer_id:
+        return
+    view.status, view.updated_at = event.status, ctx.clock.now()
+    uow.session.add(view)
+    if event.status not in ("ready_for_pickup", "out_for_delivery"):
+        return
+    for user in await _staff(uow, view.dealer_id):
+        language = _language(user)
+        if event.status == "ready_for_pickup":
+            text, markup = t(language, "ready.pickup", ref=view.ref), None
+        else:
+            done = await issue(uow, "delivered", view.order_id, view.dealer_id, DEALER_ROLES)
+            text = t(language, "ready.delivery", ref=view.ref)
+            markup = keyboard([[(t(language, "button.delivered"), done)]])
+        await _text(
+            uow, f"{event.status}:{view.order_id}:{user.user_id}", user, text, HANDOVER, markup
+        )
+
+
+async def pickup_answered(event: PickupAnswered, ctx: Context) -> None:
+    """Tell the staff member who typed the code how it went."""
+    user = await ctx.uow.session.get(ChatUser, int(event.actor.id))
+    if user is None:
+        return
+    ref = order_ref(event.order_id)
+    text = t(_language(user), f"pickup.{event.outcome}", ref=ref, remaining=event.remaining)
+    await _text(ctx.uow, f"pickup:{ctx.envelope.id}", user, text, HANDOVER)
+
+
+HANDLERS: dict[type[Message], Handler] = {
+    OrderOffered: order_offered,
+    OfferClosed: offer_closed,
+    OrderAccepted: order_accepted,
+    OrderStatusChanged: status_changed,
+    PickupAnswered: pickup_answered,
+}

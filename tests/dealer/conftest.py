@@ -1,0 +1,78 @@
+"""The dealer bot against the emulator, with the orders and stock services behind it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bots.dealer.app import build_application, polling
+from bots.dealer.identity import create_invite
+from bots.emulator import EmulatorClient, EmulatorServer
+from services.orders.service import serve_orders
+from services.runtime import Runtime, delivery_loops, running
+from services.stock.service import serve_stock
+from shared.clock import FakeClock
+from shared.db.uow import unit_of_work
+from tests.conftest import ApiClient
+from tests.orders.conftest import NEAR_BODY, PRODUCT
+
+TOKEN = "7000000001:dealer-bot-test-token"
+
+
+class Chats:
+    """Dealers, staff and HQ as emulator users, bound through real invitations."""
+
+    def __init__(self, emu: EmulatorClient, runtime: Runtime, api: ApiClient) -> None:
+        self.emu = emu
+        self.runtime = runtime
+        self.api = api
+
+    async def network(self) -> None:
+        assert (await self.api.call("PUT", "/v1/products/PX-1", PRODUCT))[0] == 201
+        for dealer_id in ("near", "other"):
+            assert (await self.api.call("PUT", f"/v1/dealers/{dealer_id}", NEAR_BODY))[0] == 201
+
+    async def user(self, name: str, language: str = "en") -> int:
+        created = await self.emu.create_user(name, language_code=language)
+        return int(created["id"])
+
+    async def bound(self, dealer_id: str, role: str, language: str = "en") -> int:
+        """A new chat user bound with a real invitation to ``dealer_id`` as ``role``."""
+        user_id = await self.user(f"{role} of {dealer_id}", language)
+        async with unit_of_work(self.runtime.db, self.runtime.clock) as uow:
+            invite = await create_invite(uow, dealer_id, role, created_by="test")
+        await self.say(user_id, f"/start {invite.code}")
+        await self.expect(user_id, "now works for" if language == "en" else "绑定到")
+        return user_id
+
+    async def say(self, user_id: int, text: str) -> dict[str, Any]:
+        return dict(await self.emu.send_text(user_id, text))
+
+    async def expect(self, chat_id: int, contains: str, after: int = 0) -> dict[str, Any]:
+        """The first bot message in the chat containing ``contains``."""
+        return dict(
+            await self.emu.wait_for_message(chat_id, contains=contains, after=after, timeout=10)
+        )
+
+    async def last_id(self, chat_id: int) -> int:
+        messages = await self.emu.messages(chat_id)
+        return max((m["message_id"] for m in messages), default=0)
+
+
+@pytest.fixture
+async def chats(api: ApiClient, runtime: Runtime, clock: FakeClock) -> AsyncIterator[Chats]:
+    """A running emulator and bot (polling) over the test's runtime and services."""
+    runtime.clock = clock
+    server = EmulatorServer(tokens=[TOKEN])
+    await server.start()
+    app = build_application(TOKEN, server.api_base, runtime)
+    try:
+        async with (
+            serve_stock(runtime), serve_orders(runtime), running(*delivery_loops(runtime)),
+            polling(app, poll_timeout=1), EmulatorClient(server.url) as emu,
+        ):  # fmt: skip
+            yield Chats(emu, runtime, api)
+    finally:
+        await server.stop()

@@ -1,0 +1,126 @@
+"""Dealer commands through the real python-telegram-bot client and the emulator."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bots.dealer.models import ChatUser
+from services.catalog.models import Dealer
+from tests.bus.support import eventually
+from tests.dealer.conftest import Chats
+
+
+async def test_start_without_a_code_explains_and_with_a_code_binds(chats: Chats) -> None:
+    await chats.network()
+    stranger = await chats.user("Wang", "zh")
+    await chats.say(stranger, "/start")
+    await chats.expect(stranger, "邀请链接")
+    await chats.say(stranger, "/start NOSUCHCODE")
+    await chats.expect(stranger, "邀请码无效")
+    await chats.say(stranger, "/orders")
+    await chats.expect(stranger, "尚未绑定")
+    owner = await chats.bound("near", "owner", "zh")
+    async with chats.runtime.db.read() as session:
+        user = await session.get(ChatUser, owner)
+    assert user is not None and (user.dealer_id, user.role, user.language) == (
+        "near",
+        "owner",
+        "zh",
+    )
+
+
+async def test_an_invitation_works_once(chats: Chats) -> None:
+    await chats.network()
+    from bots.dealer.identity import create_invite
+    from shared.db.uow import unit_of_work
+
+    async with unit_of_work(chats.runtime.db, chats.runtime.clock) as uow:
+        invite = await create_invite(uow, "near", "staff", created_by="test")
+    first, second = await chats.user("A"), await chats.user("B")
+    await chats.say(first, f"/start {invite.code}")
+    await chats.expect(first, "now works for near as staff")
+    await chats.say(second, f"/start {invite.code.lower()}")
+    await chats.expect(second, "already used")
+
+
+async def test_help_lists_what_each_role_may_do(chats: Chats) -> None:
+    await chats.network()
+    owner = await chats.bound("near", "owner")
+    staff = await chats.bound("near", "staff")
+    await chats.say(owner, "/help")
+    owner_help = await chats.expect(owner, "What you can do")
+    await chats.say(staff, "/help")
+    staff_help = await chats.expect(staff, "What you can do")
+    assert "/pause" in owner_help["text"] and "/earnings" in owner_help["text"]
+    assert "/pause" not in staff_help["text"] and "/earnings" not in staff_help["text"]
+    assert "/pickup" in staff_help["text"]
+
+
+async def test_lang_switches_every_reply(chats: Chats) -> None:
+    await chats.network()
+    owner = await chats.bound("near", "owner")
+    await chats.say(owner, "/lang zh")
+    await chats.expect(owner, "中文回复")
+    after = await chats.last_id(owner)
+    await chats.say(owner, "/orders")
+    await chats.expect(owner, "没有未完成的订单", after=after)
+    await chats.say(owner, "/lang fr")
+    await chats.expect(owner, "/lang zh")
+
+
+async def test_stock_report_and_levels(chats: Chats) -> None:
+    await chats.network()
+    staff = await chats.bound("near", "staff")
+    await chats.say(staff, "/stock")
+    await chats.expect(staff, "No stock reported yet")
+    await chats.say(staff, "/stock PX-1 5\nNOPE 2")
+    await chats.expect(staff, "NOPE is not in the catalog")
+    await chats.say(staff, "/stock PX-1 five")
+    await chats.expect(staff, "not a whole number")
+    await chats.say(staff, "/stock ＰＸ－１　７")
+    await chats.expect(staff, "Saved 1 count")
+
+    async def reported() -> bool:
+        _, body = await chats.api.call("GET", "/v1/dealers/near/stock")
+        return any(lv["sku"] == "PX-1" and lv["on_hand"] == 7 for lv in body["levels"])
+
+    await eventually(reported)
+    after = await chats.last_id(staff)
+    await chats.say(staff, "/stock")
+    await chats.expect(staff, "PX-1: 7 available", after=after)
+
+
+async def test_a_csv_file_reports_many_counts_or_none(chats: Chats) -> None:
+    await chats.network()
+    owner = await chats.bound("near", "owner")
+    await chats.emu.upload_document(owner, "stock.csv", b"sku,on_hand\nPX-1,abc\n", "text/csv")
+    await chats.expect(owner, "Nothing was saved")
+    await chats.emu.upload_document(
+        owner, "stock.csv", "\ufeffsku,on_hand\nPX-1,9\n".encode(), "text/csv"
+    )
+    await chats.expect(owner, "Saved 1 count")
+
+
+async def test_only_an_owner_may_pause_and_resume(chats: Chats) -> None:
+    await chats.network()
+    owner = await chats.bound("near", "owner")
+    staff = await chats.bound("near", "staff")
+    await chats.say(staff, "/pause")
+    await chats.expect(staff, "cannot do that")
+    await chats.say(owner, "/pause")
+    await chats.expect(owner, "paused")
+
+    async def paused() -> bool:
+        async with chats.runtime.db.read() as session:
+            dealer = (await session.exec(select(Dealer).where(Dealer.id == "near"))).one()
+        return dealer.paused
+
+    await eventually(paused)
+    await chats.say(owner, "/resume")
+    await chats.expect(owner, "receive new offers again")
+
+
+async def test_unknown_text_says_what_to_type(chats: Chats) -> None:
+    user = await chats.user("Lost", "zh")
+    await chats.say(user, "你好")
+    await chats.expect(user, "/help")
