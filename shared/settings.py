@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     telegram_api_url: str = TELEGRAM_API_URL
     telegram_bot_username: str = Field(default="baton_dev_bot", pattern=r"^[A-Za-z0-9_]{3,64}$")
     telegram_webhook_url: str | None = None
+    telegram_webhook_port: int = Field(default=8443, ge=0, le=65535)
     telegram_webhook_secret: str | None = None
     api_token: str | None = None
     # Routing and offers.
