@@ -7,9 +7,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from bots.dealer.app import build_application, polling
+from bots.dealer.events import HANDLERS as CHAT_EVENTS
+from bots.dealer.webhook import serving_webhook
+from bots.sender.sender import ChatSender
 from services.api.app import serve_api
 from services.orders.service import serve_orders
-from services.runtime import Runtime
+from services.runtime import Runtime, running
 from services.stock.service import serve_stock
 from services.webhooks.service import serve_webhooks
 
@@ -30,9 +33,26 @@ async def bot_service(runtime: Runtime) -> AsyncIterator[str]:
             "the bot needs BATON_TELEGRAM_TOKEN (and BATON_TELEGRAM_API_URL for a Bot API "
             "other than Telegram's); `baton up` runs it against the built-in emulator"
         )
+    if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
+        raise ServiceUnavailable(
+            "BATON_TELEGRAM_WEBHOOK_URL needs BATON_TELEGRAM_WEBHOOK_SECRET: Telegram sends it "
+            "with every update, and updates without it are refused"
+        )
     app = build_application(settings.telegram_token, settings.telegram_api_url, runtime)
-    async with polling(app):
-        yield f"@{app.bot.username} via {settings.telegram_api_url}"
+    consumer = runtime.consumer("bot", CHAT_EVENTS)
+    updates: AbstractAsyncContextManager[object]
+    if settings.telegram_webhook_url and settings.telegram_webhook_secret:
+        updates = serving_webhook(
+            app, settings.telegram_webhook_url, settings.telegram_webhook_secret,
+            runtime.redis, settings.http_host, settings.telegram_webhook_port,
+        )  # fmt: skip
+    else:
+        updates = polling(app)
+    async with updates as mode:
+        sender = ChatSender(runtime.db, runtime.redis, app.bot, runtime.clock)
+        async with running(consumer.run, sender.run):
+            how = f"webhook on {mode}" if isinstance(mode, str) else "polling"
+            yield f"@{app.bot.username} via {settings.telegram_api_url} ({how})"
 
 
 @dataclass(frozen=True)

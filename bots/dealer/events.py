@@ -8,6 +8,7 @@ within Telegram's limits in the lane its urgency calls for.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -16,10 +17,12 @@ from bots.dealer.buttons import issue
 from bots.dealer.i18n import language_of, t
 from bots.dealer.models import BotOrder, ChatUser
 from bots.dealer.views import keyboard, offer_text, order_ref
+from bots.sender.models import ChatMessage
 from bots.sender.outbox import submit
 from shared.bus.consumer import Context, Handler
 from shared.db.uow import UnitOfWork
 from shared.messages import Message
+from shared.messages.bot import RemindOffer
 from shared.messages.orders import (
     OfferClosed,
     OrderAccepted,
@@ -29,6 +32,7 @@ from shared.messages.orders import (
 )
 
 OFFERS, HANDOVER = 0, 1  # lanes: an offer never waits behind anything
+REMIND_BEFORE = timedelta(minutes=2)
 DEALER_ROLES = ("owner", "staff")
 
 
@@ -50,7 +54,7 @@ async def _text(uow: UnitOfWork, key: str, user: ChatUser, text: str, lane: int,
     payload: dict[str, Any] = {"text": text}
     if markup is not None:
         payload["reply_markup"] = markup
-    await submit(uow.session, key, user.chat_id, lane, "sendMessage", payload)
+    await submit(uow, key, user.chat_id, lane, "sendMessage", payload)
 
 
 async def order_offered(event: OrderOffered, ctx: Context) -> None:
@@ -77,11 +81,29 @@ async def order_offered(event: OrderOffered, ctx: Context) -> None:
         )
         await _text(uow, f"offer:{event.offer_id}:{user.user_id}", user,
                     offer_text(language, event), OFFERS, markup)  # fmt: skip
+    remind_at = event.deadline - REMIND_BEFORE
+    if remind_at > ctx.clock.now():
+        reminder = RemindOffer(
+            order_id=event.order_id, offer_id=event.offer_id, dealer_id=event.dealer_id
+        )
+        await uow.set_timer(f"bot:remind:{event.offer_id}", remind_at, reminder)
+
+
+async def remind_offer(event: RemindOffer, ctx: Context) -> None:
+    """Nudge the dealer a little before an unanswered offer runs out."""
+    view = await ctx.uow.session.get(BotOrder, event.order_id)
+    if view is None or view.offer_id != event.offer_id or view.status != "offered":
+        return
+    minutes = int(REMIND_BEFORE.total_seconds() // 60)
+    for user in await _staff(ctx.uow, event.dealer_id):
+        text = t(_language(user), "offer.reminder", ref=view.ref, minutes=minutes)
+        await _text(ctx.uow, f"remind:{event.offer_id}:{user.user_id}", user, text, OFFERS)
 
 
 async def offer_closed(event: OfferClosed, ctx: Context) -> None:
     """Edit each offer message to say how it ended; a stale button is answered, not acted on."""
     uow = ctx.uow
+    await uow.cancel_timer(f"bot:remind:{event.offer_id}")
     view = await uow.session.get(BotOrder, event.order_id, with_for_update=True)
     if view is not None and view.dealer_id == event.dealer_id and event.outcome != "accepted":
         view.status = "closed"
@@ -89,7 +111,9 @@ async def offer_closed(event: OfferClosed, ctx: Context) -> None:
     for user in await _staff(uow, event.dealer_id):
         text = t(_language(user), f"offer.closed.{event.outcome}", ref=order_ref(event.order_id))
         original = f"offer:{event.offer_id}:{user.user_id}"
-        await submit(uow.session, f"closed:{event.offer_id}:{user.user_id}", user.chat_id, OFFERS,
+        if await uow.session.get(ChatMessage, original) is None:
+            continue  # bound after the offer was shown: there is no message to edit
+        await submit(uow, f"closed:{event.offer_id}:{user.user_id}", user.chat_id, OFFERS,
                      "editMessageText", {"text": text}, refers_to=original)  # fmt: skip
 
 
@@ -165,4 +189,5 @@ HANDLERS: dict[type[Message], Handler] = {
     OrderAccepted: order_accepted,
     OrderStatusChanged: status_changed,
     PickupAnswered: pickup_answered,
+    RemindOffer: remind_offer,
 }

@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "services.stock.models",
     "services.orders.models",
     "bots.dealer.models",
+    "bots.sender.models",
 ]
 
 

@@ -1,6 +1,6 @@
 """Typed messages: the envelope, the registry and every command and event."""
 
-from shared.messages import orders, stock, system
+from shared.messages import bot, orders, stock, system
 from shared.messages.envelope import BadMessage, Envelope, Message, new_id
 from shared.messages.registry import REGISTRY, Registry, message
 
@@ -10,6 +10,7 @@ __all__ = [
     "Envelope",
     "Message",
     "Registry",
+    "bot",
     "message",
     "new_id",
     "orders",

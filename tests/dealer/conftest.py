@@ -8,15 +8,17 @@ from typing import Any
 import pytest
 
 from bots.dealer.app import build_application, polling
+from bots.dealer.events import HANDLERS as CHAT_EVENTS
 from bots.dealer.identity import create_invite
 from bots.emulator import EmulatorClient, EmulatorServer
+from bots.sender.sender import ChatSender
 from services.orders.service import serve_orders
 from services.runtime import Runtime, delivery_loops, running
 from services.stock.service import serve_stock
 from shared.clock import FakeClock
 from shared.db.uow import unit_of_work
 from tests.conftest import ApiClient
-from tests.orders.conftest import NEAR_BODY, PRODUCT
+from tests.orders.conftest import NEAR_BODY, PRODUCT, order
 
 TOKEN = "7000000001:dealer-bot-test-token"
 
@@ -56,6 +58,28 @@ class Chats:
             await self.emu.wait_for_message(chat_id, contains=contains, after=after, timeout=10)
         )
 
+    async def stock(self, dealer_id: str, on_hand: int) -> None:
+        status, _ = await self.api.call(
+            "PUT", f"/v1/dealers/{dealer_id}/stock/PX-1", {"on_hand": on_hand}
+        )
+        assert status == 200
+
+    async def order(self, external_id: str, fulfilment: str = "pickup") -> dict[str, Any]:
+        status, body = await self.api.call(
+            "POST", "/v1/orders", order(external_id, fulfilment=fulfilment)
+        )
+        assert status == 201, body
+        return dict(body)
+
+    def button(self, message: dict[str, Any], label: str) -> str:
+        """The callback data of the button whose label contains ``label``."""
+        markup = message.get("reply_markup") or {}
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if label in button["text"]:
+                    return str(button["callback_data"])
+        raise AssertionError(f"no button {label!r} in {markup}")
+
     async def last_id(self, chat_id: int) -> int:
         messages = await self.emu.messages(chat_id)
         return max((m["message_id"] for m in messages), default=0)
@@ -68,11 +92,14 @@ async def chats(api: ApiClient, runtime: Runtime, clock: FakeClock) -> AsyncIter
     server = EmulatorServer(tokens=[TOKEN])
     await server.start()
     app = build_application(TOKEN, server.api_base, runtime)
+    consumer = runtime.consumer("bot", CHAT_EVENTS)
     try:
         async with (
             serve_stock(runtime), serve_orders(runtime), running(*delivery_loops(runtime)),
             polling(app, poll_timeout=1), EmulatorClient(server.url) as emu,
         ):  # fmt: skip
-            yield Chats(emu, runtime, api)
+            sender = ChatSender(runtime.db, runtime.redis, app.bot, runtime.clock)
+            async with running(consumer.run, sender.run):
+                yield Chats(emu, runtime, api)
     finally:
         await server.stop()
