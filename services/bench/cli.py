@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Benchmarks of Baton's plumbing.",
     )
     commands = parser.add_subparsers(dest="command", metavar="BENCHMARK", required=True)
+    commands.add_parser(
+        "sender",
+        help="chat sender: throughput against Telegram's limit, and an offer behind a broadcast",
+        add_help=False,
+    )
     bus = commands.add_parser(
         "bus",
         help="messages/s through Redis Streams, the consumer, inbox and outbox",
@@ -324,6 +329,10 @@ async def _orders(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``baton bench`` with ``argv`` (the arguments after ``bench``); returns the exit code."""
+    if argv and argv[0] == "sender":  # the chat sender's benchmark has its own options
+        from bots.sender.bench import main as sender_main
+
+        return sender_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "bus":
         try:

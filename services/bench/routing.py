@@ -33,7 +33,7 @@ from sqlalchemy import delete, func, insert, text
 from sqlmodel import col, select
 
 from services.bench.bus import BenchError
-from services.catalog.geo import GEO_KEY
+from services.catalog.geo import GEO_KEY, MAX_RADIUS_KEY, WAREHOUSES_KEY, rebuild
 from services.catalog.models import Dealer
 from services.orders.dispatch import candidates_for
 from services.orders.domain.facts import Channel, FactLine, OrderFacts, RoutingConfig
@@ -242,6 +242,9 @@ async def write_dealers(
             await _index(redis, chunk)
             written += len(chunk)
             say(f"  {written:,}/{count:,} written")
+    # What routing reads besides positions (the largest radius, the warehouses), as the
+    # orders service builds it at start.
+    await rebuild(db, redis)
 
 
 async def _index(redis: Redis, dealers: Sequence[BenchDealer]) -> None:
@@ -269,7 +272,7 @@ async def remove_network(db: Database, redis: Redis) -> None:
     """Delete the bench's dealers, the geo index and the bench dealers' stock view."""
     async with db.write() as session:
         await session.exec(delete(Dealer).where(col(Dealer.id).startswith(ID_PREFIX)))
-    await redis.delete(GEO_KEY)
+    await redis.delete(GEO_KEY, MAX_RADIUS_KEY, WAREHOUSES_KEY)
     keys: list[Any] = []
     async for key in redis.scan_iter(match=f"{PREFIX}*{{{ID_PREFIX}*}}", count=5_000):
         keys.append(key)
@@ -407,7 +410,7 @@ async def time_routing(
         async with unit_of_work(db, clock) as uow:
             await uow.session.connection()  # the consumer's transaction is already open
             start = time.perf_counter()
-            candidates = await candidates_for(uow, redis, facts, set(), radius_km)
+            candidates, _ = await candidates_for(uow, redis, facts, set(), radius_km)
             decision = route(facts, candidates, config)
             elapsed = time.perf_counter() - start
         if i < 0:  # a warm-up run: statements compiled and cached, connections open

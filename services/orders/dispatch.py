@@ -18,7 +18,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlmodel import col, select
 
-from services.catalog.geo import nearby
+from services.catalog.geo import reach, within_reach
 from services.catalog.models import Dealer, Product
 from services.orders.domain.facts import (
     Candidate,
@@ -91,14 +91,16 @@ def facts_of(loaded: Loaded, channels: dict[str, str]) -> OrderFacts:
 
 async def candidates_for(
     uow: UnitOfWork, redis: Redis, facts: OrderFacts, tried: set[str], max_radius_km: float
-) -> list[Candidate]:
-    """Every dealer within reach, and the warehouses, as routing candidates."""
+) -> tuple[list[Candidate], int]:
+    """The stores whose service radius reaches the customer, and the warehouses, as routing
+    candidates; and how many stores nearby were left out because their radius does not."""
     session = uow.session
-    near = dict(await nearby(redis, facts.lat, facts.lon, max_radius_km, GEO_LIMIT))
-    warehouses = (await session.exec(select(Dealer).where(col(Dealer.warehouse)))).all()
-    ids = set(near) | {w.id for w in warehouses}
+    radius, warehouses = await reach(redis, max_radius_km)
+    reached, beyond = await within_reach(redis, facts.lat, facts.lon, radius, GEO_LIMIT)
+    near = dict(reached)
+    ids = set(near) | set(warehouses)
     if not ids:
-        return []
+        return [], beyond
     dealers = (await session.exec(select(Dealer).where(col(Dealer.id).in_(ids)))).all()
     skus = sorted({line.sku for line in facts.lines})
     stock = await availability(redis, [d.id for d in dealers], skus)
@@ -124,7 +126,7 @@ async def candidates_for(
                 recently_declined_this_order=dealer.id in tried,
             )
         )
-    return result
+    return result, beyond
 
 
 @dataclass
@@ -188,13 +190,13 @@ async def dispatch(uow: UnitOfWork, redis: Redis, loaded: Loaded, routing: Routi
     if facts.region in routing.grab_regions:
         config = _with(config, grab_mode=True)
     tried = {o.dealer_id for o in offers}
-    candidates = await candidates_for(uow, redis, facts, tried, routing.max_radius_km)
+    candidates, beyond = await candidates_for(uow, redis, facts, tried, routing.max_radius_km)
     decision = route(facts, candidates, config, attempts_made=len(offers))
     attempt = len(offers) + 1
     uow.session.add(
         RoutingRow(
             order_id=order.id, attempt=attempt, decided_at=uow.clock.now(),
-            decision=decision.to_dict(),
+            decision=decision.to_dict() | {"beyond_their_radius": beyond},
         )
     )  # fmt: skip
     if not decision.targets or decision.exhausted:
