@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     offer_timeout_s: int = Field(default=600, ge=10, le=86_400)
     max_service_radius_km: float = Field(default=300.0, gt=0, le=5_000)
     routing_max_attempts: int = Field(default=5, ge=1, le=100)
+    routing_rules: str = ""  # comma-separated rule names in order; empty: the default pipeline
     grab_regions: str = ""  # comma-separated regions that offer to several dealers at once
     grab_k: int = Field(default=3, ge=2, le=20)
     order_size_min_qty: int | None = Field(default=None, ge=1)
@@ -74,6 +75,19 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value or None
+
+    @field_validator("routing_rules")
+    @classmethod
+    def _rules(cls, value: str) -> str:
+        from services.orders.domain.rules import RULES  # the pure rule table, no I/O
+
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in RULES]
+        if unknown:
+            raise ValueError(f"unknown rules {unknown}; known: {', '.join(sorted(RULES))}")
+        if len(set(names)) != len(names):
+            raise ValueError("a rule is named twice")
+        return ",".join(names)
 
     @field_validator("log_level")
     @classmethod

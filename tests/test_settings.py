@@ -40,6 +40,7 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
         ("BATON_TELEGRAM_API_URL", "ftp://x"),
         ("BATON_MAX_DELIVERIES", "0"),
         ("BATON_LOG_LEVEL", "LOUD"),
+        ("BATON_ROUTING_RULES", "paused,teleport"),
     ],
 )
 def test_a_bad_value_fails_naming_the_variable(

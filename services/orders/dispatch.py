@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from services.catalog.geo import reach, within_reach
 from services.catalog.models import Dealer, Product
 from services.orders.domain.facts import (
+    DEFAULT_RULES,
     Candidate,
     Channel,
     FactLine,
@@ -57,6 +58,11 @@ class Routing:
         """The routing configuration the settings describe."""
         return cls(
             config=RoutingConfig(
+                rules=(
+                    tuple(settings.routing_rules.split(","))
+                    if settings.routing_rules
+                    else DEFAULT_RULES
+                ),
                 max_attempts=settings.routing_max_attempts,
                 grab_k=settings.grab_k,
                 order_size_rule=settings.order_size_min_qty is not None,
