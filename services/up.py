@@ -9,16 +9,20 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
+from bots.dealer.identity import create_invite, redeem
 from bots.emulator import EmulatorServer
 from services.demo import EXAMPLE_ORDER, seed
 from services.registry import DEV_BOT_TOKEN, SERVICES, Service
 from services.runtime import Runtime, delivery_loops, open_runtime, running
+from shared.db.uow import unit_of_work
 from shared.settings import Settings
 
+# Demo chat users, already bound (as an invitation would bind them): name, language,
+# username, dealer, role.
 DEMO_USERS = [
-    ("王店长", "zh", "chengdu_store"),
-    ("Li Na", "en", "beijing_store"),
-    ("HQ Operator", "en", "hq_ops"),
+    ("王店长", "zh", "chengdu_store", "cd-tianfu", "owner"),
+    ("Li Na", "en", "beijing_store", "bj-chaoyang", "owner"),
+    ("HQ Operator", "en", "hq_ops", "hq", "hq"),
 ]
 
 
@@ -29,6 +33,15 @@ class System:
     runtime: Runtime
     emulator: EmulatorServer | None = None
     places: dict[str, str] = field(default_factory=dict)
+
+
+async def bind_demo_users(runtime: Runtime, emulator: EmulatorServer) -> None:
+    """Create the demo chat users and bind them, as redeeming an invitation would."""
+    async with unit_of_work(runtime.db, runtime.clock) as uow:
+        for name, language, username, dealer_id, role in DEMO_USERS:
+            user = emulator.emulator.create_user(name, username=username, language_code=language)
+            invite = await create_invite(uow, dealer_id, role, created_by="demo")
+            await redeem(uow, invite.code, user.id, user.id, name, language)
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -57,8 +70,7 @@ async def start_all(settings: Settings, *, demo: bool = False) -> AsyncIterator[
             )
             system.places["Dev chat (act as a dealer)"] = f"{emulator.url}/"
             if demo:
-                for name, language, username in DEMO_USERS:
-                    emulator.emulator.create_user(name, username=username, language_code=language)
+                await bind_demo_users(runtime, emulator)
         if demo:
             await seed(runtime)
         for service in SERVICES.values():
