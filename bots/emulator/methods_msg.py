@@ -16,7 +16,7 @@ from bots.emulator.compose import (
     target_message,
 )
 from bots.emulator.errors import bad_request
-from bots.emulator.models import JSON, StoredFile, StoredMessage
+from bots.emulator.models import JSON, Chat, StoredFile, StoredMessage
 
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
@@ -44,18 +44,21 @@ def send_message(call: Call) -> JSON:
     """sendMessage."""
     chat = resolve_chat(call)
     text, entities = message_text(call)
+    return _send(call, chat, text=text, entities=entities)
+
+
+def _send(call: Call, chat: Chat, **content: Any) -> JSON:
+    # What sendMessage and sendDocument share: the bot posts, with markup, reply and silence.
     inline, keyboard = reply_markup(call)
-    reply = reply_target(call, chat)
     message = call.emu.add_message(
         chat,
         call.bot.user(),
         from_bot=True,
-        text=text,
-        entities=entities,
         reply_markup=inline,
         keyboard=keyboard,
-        reply_to=reply,
+        reply_to=reply_target(call, chat),
         silent=call.params.boolean("disable_notification"),
+        **content,
     )
     apply_keyboard(chat, keyboard)
     return message.to_api()
@@ -154,22 +157,7 @@ def send_document(call: Call) -> JSON:
     chat = resolve_chat(call)
     stored = _document_file(call)
     text, entities = caption(call)
-    inline, keyboard = reply_markup(call)
-    reply = reply_target(call, chat)
-    message = call.emu.add_message(
-        chat,
-        call.bot.user(),
-        from_bot=True,
-        document=stored,
-        caption=text,
-        caption_entities=entities,
-        reply_markup=inline,
-        keyboard=keyboard,
-        reply_to=reply,
-        silent=call.params.boolean("disable_notification"),
-    )
-    apply_keyboard(chat, keyboard)
-    return message.to_api()
+    return _send(call, chat, document=stored, caption=text, caption_entities=entities)
 
 
 def get_file(call: Call) -> JSON:

@@ -249,32 +249,16 @@ def _progress(text: str) -> None:
 
 
 async def _bus(args: argparse.Namespace) -> BusBenchReport:
-    with tempfile.TemporaryDirectory(prefix="baton-bench-") as tmp:
-        workdir = Path(tmp)
-        server: EmbeddedRedis | None = None
-        redis_url = args.redis_url
-        database_url = args.database_url
-        try:
-            if not redis_url:
-                server = EmbeddedRedis(workdir / "redis", persistent=False)
-                redis_url = await server.astart()
-                _progress(f"started a private redis-server at {redis_url}")
-            if not database_url:
-                database_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-                await upgrade(database_url)
-                _progress(f"migrated a fresh SQLite database at {workdir / 'bench.db'}")
-            return await run_bus_bench(
-                redis_url,
-                database_url,
-                messages=args.messages,
-                consumers=args.consumers,
-                batch=args.batch,
-                processes=args.processes,
-                progress=_progress,
-            )
-        finally:
-            if server is not None:
-                await server.astop()
+    async with _stores(args) as (redis_url, database_url):
+        return await run_bus_bench(
+            redis_url,
+            database_url,
+            messages=args.messages,
+            consumers=args.consumers,
+            batch=args.batch,
+            processes=args.processes,
+            progress=_progress,
+        )
 
 
 @asynccontextmanager
