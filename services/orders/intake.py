@@ -24,6 +24,7 @@ from services.orders.domain.intake import (
     check_against_catalog,
     order_lines,
     parse_order,
+    sale_lines,
 )
 from services.orders.domain.order import Order
 from services.orders.domain.pickup import hash_code, new_code, new_salt
@@ -31,7 +32,7 @@ from services.orders.domain.status import Fulfilment
 from services.orders.models import CustomerBinding, OrderRow
 from services.runtime import Runtime
 from shared.db.uow import unit_of_work
-from shared.messages.orders import OrderStatusChanged, RouteOrder
+from shared.messages.orders import OrderStatusChanged, RouteOrder, SaleLine
 
 _RANDOM = random.SystemRandom()
 
@@ -69,7 +70,8 @@ async def receive_order(runtime: Runtime, data: Any) -> Received:
         digest = await asyncio.to_thread(hash_code, code, salt)  # scrypt: keep the loop free
     installation = body.needs_installation or any(p.needs_installation for p in products.values())
     try:
-        row = await _store(runtime, body, fingerprint, salt, digest, installation)
+        sold = sale_lines(body, products)
+        row = await _store(runtime, body, fingerprint, salt, digest, installation, sold)
     except IntegrityError:  # the same order arrived twice at once: the other one stored it
         known = await _existing(runtime, body, fingerprint)
         if known is None:
@@ -104,6 +106,8 @@ async def _products(runtime: Runtime, body: OrderBody) -> dict[str, ProductFacts
         p.sku: ProductFacts(
             sku=p.sku, currency=p.currency, floor_price_minor=p.floor_price,
             channel=Channel(p.channel), needs_installation=p.needs_installation,
+            category=p.category, list_price_minor=p.list_price,
+            wholesale_price_minor=p.wholesale_price,
         )
         for p in rows
     }  # fmt: skip
@@ -116,6 +120,7 @@ async def _store(
     salt: bytes | None,
     digest: str | None,
     installation: bool,
+    sold: list[SaleLine],
 ) -> OrderRow:
     now = runtime.clock.now()
     order_id = f"o_{uuid.uuid4().hex[:20]}"
@@ -149,6 +154,7 @@ async def _store(
             created_at=now, updated_at=now,
         )  # fmt: skip
         row.intake["needs_installation"] = installation
+        row.intake["sale_lines"] = [line.model_dump(mode="json") for line in sold]
         session.add(row)
         await session.flush()  # the unique (channel, external_id) answers here, not at commit
         uow.emit(

@@ -37,6 +37,26 @@ class OfferLine(BaseModel):
     qty: int
 
 
+class SaleLine(BaseModel):
+    """One order line as sold, fixed at intake: what settlement and disputes go by.
+
+    Prices are per unit in the order's minor units: ``unit_price`` is what the customer
+    paid, ``list_price`` and ``wholesale_price`` the catalog's at order time.
+    ``promotion_id`` names the promotion that applied, ``funded_by`` who bears its discount.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sku: str
+    category: str
+    qty: int = Field(gt=0)
+    unit_price: int = Field(ge=0)
+    list_price: int = Field(ge=0)
+    wholesale_price: int = Field(ge=0)
+    promotion_id: str | None = None
+    funded_by: Literal["hq", "dealer", "shared"] | None = None
+
+
 # -- commands (stream "orders") ------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from services.orders.domain.body import OrderBody
 from services.orders.domain.facts import Channel, FactLine, OrderFacts
 from services.orders.domain.status import Fulfilment
 from services.orders.domain.values import OrderLine
+from shared.messages.orders import SaleLine
 from shared.money import EXPONENTS, format_amount
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "facts_from_body",
     "order_lines",
     "parse_order",
+    "sale_lines",
 ]
 
 
@@ -66,6 +68,9 @@ class ProductFacts:
     channel: Channel = Channel.BOTH
     needs_installation: bool = False
     max_qty: int | None = None  # per order
+    category: str = ""
+    list_price_minor: int = 0
+    wholesale_price_minor: int = 0
 
 
 def json_path(loc: tuple[int | str, ...]) -> str:
@@ -166,3 +171,18 @@ def facts_from_body(
         lines=lines,
         amount_minor=body.amount_minor(),
     )
+
+
+def sale_lines(body: OrderBody, products: Mapping[str, ProductFacts]) -> list[SaleLine]:
+    """The lines as sold, with the catalog's prices now (call after ``check_against_catalog``)."""
+    return [
+        SaleLine(
+            sku=line.sku,
+            category=products[line.sku].category,
+            qty=line.qty,
+            unit_price=body.unit_price_minor(i),
+            list_price=products[line.sku].list_price_minor,
+            wholesale_price=products[line.sku].wholesale_price_minor,
+        )
+        for i, line in enumerate(body.lines)
+    ]
