@@ -8,6 +8,7 @@ from bots.dealer.identity import create_invite, deep_link
 from bots.dealer.routes import HQ_DEALER
 from services.catalog.directory import CatalogDirectory
 from services.runtime import open_runtime
+from shared.audit import record
 from shared.db.uow import unit_of_work
 from shared.settings import Settings
 
@@ -24,6 +25,14 @@ async def run_invite(settings: Settings, dealer_id: str, role: str) -> int:
             return 2
         async with unit_of_work(runtime.db, runtime.clock) as uow:
             invite = await create_invite(uow, dealer_id, role, created_by="cli")
+            record(
+                uow.session,
+                uow.clock.now(),
+                "cli",
+                "invite.create",
+                target=dealer_id,
+                detail={"role": role, "expires_at": invite.expires_at.isoformat()},
+            )
     print(f"code: {invite.code}")
     print(f"link: {deep_link(settings.telegram_bot_username, invite.code)}")
     print(f"for:  {role} of {dealer_id}, valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC")

@@ -11,6 +11,7 @@ from bots.dealer.identity import create_invite, deep_link
 from services.api.context import DIRECTORY, RUNTIME
 from services.api.errors import ApiError, read_body
 from services.api.openapi import Api
+from shared.audit import record
 from shared.db.uow import unit_of_work
 
 HQ_DEALER = "hq"
@@ -50,6 +51,14 @@ def register(api: Api) -> None:
             raise ApiError(404, "not_found", f"no dealer {dealer_id!r}", field="dealer_id")
         async with unit_of_work(runtime.db, runtime.clock) as uow:
             invite = await create_invite(uow, dealer_id, body.role, created_by="api")
+            record(
+                uow.session,
+                uow.clock.now(),
+                "api",
+                "invite.create",
+                target=dealer_id,
+                detail={"role": body.role, "expires_at": invite.expires_at.isoformat()},
+            )
         view = InviteView(
             code=invite.code,
             deep_link=deep_link(runtime.settings.telegram_bot_username, invite.code),

@@ -20,6 +20,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # Every module that defines tables; alembic compares the database against all of them.
 MODEL_MODULES = [
     "shared.db.models",
+    "shared.audit",
     "services.catalog.models",
     "services.webhooks.models",
     "services.stock.models",
