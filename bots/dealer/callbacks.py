@@ -7,6 +7,8 @@ from telegram.ext import ContextTypes
 
 from bots.dealer.buttons import issue, press
 from bots.dealer.context import chat_of
+from bots.dealer.handlers import reply
+from bots.dealer.next_step import expect_code
 from bots.dealer.parsing import Problem
 from bots.dealer.views import keyboard, order_ref
 from shared.db.uow import unit_of_work
@@ -22,7 +24,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = await chat_of(update, context)
     if query is None or chat is None:
         return
-    answer, reasons_markup = None, None
+    answer, reasons_markup, prompt = None, None, None
     async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
         token = await press(uow, query.data, chat.user)
         if isinstance(token, Problem):
@@ -45,9 +47,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif token.action == "delivered":
             uow.emit(ConfirmDelivery(order_id=token.subject, actor=chat.actor()))
             answer = chat.text("delivered.ok", ref=order_ref(token.subject))
+        elif token.action == "pickup_code":
+            await expect_code(chat.runtime.redis, chat.user_id, token.subject)
+            prompt = chat.text("code.prompt", ref=order_ref(token.subject))
     if reasons_markup is not None and query.message is not None:
         # The reasons replace the buttons of this message; pressing one declines.
         await query.edit_message_reply_markup(
             InlineKeyboardMarkup.de_json(reasons_markup, query.get_bot())
         )
     await query.answer(answer, show_alert=isinstance(token, Problem))
+    if prompt is not None:
+        await reply(update, prompt)

@@ -163,7 +163,9 @@ async def status_changed(event: OrderStatusChanged, ctx: Context) -> None:
     for user in await _staff(uow, view.dealer_id):
         language = _language(user)
         if event.status == "ready_for_pickup":
-            text, markup = t(language, "ready.pickup", ref=view.ref), None
+            code = await issue(uow, "pickup_code", view.order_id, view.dealer_id, DEALER_ROLES)
+            text = t(language, "ready.pickup", ref=view.ref)
+            markup = keyboard([[(t(language, "button.code"), code)]])
         else:
             done = await issue(uow, "delivered", view.order_id, view.dealer_id, DEALER_ROLES)
             text = t(language, "ready.delivery", ref=view.ref)

@@ -14,13 +14,14 @@ from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from bots.dealer.context import Chat, chat_of
 from bots.dealer.identity import may, redeem
 from bots.dealer.models import BotOrder, ChatUser
+from bots.dealer.next_step import as_code, awaited_order, expect_code, next_step_buttons
 from bots.dealer.parsing import Problem, parse_order_ref, parse_pickup, parse_stock_lines
 from bots.dealer.views import OPEN_STATUSES, order_line_text, stock_text
 from services.catalog.directory import CatalogDirectory
@@ -46,7 +47,7 @@ def retry_seconds(exc: RetryAfter) -> float:
     return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
 
 
-async def reply(update: Update, text: str) -> None:
+async def reply(update: Update, text: str, markup: dict[str, Any] | None = None) -> None:
     """Answer the message that came in, waiting out Telegram's per-chat limit if it bites.
 
     A reply answers one message of the user's own, so it is sent at once rather than queued
@@ -58,11 +59,15 @@ async def reply(update: Update, text: str) -> None:
         return
     for _ in range(REPLY_TRIES - 1):
         try:
-            await update.effective_message.reply_text(text)
+            await update.effective_message.reply_text(text, reply_markup=_markup(markup))
             return
         except RetryAfter as exc:
             await asyncio.sleep(retry_seconds(exc))
-    await update.effective_message.reply_text(text)
+    await update.effective_message.reply_text(text, reply_markup=_markup(markup))
+
+
+def _markup(data: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
+    return InlineKeyboardMarkup.de_json(data, None) if data else None
 
 
 async def _allowed(update: Update, chat: Chat, action: str) -> bool:
@@ -143,8 +148,12 @@ async def orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not rows:
         await reply(update, chat.text("orders.none"))
         return
+    async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
+        markup = await next_step_buttons(uow, chat.language, rows)
     lines = [chat.text("orders.title"), *(order_line_text(chat.language, r) for r in rows)]
-    await reply(update, "\n".join(lines))
+    if markup is not None:
+        lines.append(chat.text("orders.buttons"))
+    await reply(update, "\n".join(lines), markup)
 
 
 async def _find_order(chat: Chat, ref: str) -> BotOrder | None:
@@ -256,7 +265,30 @@ async def _set_paused(update: Update, context: ContextTypes.DEFAULT_TYPE, paused
 
 
 async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Anything else: say what to type instead."""
+    """Anything else: a pickup code if one was asked for, else say what to type instead."""
     chat = await chat_of(update, context)
-    if chat is not None:
-        await reply(update, chat.text("unknown"))
+    if chat is None:
+        return
+    message = update.effective_message
+    text = message.text if message is not None else None
+    plain = chat.user is not None and text and not text.startswith("/")
+    if plain and text and await _typed_code(update, chat, text):
+        return
+    await reply(update, chat.text("unknown"))
+
+
+async def _typed_code(update: Update, chat: Chat, text: str) -> bool:
+    """Send ``text`` as the pickup code the user's last button asked for; False if none was."""
+    assert chat.user is not None
+    redis = chat.runtime.redis
+    order_id = await awaited_order(redis, chat.user_id)
+    if order_id is None or not may(chat.user, "handover"):
+        return False
+    code = as_code(text)
+    if code is None:
+        await expect_code(redis, chat.user_id, order_id)  # still waiting for it
+        await reply(update, chat.text("code.bad"))
+        return True
+    async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
+        uow.emit(ConfirmPickup(order_id=order_id, code=code, actor=chat.actor()))
+    return True

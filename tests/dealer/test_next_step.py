@@ -1,0 +1,100 @@
+"""`/orders` puts the next step of every open order under a button; pickup codes by button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.bus.support import eventually
+from tests.dealer.conftest import Chats
+
+
+async def _orders(chats: Chats, user: int, contains: str) -> dict[str, Any]:
+    """The /orders reply once it shows ``contains`` (the bot's view follows order events)."""
+    found: dict[str, Any] = {}
+
+    async def shown() -> bool:
+        before = await chats.last_id(user)
+        await chats.say(user, "/orders")
+        reply = await chats.expect(user, "", after=before)
+        found.update(reply)
+        return contains in reply["text"]
+
+    await eventually(shown, interval=0.3)
+    return found
+
+
+async def _press(chats: Chats, user: int, message: dict[str, Any], label: str) -> None:
+    await chats.emu.press(user, message["message_id"], data=chats.button(message, label))
+
+
+async def _status(chats: Chats, order_id: str, wanted: str) -> None:
+    async def reached() -> bool:
+        _, view = await chats.api.call("GET", f"/v1/orders/{order_id}")
+        return bool(view["status"] == wanted)
+
+    await eventually(reached)
+
+
+async def test_orders_buttons_take_a_pickup_order_from_offer_to_handover(chats: Chats) -> None:
+    await chats.network()
+    await chats.stock("near", 2)
+    owner = await chats.bound("near", "owner", "zh")
+    staff = await chats.bound("near", "staff", "en")
+    placed = await chats.order("N-1")
+    ref = placed["id"].removeprefix("o_")[:6].upper()
+    await chats.expect(staff, f"New order {ref}")
+
+    listed = await _orders(chats, owner, "按下按钮")
+    assert f"接单 · {ref}" in str(listed["reply_markup"])
+    listed = await _orders(chats, staff, "Press a button")
+    assert "waiting for your answer" in listed["text"]
+    await _press(chats, staff, listed, f"Accept · {ref}")
+    await _status(chats, placed["id"], "accepted")
+
+    listed = await _orders(chats, staff, "to prepare")
+    await _press(chats, staff, listed, f"Ready for pickup · {ref}")
+    pushed = await chats.expect(staff, "press the button and type the code")
+    assert "Enter pickup code" in str(pushed["reply_markup"])
+
+    listed = await _orders(chats, owner, "等待顾客")
+    data = chats.button(listed, f"输入提货码 · {ref}")
+    await chats.emu.press(owner, listed["message_id"], data=data)
+    prompt = await chats.expect(owner, f"订单 {ref} 的 6 位提货码")
+    await chats.say(owner, "12 34")
+    bad = await chats.expect(owner, "提货码是 6 位数字", after=prompt["message_id"])
+    wide = str.maketrans("0123456789", "０１２３４５６７８９")
+    full_width = placed["pickup_code"].translate(wide)
+    await chats.say(owner, full_width)
+    await chats.expect(owner, "已交付", after=bad["message_id"])
+    await _status(chats, placed["id"], "completed")
+    await _orders(chats, owner, "没有未完成的订单")
+
+
+async def test_orders_buttons_take_a_delivery_to_delivered(chats: Chats) -> None:
+    await chats.network()
+    await chats.stock("near", 2)
+    owner = await chats.bound("near", "owner", "en")
+    placed = await chats.order("N-2", fulfilment="delivery")
+    ref = placed["id"].removeprefix("o_")[:6].upper()
+    offer = await chats.expect(owner, f"New order {ref}")
+    await _press(chats, owner, offer, "Accept")
+    await _status(chats, placed["id"], "accepted")
+
+    listed = await _orders(chats, owner, "to prepare")
+    await _press(chats, owner, listed, "Out for delivery")
+    await _status(chats, placed["id"], "out_for_delivery")
+    listed = await _orders(chats, owner, "on its way")
+    await _press(chats, owner, listed, "Delivered")
+    await _status(chats, placed["id"], "completed")
+
+
+async def test_a_code_is_only_taken_after_the_button_and_only_once(chats: Chats) -> None:
+    await chats.network()
+    await chats.stock("near", 2)
+    owner = await chats.bound("near", "owner")
+    placed = await chats.order("N-3")
+    offer = await chats.expect(owner, "New order")
+    # Without pressing "Enter pickup code", six digits are just text.
+    await chats.say(owner, placed["pickup_code"])
+    await chats.expect(owner, "I did not understand", after=offer["message_id"])
+    await _status(chats, placed["id"], "offered")
