@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
+from apscheduler.triggers.interval import IntervalTrigger
+
 from bots.dealer.app import build_application, polling
 from bots.dealer.events import HANDLERS as CHAT_EVENTS
+from bots.dealer.reminders import remind_stale_stock
 from bots.dealer.webhook import serving_webhook
 from bots.sender.sender import ChatSender
 from services.api.app import serve_api
@@ -15,6 +18,8 @@ from services.orders.service import serve_orders
 from services.runtime import Runtime, running
 from services.stock.service import serve_stock
 from services.webhooks.service import serve_webhooks
+from shared.leader import LeaderLock
+from shared.scheduling import ElectedScheduler
 
 # The token of the bot that the built-in emulator knows, when no real token is configured.
 DEV_BOT_TOKEN = "6000000001:baton-dev-token-for-the-built-in-emulator"
@@ -47,10 +52,15 @@ async def bot_service(runtime: Runtime) -> AsyncIterator[str]:
             runtime.redis, settings.http_host, settings.telegram_webhook_port,
         )  # fmt: skip
     else:
-        updates = polling(app)
+        updates = polling(app, elect=LeaderLock(runtime.redis, "bot-poller"))
+    scheduler = ElectedScheduler(runtime.redis, name="bot-scheduler")
+    scheduler.add_job(
+        remind_stale_stock, IntervalTrigger(hours=6),
+        args=(runtime.db, runtime.clock, settings.stock_reminder_days), id="stale-stock",
+    )  # fmt: skip
     async with updates as mode:
         sender = ChatSender(runtime.db, runtime.redis, app.bot, runtime.clock)
-        async with running(consumer.run, sender.run):
+        async with running(consumer.run, sender.run, scheduler.run):
             how = f"webhook on {mode}" if isinstance(mode, str) else "polling"
             yield f"@{app.bot.username} via {settings.telegram_api_url} ({how})"
 

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     grab_regions: str = ""  # comma-separated regions that offer to several dealers at once
     grab_k: int = Field(default=3, ge=2, le=20)
     order_size_min_qty: int | None = Field(default=None, ge=1)
+    # Dealers whose stock counts are older than this many days get a reminder (0: never).
+    stock_reminder_days: int = Field(default=3, ge=0, le=365)
 
     order_webhook_url: str | None = None
     order_webhook_secret: str | None = None
@@ -54,6 +56,8 @@ class Settings(BaseSettings):
     outbox_poll_ms: int = Field(default=500, ge=10)
     timer_poll_ms: int = Field(default=500, ge=10)
     log_level: str = "INFO"
+    # HQ's time zone: promotion windows typed without an offset are read in it.
+    hq_timezone: str = "Asia/Shanghai"
 
     @field_validator("redis_url")
     @classmethod
@@ -88,6 +92,17 @@ class Settings(BaseSettings):
         if len(set(names)) != len(names):
             raise ValueError("a rule is named twice")
         return ",".join(names)
+
+    @field_validator("hq_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+        return value
 
     @field_validator("log_level")
     @classmethod

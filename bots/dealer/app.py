@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from redis.exceptions import RedisError
 from telegram import BotCommand, BotCommandScopeDefault
 from telegram.ext import (
     Application,
@@ -12,6 +16,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    Updater,
     filters,
 )
 
@@ -21,6 +26,9 @@ from bots.dealer.context import RUNTIME_KEY
 from bots.dealer.documents import on_document
 from bots.dealer.i18n import LANGUAGES, t
 from services.runtime import Runtime
+from shared.leader import LeaderLock
+
+log = logging.getLogger(__name__)
 
 COMMANDS = {
     "start": handlers.start,
@@ -79,17 +87,61 @@ async def set_menus(app: Application) -> None:
 
 
 @asynccontextmanager
-async def polling(app: Application, poll_timeout: int = 10) -> AsyncIterator[Application]:
-    """Run ``app`` with long polling until the block exits."""
+async def polling(
+    app: Application, poll_timeout: int = 10, *, elect: LeaderLock | None = None
+) -> AsyncIterator[Application]:
+    """Run ``app`` with long polling until the block exits.
+
+    With ``elect``, this replica polls only while it holds that lock: Telegram serves one
+    getUpdates at a time per bot (a second poller ends the first with 409), so of several
+    bot replicas one polls and the others stand by, taking over within the lock's ttl.
+    """
     await app.initialize()
     if app.post_init is not None:  # PTB calls it only from run_polling(), which we do not use
         await app.post_init(app)
     await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(timeout=poll_timeout, drop_pending_updates=False)
+    updater = app.updater
+    assert updater is not None
+    stop = asyncio.Event()
+    if elect is None:
+        await updater.start_polling(timeout=poll_timeout, drop_pending_updates=False)
+        campaign = None
+    else:
+        campaign = asyncio.create_task(_poll_while_leading(updater, elect, stop, poll_timeout))
     try:
         yield app
     finally:
-        await app.updater.stop()
+        stop.set()
+        if campaign is not None:
+            await campaign
+        if updater.running:
+            await updater.stop()
         await app.stop()
         await app.shutdown()
+
+
+async def _poll_while_leading(
+    updater: Updater, lock: LeaderLock, stop: asyncio.Event, poll_timeout: int
+) -> None:
+    """Poll while ``lock`` is held; stand by (and keep campaigning) while it is not."""
+    interval = lock.ttl_ms / 3000
+    try:
+        while not stop.is_set():
+            try:
+                leading = await lock.try_acquire()
+            except (RedisError, OSError) as exc:
+                log.warning("bot poller election: %s", exc)
+                leading = lock.held = False
+            if leading and not updater.running:
+                log.info("this replica polls for updates")
+                await updater.start_polling(timeout=poll_timeout, drop_pending_updates=False)
+            elif not leading and updater.running:
+                log.warning("another replica polls for updates now; standing by")
+                await updater.stop()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+    finally:
+        if updater.running:
+            await updater.stop()
+        with contextlib.suppress(RedisError, OSError):
+            await lock.release()

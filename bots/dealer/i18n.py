@@ -95,6 +95,7 @@ EN: dict[str, str] = {
     "stock.line": "{sku}: {available} available",
     "stock.none": "No stock reported yet. Type /stock SKU QTY to report.",
     "stock.saved": "Saved {count} count(s). Thank you!",
+    "stock.remind_never": "You have not reported any stock yet. Type /stock SKU QTY (one per line) or send a CSV file, so that orders can come to you.",
     "stock.empty": "Type /stock SKU QTY, one per line, for example /stock PX-1 5.",
     "stock.too_many": "Send at most {max} lines at once, or upload a CSV file.",
     "stock.bad_line": "Line {line} ({text}): write it as SKU QTY. Nothing was saved.",
@@ -224,3 +225,4 @@ def t(language: str, key: str, **values: object) -> str:
     """The text ``key`` in ``language``, filled with ``values``."""
     catalog = CATALOGS.get(language, CATALOGS[DEFAULT_LANGUAGE])
     return catalog[key].format(**values)
+    "stock.remind_never": "您还没有报过库存。请输入 /stock SKU 数量（每行一个）或发送 CSV 文件，这样才能收到订单。",

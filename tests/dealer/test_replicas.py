@@ -1,0 +1,47 @@
+"""Several bot replicas: exactly one polls Telegram; another takes over when it stops."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+
+from redis.asyncio import Redis
+
+from bots.dealer.app import build_application, polling
+from bots.emulator import EmulatorClient, EmulatorServer
+from services.runtime import Runtime
+from shared.leader import LeaderLock
+
+TOKEN = "7000000003:replica-test-token"
+
+
+async def test_one_replica_polls_and_another_takes_over(runtime: Runtime, redis: Redis) -> None:
+    server = EmulatorServer(tokens=[TOKEN])
+    await server.start()
+    replicas = [build_application(TOKEN, server.api_base, runtime) for _ in range(3)]
+    locks = [LeaderLock(redis, "bot-poller-test", ttl_ms=600) for _ in replicas]
+    try:
+        async with EmulatorClient(server.url) as emu, AsyncExitStack() as stack:
+            each = [AsyncExitStack() for _ in replicas]
+            for app, lock, own in zip(replicas, locks, each, strict=True):
+                stack.push_async_callback(own.aclose)
+                await own.enter_async_context(polling(app, poll_timeout=1, elect=lock))
+            user = (await emu.create_user("Li", language_code="en"))["id"]
+            await emu.send_text(user, "/help")
+            first = await emu.wait_for_message(user, contains="What you can do", timeout=10)
+            await asyncio.sleep(1.5)  # several election rounds and long polls
+            assert sum(lock.held for lock in locks) == 1
+            assert sum(app.updater is not None and app.updater.running for app in replicas) == 1
+            assert (await emu.stats())["errors"].get("409", 0) == 0  # never two pollers
+
+            leader = next(i for i, lock in enumerate(locks) if lock.held)
+            await each[leader].aclose()  # the polling replica stops
+            await emu.send_text(user, "/help")
+            await emu.wait_for_message(
+                user, timeout=10,
+                predicate=lambda m: m["message_id"] > first["message_id"]
+                and "What you can do" in (m["text"] or ""),
+            )  # fmt: skip
+            assert sum(lock.held for lock in locks) == 1
+    finally:
+        await server.stop()
