@@ -194,6 +194,7 @@ ZH: dict[str, str] = {
     "stock.line": "{sku}：可用 {available}",
     "stock.none": "尚未上报库存。输入 /stock 商品编码 数量 上报。",
     "stock.saved": "已保存 {count} 条库存，谢谢！",
+    "stock.remind_never": "您还没有报过库存。请输入 /stock SKU 数量（每行一个）或发送 CSV 文件，这样才能收到订单。",
     "stock.empty": "请输入 /stock 商品编码 数量，每行一条，例如 /stock PX-1 5。",
     "stock.too_many": "一次最多发送 {max} 行，或上传 CSV 文件。",
     "stock.bad_line": "第 {line} 行（{text}）：请写成“商品编码 数量”。未保存任何内容。",
@@ -225,4 +226,3 @@ def t(language: str, key: str, **values: object) -> str:
     """The text ``key`` in ``language``, filled with ``values``."""
     catalog = CATALOGS.get(language, CATALOGS[DEFAULT_LANGUAGE])
     return catalog[key].format(**values)
-    "stock.remind_never": "您还没有报过库存。请输入 /stock SKU 数量（每行一个）或发送 CSV 文件，这样才能收到订单。",
