@@ -9,8 +9,7 @@ message.
 from __future__ import annotations
 
 import asyncio
-import warnings
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlmodel import col, select
@@ -24,6 +23,7 @@ from bots.dealer.models import BotOrder, ChatUser
 from bots.dealer.next_step import as_code, awaited_order, expect_code, next_step_buttons
 from bots.dealer.parsing import Problem, parse_order_ref, parse_pickup, parse_stock_lines
 from bots.dealer.views import OPEN_STATUSES, order_line_text, stock_text
+from bots.sender.calls import retry_seconds
 from services.catalog.directory import CatalogDirectory
 from services.stock.view import avail_key
 from shared.db.uow import unit_of_work
@@ -39,31 +39,28 @@ HELP = {
 }
 
 
-def retry_seconds(exc: RetryAfter) -> float:
-    """How long Telegram asked to wait (PTB warns that the int form is going away)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        delay = exc.retry_after
-    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+async def patiently(call: Callable[[], Awaitable[object]]) -> None:
+    """Make a Bot API call now, waiting out Telegram's per-chat limit if it bites.
 
-
-async def reply(update: Update, text: str, markup: dict[str, Any] | None = None) -> None:
-    """Answer the message that came in, waiting out Telegram's per-chat limit if it bites.
-
-    A reply answers one message of the user's own, so it is sent at once rather than queued
-    behind pushed messages; a user typing faster than one message a second gets a 429, and
-    then the reply waits the ``retry_after`` Telegram asks for (updates run concurrently,
-    so only this chat waits).
+    Replies and edits answer something the user just did, so they are sent at once rather
+    than queued behind pushed messages; a user tapping faster than one message a second
+    gets a 429, and then the call waits the ``retry_after`` Telegram asks for (updates run
+    concurrently, so only this chat waits).
     """
-    if update.effective_message is None:
-        return
     for _ in range(REPLY_TRIES - 1):
         try:
-            await update.effective_message.reply_text(text, reply_markup=_markup(markup))
+            await call()
             return
         except RetryAfter as exc:
             await asyncio.sleep(retry_seconds(exc))
-    await update.effective_message.reply_text(text, reply_markup=_markup(markup))
+    await call()
+
+
+async def reply(update: Update, text: str, markup: dict[str, Any] | None = None) -> None:
+    """Answer the message that came in (see ``patiently``)."""
+    message = update.effective_message
+    if message is not None:
+        await patiently(lambda: message.reply_text(text, reply_markup=_markup(markup)))
 
 
 def _markup(data: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
