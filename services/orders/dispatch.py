@@ -16,6 +16,7 @@ from statistics import median
 from typing import Any
 
 from redis.asyncio import Redis
+from sqlalchemy import case, func
 from sqlmodel import col, select
 
 from services.catalog.geo import reach, within_reach
@@ -42,6 +43,8 @@ from shared.settings import Settings
 GEO_LIMIT = 500
 STATS_WINDOW = timedelta(days=30)
 OPEN = ("reserving", "offered")
+ANSWERED = ("accepted", "declined", "expired")
+RESPONSE_SAMPLE = 50  # answers per dealer behind its median response time
 
 
 @dataclass(frozen=True)
@@ -152,25 +155,58 @@ class _Stats:
         return median(self.responses) if self.responses else None
 
 
+def _count(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
 async def _dealer_stats(uow: UnitOfWork, dealer_ids: Sequence[str]) -> dict[str, _Stats]:
+    """Each candidate's record of the last 30 days, counted in SQL.
+
+    Counts are aggregates; the median response time is taken over each dealer's most
+    recent ``RESPONSE_SAMPLE`` answers, so a dealer with years of offers costs no more to
+    rank than a new one.
+    """
     now = uow.clock.now()
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    query = select(OfferRow).where(
-        col(OfferRow.dealer_id).in_(dealer_ids), col(OfferRow.created_at) >= now - STATS_WINDOW
+    recent = (
+        col(OfferRow.dealer_id).in_(dealer_ids),
+        col(OfferRow.created_at) >= now - STATS_WINDOW,
+    )
+    state, answered_at = col(OfferRow.state), col(OfferRow.answered_at)
+    counts = (
+        select(  # type: ignore[call-overload]
+            OfferRow.dealer_id,
+            _count(state.in_(OPEN)),
+            _count(state.in_(ANSWERED)),
+            _count(state == "accepted"),
+            _count((state == "accepted") & (answered_at >= day_start)),
+        )
+        .where(*recent)
+        .group_by(col(OfferRow.dealer_id))
     )
     stats: dict[str, _Stats] = {}
-    for offer in (await uow.session.exec(query)).all():
-        s = stats.setdefault(offer.dealer_id, _Stats(responses=[]))
-        if offer.state in OPEN:
-            s.open += 1
-        if offer.state in ("accepted", "declined", "expired"):
-            s.answered += 1
-        if offer.state == "accepted":
-            s.accepted += 1
-            if offer.answered_at and offer.answered_at >= day_start:
-                s.accepted_today += 1
-        if offer.answered_at and offer.offered_at and s.responses is not None:
-            s.responses.append((offer.answered_at - offer.offered_at).total_seconds())
+    for dealer_id, open_, answered, accepted, today in (await uow.session.exec(counts)).all():
+        stats[dealer_id] = _Stats(
+            accepted_today=int(today), open=int(open_), answered=int(answered),
+            accepted=int(accepted), responses=[],
+        )  # fmt: skip
+    rank = (
+        func.row_number()
+        .over(partition_by=col(OfferRow.dealer_id), order_by=answered_at.desc())
+        .label("rank")
+    )
+    answers = (
+        select(OfferRow.dealer_id, OfferRow.offered_at, OfferRow.answered_at, rank)
+        .where(*recent, answered_at.is_not(None), col(OfferRow.offered_at).is_not(None))
+        .subquery()
+    )
+    sample = select(answers.c.dealer_id, answers.c.offered_at, answers.c.answered_at).where(
+        answers.c.rank <= RESPONSE_SAMPLE
+    )
+    for dealer_id, offered, answered_at_ in (await uow.session.exec(sample)).all():
+        responses = stats.setdefault(dealer_id, _Stats(responses=[])).responses
+        assert responses is not None
+        responses.append((answered_at_ - offered).total_seconds())
     return stats
 
 
