@@ -57,8 +57,8 @@ class Loader:
         blocked = await store.blocked_chats(self.db, {r.chat_id for r in new}) if new else set()
         if blocked:
             keys = [row.key for row in new if row.chat_id in blocked]
-            await store.mark_rows(self.db, keys, BLOCKED, "the chat has blocked the bot")
-            self.stats.blocked += len(keys)
+            note = "the chat has blocked the bot"
+            self.stats.blocked += await store.mark_rows(self.db, keys, BLOCKED, note)
             new = [row for row in new if row.chat_id not in blocked]
         wall = self.clock.now()
         now = asyncio.get_running_loop().time()
@@ -98,6 +98,6 @@ class Loader:
                 hopeless.append(edit.key)
         if hopeless:
             doomed = hopeless + self.sched.dependents(hopeless)
-            await store.mark_rows(self.db, doomed, FAILED, "the message it edits was not sent")
+            note = "the message it edits was not sent"
+            self.stats.failed += await store.mark_rows(self.db, doomed, FAILED, note)
             self.sched.drop(doomed, asyncio.get_running_loop().time())
-            self.stats.failed += len(doomed)

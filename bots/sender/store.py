@@ -165,11 +165,18 @@ async def mark_failed(
             )
 
 
-async def mark_rows(db: Database, keys: Sequence[str], state: str, error: str) -> None:
-    """Finish unsent messages without sending them (their chat is blocked, or their original)."""
+async def mark_rows(db: Database, keys: Sequence[str], state: str, error: str) -> int:
+    """Finish unsent messages without sending them (their chat is blocked, or their original).
+
+    Returns how many were still unsent: a message another path finished first (a 403 that
+    blocked its chat meanwhile) is neither changed nor counted again.
+    """
+    changed = 0
     async with db.write() as session:
         for chunk in _chunks(keys):
-            await session.exec(_set(chunk, state=state, last_error=_short(error)))
+            result = await session.exec(_set(chunk, state=state, last_error=_short(error)))
+            changed += result.rowcount
+    return changed
 
 
 async def mark_blocked(
