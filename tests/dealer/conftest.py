@@ -11,6 +11,8 @@ from bots.dealer.app import build_application, polling
 from bots.dealer.events import HANDLERS as CHAT_EVENTS
 from bots.dealer.identity import create_invite
 from bots.emulator import EmulatorClient, EmulatorServer
+from bots.emulator.limits import Limits
+from bots.sender.limits import SenderLimits
 from bots.sender.sender import ChatSender
 from services.orders.service import serve_orders
 from services.runtime import Runtime, delivery_loops, running
@@ -21,6 +23,13 @@ from tests.conftest import ApiClient
 from tests.orders.conftest import NEAR_BODY, PRODUCT, order
 
 TOKEN = "7000000001:dealer-bot-test-token"
+# A dealer's chat takes one message a second on Telegram. These tests are about what is
+# said, not pacing (tests/sender/ holds the sender to the real limits), so both the emulator
+# and the sender allow five times as much per chat, and a journey of twenty messages does
+# not spend twenty seconds. Everything else about the limits is as on Telegram.
+CHAT_SPEEDUP = 5
+EMULATOR_LIMITS = Limits(private_per_second=1.0 * CHAT_SPEEDUP, private_burst=3 * CHAT_SPEEDUP)
+SENDER_LIMITS = SenderLimits(private_per_second=1.0 * CHAT_SPEEDUP, private_burst=2 * CHAT_SPEEDUP)
 
 
 class Chats:
@@ -89,7 +98,7 @@ class Chats:
 async def chats(api: ApiClient, runtime: Runtime, clock: FakeClock) -> AsyncIterator[Chats]:
     """A running emulator and bot (polling) over the test's runtime and services."""
     runtime.clock = clock
-    server = EmulatorServer(tokens=[TOKEN])
+    server = EmulatorServer(tokens=[TOKEN], limits=EMULATOR_LIMITS)
     await server.start()
     app = build_application(TOKEN, server.api_base, runtime)
     consumer = runtime.consumer("bot", CHAT_EVENTS)
@@ -98,7 +107,9 @@ async def chats(api: ApiClient, runtime: Runtime, clock: FakeClock) -> AsyncIter
             serve_stock(runtime), serve_orders(runtime), running(*delivery_loops(runtime)),
             polling(app, poll_timeout=1), EmulatorClient(server.url) as emu,
         ):  # fmt: skip
-            sender = ChatSender(runtime.db, runtime.redis, app.bot, runtime.clock)
+            sender = ChatSender(
+                runtime.db, runtime.redis, app.bot, runtime.clock, limits=SENDER_LIMITS
+            )
             async with running(consumer.run, sender.run):
                 yield Chats(emu, runtime, api)
     finally:

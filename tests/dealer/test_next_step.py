@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bots.dealer.i18n import LANGUAGES, t
 from tests.bus.support import eventually
 from tests.dealer.conftest import Chats
+
+# How a reply to /orders begins, in every language (pushed messages begin otherwise).
+ANSWERS = tuple(t(lang, key) for lang in LANGUAGES for key in ("orders.title", "orders.none"))
 
 
 async def _orders(chats: Chats, user: int, contains: str) -> dict[str, Any]:
@@ -15,7 +19,9 @@ async def _orders(chats: Chats, user: int, contains: str) -> dict[str, Any]:
     async def shown() -> bool:
         before = await chats.last_id(user)
         await chats.say(user, "/orders")
-        reply = await chats.expect(user, "", after=before)
+        reply = await chats.emu.wait_for_message(
+            user, lambda m: (m["text"] or "").startswith(ANSWERS), after=before, timeout=10
+        )
         found.update(reply)
         return contains in reply["text"]
 
