@@ -63,10 +63,12 @@ def main(args: list[str]) -> int:
     if args[0] == "up":
         os.chdir(ROOT)
         os.execv(str(BIN / "baton"), ["baton", "up", "--demo", *args[1:]])
-    for step in (("ruff", "check", "."), ("mypy", ".")):
+    for step in (("ruff", "check", "."), ("ruff", "format", "--check", "."), ("mypy", ".")):
         if run(*step) != 0:
             return 1
-    return run("pytest", *args[1:])
+    # The whole suite runs on every core (pytest-xdist; each worker has its own Redis and
+    # databases); arguments, such as -k bus, run just those tests in this process.
+    return run("pytest", *(args[1:] or ["-n", "auto", "-q"]))
 
 
 if __name__ == "__main__":

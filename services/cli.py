@@ -71,6 +71,44 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--skip-bad", action="store_true", help="import the good lines even if some are bad"
     )
+    settle = commands.add_parser(
+        "settle",
+        help="close a payout period (baton settle close --help)",
+        description="Settlement by hand.",
+    )
+    settle_commands = settle.add_subparsers(dest="settle_command", required=True, metavar="STEP")
+    close = settle_commands.add_parser(
+        "close",
+        help="close a period: pay what is available and write the finance payout CSV",
+        description="Close a period: every dealer's available earnings, net of cash they owe "
+        "HQ, are paid (or the debt is carried into the next statement), once per period; "
+        "closing a closed period changes nothing and writes the same file again. Periods "
+        "are read in BATON_SETTLEMENT_TZ and must have ended; close them in order. Exits 2 "
+        "and changes nothing when the period or the output cannot be used.",
+    )
+    close.add_argument(
+        "--period", required=True, help="an ISO week (2026-W03) or days (2026-01-01..2026-01-31)"
+    )
+    close.add_argument(
+        "--out",
+        type=Path,
+        help="the payout CSV (default: payouts/payouts-PERIOD.csv in the data dir)",
+    )
+    close.add_argument(
+        "--statements", action="store_true", help="also send each dealer owner their statement"
+    )
+    check = commands.add_parser(
+        "check",
+        help="check the books (baton check ledger)",
+        description="Consistency checks.",
+    )
+    check.add_argument(
+        "what",
+        choices=["ledger"],
+        help="ledger: every transaction and the whole ledger sum to zero, each balance equals "
+        "its entries, each order's split equals what the customer paid net of refunds; exits "
+        "1 naming the first violation",
+    )
     commands.add_parser(
         "bench",
         help="measure throughput (baton bench bus --help)",
@@ -115,6 +153,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from services.import_command import run_import
     from services.invite_command import run_invite
     from services.registry import SERVICES, ServiceUnavailable
+    from services.settle_command import run_check, run_close
     from services.up import run_one, up
     from shared.db.migrate import SchemaOutOfDate, upgrade
 
@@ -127,6 +166,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await run_invite(settings, args.dealer, args.role)
         elif args.command == "import":
             return await run_import(settings, args.kind, args.file, args.skip_bad)
+        elif args.command == "settle":
+            return await run_close(settings, args.period, args.out, args.statements)
+        elif args.command == "check":
+            return await run_check(settings)
         elif args.command == "migrate":
             await upgrade(settings.sqlalchemy_url)
             print(f"database is up to date: {settings.sqlalchemy_url}")

@@ -14,8 +14,10 @@ from bots.dealer.reminders import remind_stale_stock
 from bots.dealer.webhook import serving_webhook
 from bots.sender.sender import ChatSender
 from services.api.app import serve_api
+from services.broadcasts.acks import schedule_reminders
 from services.orders.service import serve_orders
 from services.runtime import Runtime, running
+from services.settlement.service import serve_settlement
 from services.stock.service import serve_stock
 from services.webhooks.service import serve_webhooks
 from shared.leader import LeaderLock
@@ -58,6 +60,7 @@ async def bot_service(runtime: Runtime) -> AsyncIterator[str]:
         remind_stale_stock, IntervalTrigger(hours=6),
         args=(runtime.db, runtime.clock, settings.stock_reminder_days), id="stale-stock",
     )  # fmt: skip
+    schedule_reminders(scheduler, runtime)  # broadcasts: the one ack reminder
     async with updates as mode:
         sender = ChatSender(runtime.db, runtime.redis, app.bot, runtime.clock)
         async with running(consumer.run, sender.run, scheduler.run):
@@ -84,6 +87,7 @@ SERVICES: dict[str, Service] = {
         Service("bot", "Dealer bot", "the dealer chat bot (polling)", bot_service),
         Service("orders", "Orders", "routing, offers and handover", serve_orders),
         Service("stock", "Stock", "reservations and dealer counts", serve_stock),
+        Service("settlement", "Settlement", "ledger, earnings, statements", serve_settlement),
         Service("webhooks", "Shop webhooks", "order status webhooks to the shop", serve_webhooks),
     )
 }

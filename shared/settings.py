@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     grab_regions: str = ""  # comma-separated regions that offer to several dealers at once
     grab_k: int = Field(default=3, ge=2, le=20)
     order_size_min_qty: int | None = Field(default=None, ge=1)
+    # Broadcasts: one reminder to stores that have not acknowledged a rule after this long.
+    ack_reminder_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     # Dealers whose stock counts are older than this many days get a reminder (0: never).
     stock_reminder_days: int = Field(default=3, ge=0, le=365)
 
@@ -58,6 +60,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # HQ's time zone: promotion windows typed without an offset are read in it.
     hq_timezone: str = "Asia/Shanghai"
+    # Settlement: the return window, the time zone of periods and statements, when the
+    # weekly statements run (crontab), split rules (JSON) and provider commissions.
+    return_window_days: int = Field(default=7, ge=0, le=365)
+    settlement_tz: str = "Asia/Shanghai"
+    statement_cron: str = "0 9 * * mon"
+    split_rules: str = ""
+    provider_commission: str = ""  # channel=percent, comma-separated
 
     @field_validator("redis_url")
     @classmethod
@@ -93,7 +102,7 @@ class Settings(BaseSettings):
             raise ValueError("a rule is named twice")
         return ",".join(names)
 
-    @field_validator("hq_timezone")
+    @field_validator("hq_timezone", "settlement_tz")
     @classmethod
     def _zone(cls, value: str) -> str:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -101,7 +110,32 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+            raise ValueError(f"unknown time zone {value!r}; e.g. Asia/Shanghai") from None
+        return value
+
+    @field_validator("statement_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"not a crontab line ({exc}); e.g. 0 9 * * mon") from None
+        return value
+
+    @field_validator("split_rules", "provider_commission")
+    @classmethod
+    def _split(cls, value: str, info: ValidationInfo) -> str:
+        from services.settlement import split  # the pure split calculator, no I/O
+
+        try:
+            if info.field_name == "split_rules":
+                split.parse_split_rules(value)
+            else:
+                split.parse_provider_commission(value)
+        except split.ConfigError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("log_level")

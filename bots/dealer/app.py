@@ -20,7 +20,7 @@ from telegram.ext import (
     filters,
 )
 
-from bots.dealer import handlers
+from bots.dealer import earnings, handlers, hq, rules
 from bots.dealer.callbacks import on_button
 from bots.dealer.context import RUNTIME_KEY
 from bots.dealer.documents import on_document
@@ -40,8 +40,14 @@ COMMANDS = {
     "stock": handlers.stock,
     "pause": handlers.pause,
     "resume": handlers.resume,
+    "broadcast": hq.broadcast,
+    "stats": hq.stats,
+    "price": rules.price,
+    "promo": rules.promo,
+    "prices": rules.prices,
+    "earnings": earnings.earnings,
 }
-MENU = ("orders", "pickup", "delivered", "stock", "pause", "lang", "help")
+MENU = ("orders", "pickup", "delivered", "stock", "prices", "earnings", "pause", "lang", "help")
 
 
 def file_url_for(api_url: str) -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from bots.dealer import hq, rules
 from bots.dealer.buttons import issue, press
 from bots.dealer.context import chat_of
 from bots.dealer.handlers import patiently, reply
 from bots.dealer.next_step import expect_code
 from bots.dealer.parsing import Problem
 from bots.dealer.views import keyboard, order_ref
+from services.broadcasts.acks import acknowledge
+from services.broadcasts.fanout import ACK
 from shared.db.uow import unit_of_work
 from shared.messages.orders import AcceptOffer, ConfirmDelivery, DeclineOffer, MarkReady
 
@@ -47,6 +50,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif token.action == "delivered":
             uow.emit(ConfirmDelivery(order_id=token.subject, actor=chat.actor()))
             answer = chat.text("delivered.ok", ref=order_ref(token.subject))
+        elif token.action == ACK:
+            answer = chat.text(await acknowledge(uow, token, chat.chat_id, chat.user_id))
+        elif token.action in (hq.SEND, hq.CANCEL):
+            shown = query.message.message_id if query.message is not None else None
+            answer = await hq.on_button(uow, token, chat, shown)
+        elif token.action in (rules.APPLY, rules.CANCEL):
+            shown = query.message.message_id if query.message is not None else None
+            answer = await rules.on_button(uow, token, chat, shown)
         elif token.action == "pickup_code":
             await expect_code(chat.runtime.redis, chat.user_id, token.subject)
             prompt = chat.text("code.prompt", ref=order_ref(token.subject))

@@ -19,6 +19,7 @@ from bots.dealer.models import BotOrder, ChatUser
 from bots.dealer.views import keyboard, offer_text, order_ref
 from bots.sender.models import ChatMessage
 from bots.sender.outbox import submit
+from services.broadcasts.fanout import HANDLERS as BROADCASTS
 from shared.bus.consumer import Context, Handler
 from shared.db.uow import UnitOfWork
 from shared.messages import Message
@@ -192,4 +193,5 @@ HANDLERS: dict[type[Message], Handler] = {
     OrderStatusChanged: status_changed,
     PickupAnswered: pickup_answered,
     RemindOffer: remind_offer,
+    **BROADCASTS,  # the broadcasts fan-out continues in the bot's consumer
 }

@@ -32,11 +32,12 @@ from shared.messages.stock import ReportStock, StockCount
 
 REPLY_TRIES = 4
 HELP = {
-    "owner": ["orders", "pickup", "delivered", "stock", "pause", "earnings", "lang", "help"],
-    "staff": ["orders", "pickup", "delivered", "stock", "lang", "help"],
-    "hq": ["lang", "help"],
+    "owner": ["orders", "pickup", "delivered", "stock", "prices", "pause", "earnings", "lang",
+              "help"],
+    "staff": ["orders", "pickup", "delivered", "stock", "prices", "lang", "help"],
+    "hq": ["broadcast", "stats", "price", "promo", "prices", "lang", "help"],
     None: ["start", "lang", "help"],
-}
+}  # fmt: skip
 
 
 async def patiently(call: Callable[[], Awaitable[object]]) -> None:

@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "pause": frozenset({"owner"}),
     "earnings": frozenset({"owner"}),
     "hq": frozenset({"hq"}),
+    "prices": frozenset({"owner", "staff", "hq"}),
 }
 
 

@@ -21,11 +21,9 @@ import asyncio
 import contextlib
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import delete
 from sqlmodel import col, func, select
@@ -37,11 +35,10 @@ from bots.sender.limits import SenderLimits
 from bots.sender.models import PENDING, ChatMessage
 from bots.sender.outbox import Lane, Outgoing, submit, submit_many
 from bots.sender.sender import ChatSender
+from services.bench.stores import bench_stores
 from shared.bus.connection import connect
-from shared.bus.embedded import EmbeddedRedis
 from shared.clock import SystemClock
 from shared.db.engine import Database
-from shared.db.migrate import upgrade
 from shared.db.uow import unit_of_work
 
 Progress = Callable[[str], None]
@@ -262,27 +259,17 @@ async def _run(args: argparse.Namespace) -> SenderBenchReport:
     def progress(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    with tempfile.TemporaryDirectory(prefix="baton-bench-sender-") as tmp:
-        server: EmbeddedRedis | None = None
-        redis_url, database_url = args.redis_url, args.database_url
-        try:
-            if not redis_url:
-                server = EmbeddedRedis(Path(tmp) / "redis", persistent=False)
-                redis_url = await server.astart()
-            if not database_url:
-                database_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-                await upgrade(database_url)
-            return await bench_sender(
-                redis_url,
-                database_url,
-                messages=args.messages,
-                backlog=args.backlog,
-                offers=args.offers,
-                progress=progress,
-            )
-        finally:
-            if server is not None:
-                await server.astop()
+    async with bench_stores(
+        args.redis_url, args.database_url, progress, prefix="baton-bench-sender-"
+    ) as (redis_url, database_url):
+        return await bench_sender(
+            redis_url,
+            database_url,
+            messages=args.messages,
+            backlog=args.backlog,
+            offers=args.offers,
+            progress=progress,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,10 +13,13 @@ from bots.dealer import routes as invite_routes
 from services.api.context import API, DIRECTORY, RUNTIME, Directory
 from services.api.errors import auth_middleware, errors_middleware
 from services.api.openapi import Api
+from services.broadcasts import routes as broadcast_routes
 from services.catalog import routes as catalog_routes
 from services.catalog.directory import CatalogDirectory
 from services.orders import routes as order_routes
+from services.pricing import routes as pricing_routes
 from services.runtime import Runtime
+from services.settlement import routes as settlement_routes
 from services.stock import routes as stock_routes
 
 
@@ -61,8 +64,10 @@ def build_api() -> Api:
 def create_app(runtime: Runtime, directory: Directory | None = None) -> web.Application:
     """The aiohttp application for ``runtime``; ``directory`` defaults to the catalog's."""
     api = build_api()
-    for routes in (catalog_routes, stock_routes, order_routes, invite_routes):
+    for routes in (catalog_routes, stock_routes, order_routes, invite_routes, broadcast_routes):
         routes.register(api)
+    pricing_routes.register(api)
+    settlement_routes.register(api)
     token = runtime.settings.api_token
     if not token:
         raise ValueError("the HTTP API needs BATON_API_TOKEN (baton up generates one)")

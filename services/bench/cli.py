@@ -5,16 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
+from contextlib import AbstractAsyncContextManager
 
 from services.bench.bus import BenchError, BusBenchReport, run_bus_bench
 from services.bench.orders import run_orders_bench
 from services.bench.routing import DEFAULT_RADIUS_KM, run_routing_bench
-from shared.bus.embedded import EmbeddedRedis
-from shared.db.migrate import upgrade
+from services.bench.stores import bench_stores
 
 DEFAULT_MESSAGES = 1_000
 DEFAULT_DEALERS = [100, 10_000, 100_000]
@@ -83,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "sender",
         help="chat sender: throughput against Telegram's limit, and an offer behind a broadcast",
+        add_help=False,
+    )
+    commands.add_parser(
+        "broadcast",
+        help="a rule broadcast to 2,000 dealers at Telegram's limits: throughput, offer delay",
         add_help=False,
     )
     bus = commands.add_parser(
@@ -261,27 +262,9 @@ async def _bus(args: argparse.Namespace) -> BusBenchReport:
         )
 
 
-@asynccontextmanager
-async def _stores(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
+def _stores(args: argparse.Namespace) -> AbstractAsyncContextManager[tuple[str, str]]:
     """The Redis and database URLs given, or a private Redis and a fresh migrated SQLite."""
-    with tempfile.TemporaryDirectory(prefix="baton-bench-") as tmp:
-        workdir = Path(tmp)
-        server: EmbeddedRedis | None = None
-        redis_url = args.redis_url
-        database_url = args.database_url
-        try:
-            if not redis_url:
-                server = EmbeddedRedis(workdir / "redis", persistent=False)
-                redis_url = await server.astart()
-                _progress(f"started a private redis-server at {redis_url}")
-            if not database_url:
-                database_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-                await upgrade(database_url)
-                _progress(f"migrated a fresh SQLite database at {workdir / 'bench.db'}")
-            yield redis_url, database_url
-        finally:
-            if server is not None:
-                await server.astop()
+    return bench_stores(args.redis_url, args.database_url, _progress)
 
 
 async def _routing(args: argparse.Namespace) -> str:
@@ -317,6 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         from bots.sender.bench import main as sender_main
 
         return sender_main(argv[1:])
+    if argv and argv[0] == "broadcast":  # so has the broadcasts' benchmark
+        from services.broadcasts.bench import main as broadcast_main
+
+        return broadcast_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "bus":
         try:

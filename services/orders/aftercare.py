@@ -6,6 +6,7 @@ import uuid
 
 from sqlmodel import col, select
 
+from services.orders import sales
 from services.orders.models import OfferRow
 from services.orders.repository import Loaded
 from shared.db.uow import UnitOfWork
@@ -20,6 +21,7 @@ async def cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> No
     order = loaded.order
     order.cancel(reason, uow.clock.now(), actor)
     loaded.save(uow)
+    await sales.voided(uow, loaded, reason)  # only if a dealer had accepted it
     offers = (
         await uow.session.exec(
             select(OfferRow)
@@ -41,15 +43,17 @@ async def cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> No
         uow.session.add(offer)
 
 
-def return_lines(uow: UnitOfWork, loaded: Loaded, lines: dict[str, int], actor: str) -> None:
-    """Record returned units (IllegalTransition if not returnable) and restock them."""
+async def return_lines(uow: UnitOfWork, loaded: Loaded, lines: dict[str, int], actor: str) -> None:
+    """Record returned units (IllegalTransition if not returnable), restock and refund them."""
     order = loaded.order
     order.return_lines(lines, uow.clock.now(), actor)
     loaded.save(uow)
+    return_id = f"rt_{uuid.uuid4().hex[:20]}"
+    await sales.returned(uow, loaded, return_id, dict(lines))
     if order.fulfilling_dealer_id is not None:
         uow.emit(
             Restock(
-                request_id=f"rt_{uuid.uuid4().hex[:20]}",
+                request_id=return_id,
                 order_id=order.id,
                 dealer_id=order.fulfilling_dealer_id,
                 lines=[StockLine(sku=sku, qty=qty) for sku, qty in lines.items()],

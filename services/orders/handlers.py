@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from services.catalog.handlers import set_dealer_paused
 from services.catalog.models import Product
+from services.orders import sales
 from services.orders.dispatch import Routing, dispatch
 from services.orders.domain.order import IllegalTransition
 from services.orders.domain.status import OrderStatus
@@ -152,6 +153,7 @@ def build_handlers(redis: Redis, routing: Routing) -> dict[type[Message], Handle
             uow.emit(_closed(offer, offer.state))
             return
         loaded.save(uow)
+        await sales.accepted(uow, loaded)
         await uow.cancel_timer(timer_key(order.id, offer.attempt))
         _close(uow, offer, "accepted", release=False)
         uow.emit(HoldReservation(request_id=offer.request_id, expires_at=None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from services.catalog.models import Dealer
+from services.orders import sales
 from services.orders.domain.attribution import binding_after_fulfilment
 from services.orders.domain.order import IllegalTransition
 from services.orders.domain.pickup import Accepted, Locked, PickupGuard, Wrong
@@ -88,6 +89,7 @@ async def _complete(uow: UnitOfWork, loaded: Loaded, actor: Actor) -> None:
     dealer_id = order.fulfilling_dealer_id or ""
     order.complete(dealer_id, now, actor.id)
     loaded.save(uow)
+    await sales.handed_over(uow, loaded)
     accepted = (
         await uow.session.exec(
             select(OfferRow).where(

@@ -6,6 +6,7 @@ import asyncio
 import random
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -30,11 +31,14 @@ from services.orders.domain.order import Order
 from services.orders.domain.pickup import hash_code, new_code, new_salt
 from services.orders.domain.status import Fulfilment
 from services.orders.models import CustomerBinding, OrderRow
+from services.pricing.queries import PromotionGone, claim_units, pricing_inputs
+from services.pricing.rules import LineIn, Quote, quote_order, units_used
 from services.runtime import Runtime
 from shared.db.uow import unit_of_work
 from shared.messages.orders import OrderStatusChanged, RouteOrder, SaleLine
 
 _RANDOM = random.SystemRandom()
+PRICING_TRIES = 4  # a promotion's last units taken by another order: price the order again
 
 
 class OrderConflict(Exception):
@@ -60,24 +64,33 @@ async def receive_order(runtime: Runtime, data: Any) -> Received:
     known = await _existing(runtime, body, fingerprint)
     if known is not None:
         return Received(known, False, None)
-    products = await _products(runtime, body)
-    errors = check_against_catalog(body, products)
-    if errors:
-        raise IntakeError(errors)
     code = salt = digest = None
-    if body.fulfilment == "pickup":
-        code, salt = new_code(_RANDOM), new_salt(_RANDOM)
-        digest = await asyncio.to_thread(hash_code, code, salt)  # scrypt: keep the loop free
-    installation = body.needs_installation or any(p.needs_installation for p in products.values())
-    try:
-        sold = sale_lines(body, products)
-        row = await _store(runtime, body, fingerprint, salt, digest, installation, sold)
-    except IntegrityError:  # the same order arrived twice at once: the other one stored it
-        known = await _existing(runtime, body, fingerprint)
-        if known is None:
-            raise
-        return Received(known, False, None)
-    return Received(row, True, code)
+    for _ in range(PRICING_TRIES):
+        at = runtime.clock.now()
+        products, quotes = await _products(runtime, body, at)
+        errors = check_against_catalog(body, products)
+        if errors:
+            raise IntakeError(errors)
+        if body.fulfilment == "pickup" and digest is None:
+            code, salt = new_code(_RANDOM), new_salt(_RANDOM)
+            digest = await asyncio.to_thread(hash_code, code, salt)  # scrypt: keep the loop free
+        installation = body.needs_installation or any(
+            p.needs_installation for p in products.values()
+        )
+        try:
+            sold = sale_lines(body, products)
+            row = await _store(
+                runtime, body, fingerprint, salt, digest, installation, sold, quotes, at
+            )
+        except PromotionGone:  # its last units went to another order since we priced this one
+            continue
+        except IntegrityError:  # the same order arrived twice at once: the other one stored it
+            known = await _existing(runtime, body, fingerprint)
+            if known is None:
+                raise
+            return Received(known, False, None)
+        return Received(row, True, code)
+    raise IntakeError([FieldError("lines", "promotions changed while the order was taken; retry")])
 
 
 async def _existing(runtime: Runtime, body: OrderBody, fingerprint: str) -> OrderRow | None:
@@ -98,19 +111,40 @@ async def _existing(runtime: Runtime, body: OrderBody, fingerprint: str) -> Orde
     return row
 
 
-async def _products(runtime: Runtime, body: OrderBody) -> dict[str, ProductFacts]:
+async def _products(
+    runtime: Runtime, body: OrderBody, at: datetime
+) -> tuple[dict[str, ProductFacts], list[Quote]]:
+    """The catalog's products of the order, priced by the floors and promotions at ``at``."""
     skus = {line.sku for line in body.lines}
     async with runtime.db.read() as session:
         rows = (await session.exec(select(Product).where(col(Product.sku).in_(skus)))).all()
-    return {
-        p.sku: ProductFacts(
-            sku=p.sku, currency=p.currency, floor_price_minor=p.floor_price,
+        rules, promotions = await pricing_inputs(session, skus, {p.category for p in rows}, at)
+    catalog = {p.sku: p for p in rows}
+    lines: dict[str, LineIn] = {}
+    for i, line in enumerate(body.lines):
+        p = catalog.get(line.sku)
+        if p is not None and p.currency == body.currency and line.sku not in lines:
+            lines[line.sku] = LineIn(
+                line.sku, p.category, line.qty, body.unit_price_minor(i), p.list_price,
+                p.currency, p.floor_price,
+            )  # fmt: skip
+    quotes = quote_order(list(lines.values()), rules, promotions, body.address.region, at)
+    priced = {q.line.sku: q for q in quotes}
+    facts = {}
+    for p in rows:
+        quote = priced.get(p.sku)
+        applied = quote.applied if quote else None
+        facts[p.sku] = ProductFacts(
+            sku=p.sku, currency=p.currency,
+            floor_price_minor=quote.floor.amount if quote else p.floor_price,
             channel=Channel(p.channel), needs_installation=p.needs_installation,
             category=p.category, list_price_minor=p.list_price,
             wholesale_price_minor=p.wholesale_price,
-        )
-        for p in rows
-    }  # fmt: skip
+            promotion_price_minor=quote.best.price if quote and quote.best else None,
+            promotion_id=applied.lead.id if applied else None,
+            funded_by=applied.funded_by if applied else None,
+        )  # fmt: skip
+    return facts, quotes
 
 
 async def _store(
@@ -121,6 +155,8 @@ async def _store(
     digest: str | None,
     installation: bool,
     sold: list[SaleLine],
+    quotes: list[Quote],
+    priced_at: datetime,
 ) -> OrderRow:
     now = runtime.clock.now()
     order_id = f"o_{uuid.uuid4().hex[:20]}"
@@ -155,6 +191,8 @@ async def _store(
         )  # fmt: skip
         row.intake["needs_installation"] = installation
         row.intake["sale_lines"] = [line.model_dump(mode="json") for line in sold]
+        row.intake["pricing"] = [quote.record() for quote in quotes]
+        await claim_units(session, units_used(quotes), priced_at)  # PromotionGone: none left
         session.add(row)
         await session.flush()  # the unique (channel, external_id) answers here, not at commit
         uow.emit(

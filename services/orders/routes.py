@@ -17,6 +17,7 @@ from services.orders.domain.order import IllegalTransition
 from services.orders.intake import IntakeError, OrderConflict, receive_order
 from services.orders.models import RoutingRow
 from services.orders.repository import Loaded, load_order, offers_of
+from services.pricing.schemas import pricing_view
 from shared.db.uow import unit_of_work
 from shared.money import format_amount
 
@@ -116,7 +117,7 @@ def register(api: Api) -> None:
             lines[line.sku] = lines.get(line.sku, 0) + line.qty
 
         async def apply(uow: Any, loaded: Loaded) -> None:
-            return_lines(uow, loaded, lines, "shop")
+            await return_lines(uow, loaded, lines, "shop")
 
         return await _change(request, apply)
 
@@ -162,4 +163,5 @@ def _view(loaded: Loaded, offers: list[Any], decisions: list[RoutingRow]) -> dic
             {"attempt": d.attempt, "decided_at": d.decided_at.isoformat(), **d.decision}
             for d in decisions
         ],
+        "pricing": pricing_view(row.intake.get("pricing", []), row.currency),
     }  # fmt: skip

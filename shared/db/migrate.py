@@ -27,6 +27,9 @@ MODEL_MODULES = [
     "services.orders.models",
     "bots.dealer.models",
     "bots.sender.models",
+    "services.settlement.models",
+    "services.pricing.models",
+    "services.broadcasts.models",
 ]
 
 

@@ -1,6 +1,6 @@
 """Typed messages: the envelope, the registry and every command and event."""
 
-from shared.messages import bot, orders, stock, system
+from shared.messages import bot, broadcasts, orders, settlement, stock, system
 from shared.messages.envelope import BadMessage, Envelope, Message, new_id
 from shared.messages.registry import REGISTRY, Registry, message
 
@@ -11,9 +11,11 @@ __all__ = [
     "Message",
     "Registry",
     "bot",
+    "broadcasts",
     "message",
     "new_id",
     "orders",
+    "settlement",
     "stock",
     "system",
 ]

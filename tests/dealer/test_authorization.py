@@ -16,26 +16,33 @@ from tests.dealer.conftest import Chats
 
 ROLES = ("owner", "staff", "hq", None)  # None: a chat nobody has bound
 LANGUAGES = ("en", "zh")
-# command → (action in the role table, the catalog text an allowed user gets)
-COMMANDS: dict[str, tuple[str, tuple[str, dict[str, Any]]]] = {
-    "/orders": ("orders", ("orders.none", {})),
-    "/stock": ("stock", ("stock.none", {})),
-    "/stock PX-1 3": ("stock", ("stock.saved", {"count": 1})),
-    "/pickup ZZZZZZ 123456": ("handover", ("order.unknown", {"ref": "ZZZZZZ"})),
-    "/delivered ZZZZZZ": ("handover", ("order.unknown", {"ref": "ZZZZZZ"})),
-    "/pause": ("pause", ("pause.done", {})),
-    "/resume": ("pause", ("resume.done", {})),
+# command → (action in the role table, the catalog text an allowed user gets, and the text
+# a refused one gets: the general refusal unless the command has its own)
+COMMANDS: dict[str, tuple[str, tuple[str, dict[str, Any]], str]] = {
+    "/orders": ("orders", ("orders.none", {}), "not_allowed"),
+    "/stock": ("stock", ("stock.none", {}), "not_allowed"),
+    "/stock PX-1 3": ("stock", ("stock.saved", {"count": 1}), "not_allowed"),
+    "/pickup ZZZZZZ 123456": ("handover", ("order.unknown", {"ref": "ZZZZZZ"}), "not_allowed"),
+    "/delivered ZZZZZZ": ("handover", ("order.unknown", {"ref": "ZZZZZZ"}), "not_allowed"),
+    "/pause": ("pause", ("pause.done", {}), "not_allowed"),
+    "/resume": ("pause", ("resume.done", {}), "not_allowed"),
+    "/earnings": ("earnings", ("earnings.none", {}), "not_allowed"),
+    "/prices": ("prices", ("prices.floors", {}), "not_allowed"),
+    "/broadcast": ("hq", ("broadcast.usage", {}), "broadcast.hq_only"),
+    "/stats": ("hq", ("stats.none", {}), "stats.hq_only"),
+    "/price": ("hq", ("price.usage", {}), "price.hq_only"),
+    "/promo": ("hq", ("promo.usage", {}), "promo.hq_only"),
 }
 
 
 def expected(
-    role: str | None, language: str, action: str, allowed: tuple[str, dict[str, Any]]
+    role: str | None, language: str, action: str, allowed: tuple[str, dict[str, Any]], refusal: str
 ) -> str:
     """What ``role`` should read after trying ``action``."""
     if role is None:
         return t(language, "not_bound")
     if role not in PERMISSIONS[action]:
-        return t(language, "not_allowed", role=t(language, f"role.{role}"))
+        return t(language, refusal, role=t(language, f"role.{role}"))
     key, values = allowed
     return t(language, key, **values)
 
@@ -58,9 +65,9 @@ async def test_every_role_against_every_command_in_both_languages(chats: Chats) 
                 users[role, language] = await chats.bound(dealer, role, language)
 
     async def try_one(role: str | None, language: str, command: str) -> str | None:
-        action, allowed = COMMANDS[command]
+        action, allowed, refusal = COMMANDS[command]
         got = await _answers(chats, users[role, language], command)
-        want = expected(role, language, action, allowed)
+        want = expected(role, language, action, allowed, refusal)
         return None if want in got else f"{role}/{language} {command}: {got!r}, not {want!r}"
 
     # One command at a time for every user at once: "/stock" is asked by all before anyone

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -60,7 +60,13 @@ class IntakeError(ValueError):
 
 @dataclass(frozen=True)
 class ProductFacts:
-    """What intake and routing need of a catalog product (floor includes live promotions)."""
+    """What intake and routing need of a catalog product, priced for this order's line.
+
+    ``floor_price_minor`` is the floor in force at the order's time; a line below it is
+    still taken at or above ``promotion_price_minor``, the best live promotion's price for
+    the line (``services.pricing.rules``). ``promotion_id`` and ``funded_by`` are set when
+    the line's price used that promotion, and go on the sale line.
+    """
 
     sku: str
     currency: str
@@ -71,6 +77,9 @@ class ProductFacts:
     category: str = ""
     list_price_minor: int = 0
     wholesale_price_minor: int = 0
+    promotion_price_minor: int | None = None
+    promotion_id: str | None = None
+    funded_by: Literal["hq", "dealer", "shared"] | None = None
 
 
 def json_path(loc: tuple[int | str, ...]) -> str:
@@ -122,13 +131,23 @@ def check_against_catalog(
             errors.append(FieldError(f"{at}.qty", f"at most {product.max_qty} per order"))
         if product.currency != body.currency:
             foreign.append(f"{line.sku} ({product.currency})")
-        elif body.unit_price_minor(i) < product.floor_price_minor:
+        elif _below_floor(body.unit_price_minor(i), product):
             floor = format_amount(product.floor_price_minor, product.currency)
-            errors.append(FieldError(f"{at}.unit_price", f"below the floor price {floor}"))
+            message = f"below the floor price {floor}"
+            if product.promotion_price_minor is not None:
+                promo = format_amount(product.promotion_price_minor, product.currency)
+                message += f" and the promotion price {promo}"
+            errors.append(FieldError(f"{at}.unit_price", message))
     if foreign:
         message = f"the order is in {body.currency} but the catalog prices {', '.join(foreign)}"
         errors.append(FieldError("currency", message))
     return errors
+
+
+def _below_floor(paid: int, product: ProductFacts) -> bool:
+    """Below the floor in force, and not covered by a live promotion's price."""
+    covered = product.promotion_price_minor is not None and paid >= product.promotion_price_minor
+    return paid < product.floor_price_minor and not covered
 
 
 def _canonical_amount(text: str) -> str:
@@ -183,6 +202,8 @@ def sale_lines(body: OrderBody, products: Mapping[str, ProductFacts]) -> list[Sa
             unit_price=body.unit_price_minor(i),
             list_price=products[line.sku].list_price_minor,
             wholesale_price=products[line.sku].wholesale_price_minor,
+            promotion_id=products[line.sku].promotion_id,
+            funded_by=products[line.sku].funded_by,
         )
         for i, line in enumerate(body.lines)
     ]

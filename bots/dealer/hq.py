@@ -1,0 +1,148 @@
+"""HQ's chat commands: /broadcast (preview, then Send or Cancel) and /stats.
+
+``/broadcast`` alone explains the syntax; ``/broadcast TEXT`` goes to every region and
+``/broadcast region=Sichuan TEXT`` (``region="Inner Mongolia"`` for a name with spaces;
+``地区=`` works too) to one. The text may span several lines. Nothing is sent before the
+HQ user presses Send under the preview, which shows the text and how many dealer chats
+would get it. Anyone other than HQ is refused politely, and the attempt is audited.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bots.dealer.buttons import issue
+from bots.dealer.context import Chat, chat_of
+from bots.dealer.guard import command_text, hq_only
+from bots.dealer.handlers import reply
+from bots.dealer.models import ButtonToken
+from bots.dealer.parsing import Problem
+from bots.dealer.views import keyboard
+from bots.sender.outbox import Lane, submit
+from services.broadcasts.fanout import audience_size, create, launch
+from services.broadcasts.models import CANCELLED, DRAFT, Broadcast
+from services.broadcasts.render import MAX_TEXT, body, when
+from services.broadcasts.stats import counts, recent
+from shared import audit
+from shared.db.uow import UnitOfWork, unit_of_work
+
+HQ = ("hq",)
+SEND, CANCEL = "bc_send", "bc_cancel"  # button actions, dispatched by bots.dealer.callbacks
+_REGION = re.compile(
+    r'(?:region|地区)\s*[=＝]\s*(?:"([^"]*)"|“([^”]*)”|([^\s"“”]\S*))(?=\s|$)', re.IGNORECASE
+)
+
+
+def parse_broadcast(rest: str) -> tuple[str | None, str] | Problem:
+    """``[region=REGION] TEXT`` as (region or None, text); a Problem if it cannot be sent."""
+    rest = rest.strip()
+    region = None
+    match = _REGION.match(rest)
+    if match is not None:
+        region = next((g for g in match.groups() if g is not None), "").strip()
+        rest = rest[match.end() :].strip()
+        if not region or len(region) > 64:
+            return Problem("broadcast.bad_region")
+    elif re.match(r"(?:region|地区)\s*[=＝]", rest, re.IGNORECASE):
+        return Problem("broadcast.bad_region")  # an unclosed quote
+    if not rest:
+        return Problem("broadcast.usage")
+    if len(rest) > MAX_TEXT:
+        return Problem("broadcast.too_long", {"length": len(rest), "limit": MAX_TEXT})
+    return region, rest
+
+
+def _where(chat: Chat, region: str | None) -> str:
+    if region is None:
+        return chat.text("broadcast.where_all")
+    return chat.text("broadcast.where_region", region=region)
+
+
+async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/broadcast [region=REGION] TEXT: a preview with the audience, then Send or Cancel."""
+    chat = await chat_of(update, context)
+    if chat is None or not await hq_only(update, chat, "broadcast.send", "broadcast.hq_only"):
+        return
+    assert chat.user is not None
+    parsed = parse_broadcast(command_text(update))
+    if isinstance(parsed, Problem):
+        await reply(update, chat.text(parsed.key, **parsed.values))
+        return
+    region, text = parsed
+    async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
+        audience = await audience_size(uow.session, region)
+        markup = None
+        if audience:
+            draft = await create(
+                uow, kind="notice", params={"text": text}, region=region,
+                created_by=f"tg:{chat.user_id}", requires_ack=False, state=DRAFT,
+            )  # fmt: skip
+            send = await issue(uow, SEND, draft.id, chat.user.dealer_id, HQ)
+            cancel = await issue(uow, CANCEL, draft.id, chat.user.dealer_id, HQ)
+            labels = chat.text("broadcast.send"), chat.text("broadcast.cancel")
+            markup = keyboard([[(labels[0], send), (labels[1], cancel)]])
+    if not audience:
+        await reply(update, chat.text("broadcast.nobody", where=_where(chat, region)))
+        return
+    preview = _preview(chat, draft, audience)
+    await reply(update, preview, markup)
+
+
+def _preview(chat: Chat, draft: Broadcast, audience: int) -> str:
+    return chat.text(
+        "broadcast.preview", audience=audience, where=_where(chat, draft.region),
+        text=body(draft.kind, draft.params, chat.language),
+    )  # fmt: skip
+
+
+async def on_button(uow: UnitOfWork, token: ButtonToken, chat: Chat, message_id: int | None) -> str:
+    """Send or Cancel under a preview: start the broadcast or drop it; returns the answer.
+
+    Either button works once: the draft's state decides, so a second press, or Cancel
+    after Send, changes nothing. The preview is edited (through the chat outbox, within
+    Telegram's limits) to say what happened, without its buttons.
+    """
+    assert chat.user is not None
+    draft = await uow.session.get(Broadcast, token.subject, with_for_update=True)
+    if draft is None or draft.state != DRAFT:
+        return chat.text("broadcast.closed")
+    if token.action == SEND:
+        await launch(uow, draft, role=chat.user.role)
+        answer = chat.text("broadcast.sending", id=draft.id, audience=draft.audience)
+    else:
+        draft.state = CANCELLED
+        uow.session.add(draft)
+        audit.record(uow.session, uow.clock.now(), f"tg:{chat.user_id}", "broadcast.cancel",
+                     target=draft.id, role=chat.user.role)  # fmt: skip
+        answer = chat.text("broadcast.cancelled")
+    if message_id is not None:
+        text = _preview(chat, draft, draft.audience) + "\n\n" + answer
+        await submit(uow, f"bcp:{draft.id}", chat.chat_id, Lane.PROMPT, "editMessageText",
+                     {"text": text, "message_id": message_id})  # fmt: skip
+    return answer
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: a line per recent broadcast with its delivery and acknowledgement counts."""
+    chat = await chat_of(update, context)
+    if chat is None or not await hq_only(update, chat, "broadcast.stats", "stats.hq_only"):
+        return
+    async with chat.runtime.db.read() as session:
+        shown = await recent(session)
+        lines = [_stats_line(chat, item, await counts(session, item)) for item in shown]
+    if not lines:
+        await reply(update, chat.text("stats.none"))
+        return
+    await reply(update, "\n".join([chat.text("stats.title"), *lines]))
+
+
+def _stats_line(chat: Chat, item: Broadcast, numbers: dict[str, int]) -> str:
+    shown = {k: numbers[k] for k in ("audience", "sent", "delivered", "failed", "blocked")}
+    return chat.text(
+        "stats.line", id=item.id, at=when(item.started_at or item.created_at),
+        kind=chat.text(f"broadcast.kind.{item.kind}"), where=_where(chat, item.region),
+        acknowledged=str(numbers["acknowledged"]) if item.requires_ack else "—", **shown,
+    )  # fmt: skip

@@ -1,0 +1,314 @@
+"""HQ's price rules in chat: /price and /promo (a preview, then Apply or Cancel), and /prices.
+
+``/price SKU AMOUNT`` and ``/promo …`` (syntax in ``bots.dealer.rule_parsing``) change
+nothing by themselves: they answer with a preview — the rule, and how many dealer chats
+will be told — under Apply and Cancel buttons. Apply sets the rule, audits it and starts
+its broadcast in one transaction (``services.pricing.store``); the draft's state makes
+either button work once. Anyone but HQ is refused politely and the attempt audited.
+``/prices`` shows a dealer the floors in force and the promotions of their region.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bots.dealer.buttons import issue
+from bots.dealer.context import Chat, chat_of
+from bots.dealer.guard import command_text, hq_only
+from bots.dealer.handlers import reply
+from bots.dealer.identity import may
+from bots.dealer.models import ButtonToken
+from bots.dealer.parsing import Problem
+from bots.dealer.rule_parsing import PriceRequest, PromoText, parse_price, parse_promo
+from bots.dealer.views import keyboard
+from bots.sender.outbox import Lane, submit
+from services.broadcasts.fanout import audience_size
+from services.catalog.models import Dealer, Product
+from services.pricing.models import Promotion, RuleDraft
+from services.pricing.queries import ProductFloor, price_list, product_floor
+from services.pricing.rules import discount_text
+from services.pricing.schemas import PromotionBody, validation_context
+from services.pricing.store import RuleError, check_promotion, create_promotion, set_floor
+from shared import audit
+from shared.db.uow import UnitOfWork, unit_of_work
+from shared.money import MoneyError, format_amount, parse_amount
+
+HQ = ("hq",)
+APPLY, CANCEL = "rule_apply", "rule_cancel"  # button actions, dispatched by bots.dealer.callbacks
+PENDING, APPLIED, CANCELLED = "pending", "applied", "cancelled"
+SHOWN_FLOORS = 30  # /prices lists this many products, then says how many more
+SHOWN_PROMOTIONS = 15
+SHOWN_ITEMS = 8  # SKUs, categories or regions named in one line
+SHOWN_ERRORS = 5
+MAX_TEXT = 4000  # Telegram takes 4,096 characters
+
+
+def _zone(chat: Chat) -> tzinfo:
+    return ZoneInfo(chat.runtime.settings.hq_timezone)
+
+
+def _when(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+async def _preview(update: Update, chat: Chat, kind: str, spec: dict[str, Any], text: str) -> None:
+    """Keep the draft and show it with Apply and Cancel."""
+    assert chat.user is not None
+    async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
+        draft = RuleDraft(
+            id="rd_" + secrets.token_hex(6), kind=kind, spec=spec | {"preview": text},
+            created_by=f"tg:{chat.user_id}", created_at=uow.clock.now(),
+        )  # fmt: skip
+        uow.session.add(draft)
+        apply = await issue(uow, APPLY, draft.id, chat.user.dealer_id, HQ)
+        cancel = await issue(uow, CANCEL, draft.id, chat.user.dealer_id, HQ)
+    labels = chat.text(f"{kind}.apply"), chat.text(f"{kind}.cancel")
+    await reply(update, text, keyboard([[(labels[0], apply), (labels[1], cancel)]]))
+
+
+async def price(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/price SKU AMOUNT: preview a new floor for the SKU, from the moment it is applied."""
+    chat = await chat_of(update, context)
+    if chat is None or not await hq_only(update, chat, "price_rule.set", "price.hq_only"):
+        return
+    request = parse_price(context.args or [])
+    if isinstance(request, Problem):
+        await reply(update, chat.text(request.key, **request.values))
+        return
+    async with chat.runtime.db.read() as session:
+        drafted = await _price_draft(chat, session, request)
+    if isinstance(drafted, str):
+        await reply(update, drafted)
+        return
+    await _preview(update, chat, "price", *drafted)
+
+
+async def _price_draft(
+    chat: Chat, session: AsyncSession, request: PriceRequest
+) -> tuple[dict[str, Any], str] | str:
+    """The draft of a floor and its preview text, or what is wrong."""
+    product = await session.get(Product, request.sku)
+    if product is None:
+        return chat.text("price.unknown_sku", sku=request.sku)
+    try:
+        floor = parse_amount(request.amount, product.currency)
+    except MoneyError:
+        return chat.text("price.bad_amount", amount=request.amount[:20], currency=product.currency)
+    current = await product_floor(session, product, chat.runtime.clock.now())
+    text = chat.text(
+        "price.preview", name=product.name, sku=product.sku,
+        old=format_amount(current.amount, product.currency),
+        new=format_amount(floor, product.currency), currency=product.currency,
+        audience=await audience_size(session, None),
+    )  # fmt: skip
+    return {"sku": product.sku, "floor": floor, "currency": product.currency}, text
+
+
+async def promo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/promo NAME; off 10%; skus …; to …: preview a promotion before it is created."""
+    chat = await chat_of(update, context)
+    if chat is None or not await hq_only(update, chat, "promotion.create", "promo.hq_only"):
+        return
+    parsed = parse_promo(command_text(update))
+    if isinstance(parsed, Problem):
+        await reply(update, chat.text(parsed.key, **parsed.values))
+        return
+    async with chat.runtime.db.read() as session:
+        drafted = await _promo_draft(chat, session, parsed)
+    if isinstance(drafted, str):
+        await reply(update, drafted)
+        return
+    await _preview(update, chat, "promo", *drafted)
+
+
+async def _promo_draft(
+    chat: Chat, session: AsyncSession, parsed: PromoText
+) -> tuple[dict[str, Any], str] | str:
+    """The draft of a promotion and its preview text, or what is wrong."""
+    now, zone = chat.runtime.clock.now(), _zone(chat)
+    data = {"starts_at": now.isoformat()} | parsed.data
+    if parsed.needs_currency:
+        data["currency"] = await _currency_of(session, data) or ""
+    try:
+        body = PromotionBody.model_validate(data, context=validation_context(zone))
+    except ValidationError as exc:
+        return _invalid_text(chat, exc)
+    problems = await check_promotion(session, body, now)
+    if problems:
+        return "\n".join(chat.text(f"promo.{p.code}", **p.values) for p in problems[:SHOWN_ERRORS])
+    audience = 0
+    regions: list[str | None] = list(body.regions) or [None]
+    for region in regions:
+        audience += await audience_size(session, region)
+    summary = _summary(chat, body, zone)
+    text = _fit([chat.text("promo.preview", summary=summary, audience=audience)])
+    return {"body": body.model_dump(mode="json")}, text
+
+
+async def _currency_of(session: AsyncSession, data: dict[str, Any]) -> str | None:
+    """The one currency of the products a promotion names, if they have just one."""
+    skus, categories = data.get("skus") or [], data.get("categories") or []
+    query = select(Product.currency).where(
+        col(Product.sku).in_(skus) | col(Product.category).in_(categories)
+    )
+    found = set((await session.exec(query)).all())
+    return found.pop() if len(found) == 1 else None
+
+
+def _invalid_text(chat: Chat, exc: ValidationError) -> str:
+    fields = list(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e["loc"]))
+    return "\n".join(chat.text(f"promo.bad.{f}") for f in fields[:SHOWN_ERRORS])
+
+
+def _listed(names: Sequence[str]) -> str:
+    more = len(names) - SHOWN_ITEMS
+    return ", ".join(names[:SHOWN_ITEMS]) + (f" … (+{more})" if more > 0 else "")
+
+
+def _items(chat: Chat, skus: Sequence[str], categories: Sequence[str]) -> str:
+    return _listed([*skus, *(chat.text("promo.category_item", category=c) for c in categories)])
+
+
+def _fit(lines: list[str]) -> str:
+    """The lines as one message within Telegram's length, cut at a line if need be."""
+    text = "\n".join(lines)
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[: text.rfind("\n", 0, MAX_TEXT - 2)] + "\n…"
+
+
+def _summary(chat: Chat, body: PromotionBody, zone: tzinfo) -> str:
+    regions = _listed(body.regions) or chat.text("promo.everywhere")
+    cap = str(body.unit_cap) if body.unit_cap is not None else chat.text("promo.no_cap")
+    return chat.text(
+        "promo.summary", name=body.name,
+        discount=discount_text(body.percent_bp, body.amount_minor, body.currency),
+        items=_items(chat, body.skus, body.categories), starts=_when(body.starts_at, zone),
+        ends=_when(body.ends_at, zone), zone=str(zone), regions=regions,
+        funder=chat.text(f"promo.funder.{body.funded_by}"), cap=cap,
+        stack=chat.text("promo.stack.yes" if body.stackable else "promo.stack.no"),
+    )  # fmt: skip
+
+
+async def on_button(uow: UnitOfWork, token: ButtonToken, chat: Chat, message_id: int | None) -> str:
+    """Apply or Cancel under a preview: set the rule or drop it; returns the answer.
+
+    The preview is edited (through the chat outbox) to say what happened, without buttons.
+    """
+    assert chat.user is not None
+    draft = await uow.session.get(RuleDraft, token.subject, with_for_update=True)
+    kind = draft.kind if draft is not None else "price"
+    if draft is None or draft.state != PENDING:
+        return chat.text(f"{kind}.closed")
+    actor = f"tg:{chat.user_id}"
+    if token.action == APPLY:
+        answer = await _apply(uow, chat, draft, actor)
+    else:
+        draft.state = CANCELLED
+        action = "price_rule.cancel" if kind == "price" else "promotion.cancel"
+        audit.record(uow.session, uow.clock.now(), actor, action, target=draft.id,
+                     role=chat.user.role, detail={"spec": draft.spec})  # fmt: skip
+        answer = chat.text(f"{kind}.cancelled")
+    uow.session.add(draft)
+    if message_id is not None:
+        text = str(draft.spec.get("preview", "")) + "\n\n" + answer
+        await submit(uow, f"rdp:{draft.id}", chat.chat_id, Lane.PROMPT, "editMessageText",
+                     {"text": text, "message_id": message_id})  # fmt: skip
+    return answer
+
+
+async def _apply(uow: UnitOfWork, chat: Chat, draft: RuleDraft, actor: str) -> str:
+    assert chat.user is not None
+    role, spec = chat.user.role, draft.spec
+    if draft.kind == "price":
+        product = await uow.session.get(Product, spec["sku"])
+        if product is None or product.currency != spec["currency"]:
+            draft.state = CANCELLED
+            return chat.text("price.changed", sku=spec["sku"])
+        rule, _ = await set_floor(
+            uow, scope="sku", key=product.sku, floor=spec["floor"], currency=product.currency,
+            effective_at=None, actor=actor, role=role,
+        )  # fmt: skip
+        draft.state, draft.result = APPLIED, str(rule.id)
+        floor = format_amount(rule.floor, rule.currency)
+        return chat.text("price.applied", sku=product.sku, floor=floor, currency=rule.currency)
+    body = PromotionBody.model_validate(spec["body"], context=validation_context(_zone(chat)))
+    try:
+        promotion = await create_promotion(uow, body, actor=actor, role=role)
+    except RuleError as exc:
+        draft.state = CANCELLED
+        return "\n".join(chat.text(f"promo.{p.code}", **p.values) for p in exc.problems)
+    draft.state, draft.result = APPLIED, promotion.id
+    return chat.text("promo.applied", id=promotion.id, name=promotion.name)
+
+
+async def prices(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/prices: the floors in force and the promotions for this dealer's region (HQ: all)."""
+    chat = await chat_of(update, context)
+    if chat is None:
+        return
+    if chat.user is None or not may(chat.user, "prices"):
+        key = "not_bound" if chat.user is None else "not_allowed"
+        role = chat.text(f"role.{chat.user.role}") if chat.user else ""
+        await reply(update, chat.text(key, role=role))
+        return
+    now = chat.runtime.clock.now()
+    async with chat.runtime.db.read() as session:
+        region = None
+        if chat.user.role != "hq":
+            dealer = await session.get(Dealer, chat.user.dealer_id)
+            region = dealer.region if dealer is not None else ""
+        floors, promotions = await price_list(session, region, now)
+    await reply(update, prices_text(chat, floors, promotions, region, now))
+
+
+def prices_text(
+    chat: Chat,
+    floors: Sequence[ProductFloor],
+    promotions: Sequence[Promotion],
+    region: str | None,
+    now: datetime,
+) -> str:
+    """The reply to /prices."""
+    zone = _zone(chat)
+    lines = [chat.text("prices.floors") if floors else chat.text("prices.no_products")]
+    for item in floors[:SHOWN_FLOORS]:
+        floor = format_amount(item.floor.amount, item.currency)
+        lines.append(chat.text("prices.floor", sku=item.sku, name=item.name, floor=floor,
+                               currency=item.currency))  # fmt: skip
+        if item.next_floor is not None:
+            later = format_amount(item.next_floor.floor, item.currency)
+            at = _when(item.next_floor.effective_at, zone)
+            lines.append(chat.text("prices.next", floor=later, currency=item.currency, at=at))
+    if len(floors) > SHOWN_FLOORS:
+        lines.append(chat.text("prices.more", count=len(floors) - SHOWN_FLOORS))
+    where = region if region else chat.text("promo.everywhere")
+    lines.append("")
+    if not promotions:
+        lines.append(chat.text("prices.no_promos", region=where))
+    else:
+        lines.append(chat.text("prices.promos", region=where, zone=str(zone)))
+    for p in promotions[:SHOWN_PROMOTIONS]:
+        state = "live" if p.starts_at <= now else "scheduled"
+        left = "" if p.unit_cap is None else " " + chat.text(
+            "prices.left", left=max(0, p.unit_cap - p.units_sold)
+        )  # fmt: skip
+        lines.append(chat.text(
+            f"prices.promo.{state}", name=p.name,
+            discount=discount_text(p.percent_off, p.amount_off, p.currency),
+            items=_items(chat, p.skus, p.categories), starts=_when(p.starts_at, zone),
+            ends=_when(min(p.ends_at, p.ended_at or p.ends_at), zone),
+        ) + left)  # fmt: skip
+    if len(promotions) > SHOWN_PROMOTIONS:
+        lines.append(chat.text("prices.more_promos", count=len(promotions) - SHOWN_PROMOTIONS))
+    return _fit(lines)

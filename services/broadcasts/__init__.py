@@ -1,0 +1,1 @@
+"""HQ broadcasts: notices, price floors and promotions sent to dealers, with acknowledgements."""

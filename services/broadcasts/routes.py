@@ -1,0 +1,109 @@
+"""`POST /v1/broadcasts` (a notice to every dealer, or a region's) and `GET /v1/broadcasts/{id}`.
+
+Callers hold the HQ bearer token; each broadcast is in the audit log with actor "api".
+Price floors and promotions are broadcast by the rules that set them (``start_broadcast``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.api.context import RUNTIME
+from services.api.errors import ApiError, read_body
+from services.api.openapi import Api
+from services.broadcasts.fanout import audience_size, start_broadcast
+from services.broadcasts.models import DRAFT, Broadcast
+from services.broadcasts.render import MAX_TEXT
+from services.broadcasts.stats import counts, summary
+from shared.db.uow import unit_of_work
+
+
+class BroadcastBody(BaseModel):
+    """A notice from HQ."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_TEXT, description="the notice, any lines")
+    region: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="only the dealers of this region (case-insensitive); absent: every region",
+    )  # fmt: skip
+    requires_ack: bool = Field(default=False, description="show an Acknowledge button")
+
+
+class BroadcastCreated(BaseModel):
+    """The broadcast's id, and how many dealer chats it goes to."""
+
+    id: str
+    audience: int
+    state: str
+
+
+class BroadcastView(BaseModel):
+    """A broadcast and how its delivery is going (see docs/architecture.md)."""
+
+    id: str
+    kind: str
+    region: str | None
+    state: str
+    requires_ack: bool
+    created_by: str
+    created_at: str
+    reminded_at: str | None
+    params: dict[str, Any]
+    audience: int
+    queued: int
+    sent: int
+    delivered: int
+    failed: int
+    blocked: int
+    acknowledged: int
+    acknowledged_dealers: int
+
+
+def register(api: Api) -> None:
+    """Declare the broadcast routes on ``api``."""
+
+    @api.route(
+        "POST", "/v1/broadcasts", summary="Send a notice to every dealer or a region's",
+        body=BroadcastBody, response=BroadcastCreated, status=201,
+    )  # fmt: skip
+    async def post_broadcast(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        body = await read_body(request, BroadcastBody)
+        text = body.text.strip()
+        if not text:
+            raise ApiError(422, "invalid", "the text is blank", field="text")
+        async with unit_of_work(runtime.db, runtime.clock) as uow:
+            if not await audience_size(uow.session, body.region):
+                where = f"region {body.region!r}" if body.region else "any region"
+                raise ApiError(422, "no_audience", f"no dealer chat in {where}", field="region")
+            broadcast_id = await start_broadcast(
+                uow, kind="notice", params={"text": text}, region=body.region,
+                created_by="api", requires_ack=body.requires_ack,
+            )  # fmt: skip
+            broadcast = await uow.session.get(Broadcast, broadcast_id)
+            assert broadcast is not None
+            view = BroadcastCreated(
+                id=broadcast.id, audience=broadcast.audience, state=broadcast.state
+            )
+        return web.json_response(
+            view.model_dump(), status=201, headers={"Location": f"/v1/broadcasts/{view.id}"}
+        )
+
+    @api.route(
+        "GET", "/v1/broadcasts/{broadcast_id}", summary="A broadcast's delivery and acks",
+        response=BroadcastView,
+    )  # fmt: skip
+    async def get_broadcast(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        broadcast_id = request.match_info["broadcast_id"]
+        async with runtime.db.read() as session:
+            broadcast = await session.get(Broadcast, broadcast_id)
+            if broadcast is None or broadcast.state == DRAFT:
+                raise ApiError(404, "not_found", f"no broadcast {broadcast_id!r}")
+            view = BroadcastView(**summary(broadcast, await counts(session, broadcast)))
+        return web.json_response(view.model_dump())

@@ -1,0 +1,258 @@
+"""HTTP routes of HQ's price rules: floors by SKU or category, and promotions.
+
+The API's bearer token is HQ's, so every change here is HQ's, audited as actor ``api``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.api.context import RUNTIME
+from services.api.errors import ApiError, invalid, read_json
+from services.api.openapi import Api
+from services.catalog.models import Product
+from services.catalog.schemas import valid_id
+from services.pricing.models import Promotion
+from services.pricing.queries import history, in_force_ids, product_floor
+from services.pricing.rules import Scope
+from services.pricing.schemas import (
+    Issue,
+    PriceRuleBody,
+    PriceRulesView,
+    PromotionBody,
+    PromotionList,
+    PromotionView,
+    promotion_state,
+    validation_context,
+    version_view,
+)
+from services.pricing.store import RuleError, create_promotion, end_promotion, set_floor
+from services.runtime import Runtime
+from shared.db.uow import unit_of_work
+from shared.money import MoneyError, format_amount, parse_amount
+
+ACTOR, ROLE = "api", "hq"
+STATES = ("scheduled", "live", "ended")
+M = TypeVar("M", bound=BaseModel)
+
+
+def register(api: Api) -> None:
+    """Declare the price-rule and promotion routes on ``api``."""
+
+    @api.route(
+        "PUT", "/v1/price-rules/{sku}", summary="Add a floor version for a SKU",
+        body=PriceRuleBody, response=PriceRulesView,
+    )  # fmt: skip
+    async def put_sku_rule(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        sku = _path(request, "sku")
+        body = await _body(request, PriceRuleBody, runtime)
+        async with unit_of_work(runtime.db, runtime.clock) as uow:
+            product = await _product(uow.session, sku)
+            problems: list[Issue] = []
+            if body.currency is not None and body.currency != product.currency:
+                message = f"{sku} is priced in {product.currency}"
+                problems.append(Issue("currency", "foreign", message))
+            floor = _floor(body.floor, product.currency, problems)
+            if problems:
+                raise _invalid(problems)
+            _, created = await _set(uow, "sku", sku, floor, product.currency, body)
+            view = await _sku_view(uow.session, product, uow.clock.now())
+        return _json(view, 201 if created else 200)
+
+    @api.route(
+        "GET", "/v1/price-rules/{sku}", summary="A SKU's floor in force and its history",
+        response=PriceRulesView,
+    )  # fmt: skip
+    async def get_sku_rules(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        sku = _path(request, "sku")
+        async with runtime.db.read() as session:
+            product = await _product(session, sku)
+            return _json(await _sku_view(session, product, runtime.clock.now()))
+
+    @api.route(
+        "PUT", "/v1/price-rules/category/{category}",
+        summary="Add a floor version for every product of a category (in its currency)",
+        body=PriceRuleBody, response=PriceRulesView,
+    )  # fmt: skip
+    async def put_category_rule(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        category = _category(request)
+        body = await _body(request, PriceRuleBody, runtime)
+        if body.currency is None:
+            raise _invalid([Issue("currency", "missing", "required for a category floor")])
+        problems: list[Issue] = []
+        floor = _floor(body.floor, body.currency, problems)
+        if problems:
+            raise _invalid(problems)
+        async with unit_of_work(runtime.db, runtime.clock) as uow:
+            known = select(Product.sku).where(col(Product.category) == category).limit(1)
+            if (await uow.session.exec(known)).first() is None:
+                raise ApiError(404, "not_found", f"no product is in category {category!r}")
+            _, created = await _set(uow, "category", category, floor, body.currency, body)
+            view = await _category_view(uow.session, category, uow.clock.now())
+        return _json(view, 201 if created else 200)
+
+    @api.route(
+        "GET", "/v1/price-rules/category/{category}", summary="A category's floor history",
+        response=PriceRulesView,
+    )  # fmt: skip
+    async def get_category_rules(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        category = _category(request)
+        async with runtime.db.read() as session:
+            return _json(await _category_view(session, category, runtime.clock.now()))
+
+    @api.route(
+        "POST", "/v1/promotions", summary="Create a promotion (announced to its regions)",
+        body=PromotionBody, response=PromotionView, status=201,
+    )  # fmt: skip
+    async def post_promotion(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        body = await _body(request, PromotionBody, runtime)
+        try:
+            async with unit_of_work(runtime.db, runtime.clock) as uow:
+                promotion = await create_promotion(uow, body, actor=ACTOR, role=ROLE)
+        except RuleError as exc:
+            raise _invalid(exc.problems, exc.status) from None
+        return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump(), 201)
+
+    @api.route(
+        "GET", "/v1/promotions",
+        summary="Promotions, newest first (?state=scheduled|live|ended, ?region=)",
+        response=PromotionList,
+    )  # fmt: skip
+    async def list_promotions(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        state = request.query.get("state")
+        if state is not None and state not in STATES:
+            raise _invalid([Issue("state", "bad", f"one of {', '.join(STATES)}")])
+        region = request.query.get("region", "").strip().casefold()
+        now = runtime.clock.now()
+        async with runtime.db.read() as session:
+            newest = (col(Promotion.created_at).desc(), col(Promotion.id))
+            query = select(Promotion).order_by(*newest).limit(500)
+            rows = (await session.exec(query)).all()
+        views = [
+            PromotionView.of(p, now) for p in rows
+            if (state is None or promotion_state(p, now) == state)
+            and (not region or not p.regions or region in {r.casefold() for r in p.regions})
+        ]  # fmt: skip
+        return _json(PromotionList(promotions=views).model_dump())
+
+    @api.route(
+        "GET", "/v1/promotions/{promotion_id}", summary="One promotion", response=PromotionView
+    )
+    async def get_promotion(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        promotion_id = request.match_info["promotion_id"]
+        async with runtime.db.read() as session:
+            promotion = await session.get(Promotion, promotion_id)
+        if promotion is None:
+            raise ApiError(404, "not_found", f"no promotion {promotion_id!r}")
+        return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump())
+
+    @api.route(
+        "POST", "/v1/promotions/{promotion_id}/end", summary="End a promotion now",
+        response=PromotionView,
+    )  # fmt: skip
+    async def end_promotion_route(request: web.Request) -> web.StreamResponse:
+        runtime = request.app[RUNTIME]
+        promotion_id = request.match_info["promotion_id"]
+        try:
+            async with unit_of_work(runtime.db, runtime.clock) as uow:
+                promotion = await end_promotion(uow, promotion_id, actor=ACTOR, role=ROLE)
+        except RuleError as exc:
+            code = {404: "not_found", 409: "conflict"}.get(exc.status, "invalid")
+            raise ApiError(exc.status, code, exc.problems[0].message) from None
+        return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump())
+
+
+async def _set(
+    uow: Any, scope: Scope, key: str, floor: int, currency: str, body: PriceRuleBody
+) -> tuple[Any, bool]:
+    try:
+        return await set_floor(
+            uow, scope=scope, key=key, floor=floor, currency=currency,
+            effective_at=body.effective_at, actor=ACTOR, role=ROLE,
+        )  # fmt: skip
+    except RuleError as exc:
+        raise _invalid(exc.problems, exc.status) from None
+
+
+async def _sku_view(session: AsyncSession, product: Product, now: datetime) -> dict[str, Any]:
+    versions = await history(session, "sku", product.sku)
+    current = in_force_ids([v for v in versions if v.currency == product.currency], now)
+    floor = await product_floor(session, product, now)
+    return PriceRulesView(
+        scope="sku", key=product.sku, currency=product.currency,
+        base_floor=format_amount(product.floor_price, product.currency),
+        floor_in_force=format_amount(floor.amount, product.currency), source=floor.source,
+        versions=[version_view(v, v.id in current) for v in versions],
+    ).model_dump()  # fmt: skip
+
+
+async def _category_view(session: AsyncSession, category: str, now: datetime) -> dict[str, Any]:
+    versions = await history(session, "category", category)
+    current = in_force_ids(versions, now)
+    return PriceRulesView(
+        scope="category", key=category,
+        versions=[version_view(v, v.id in current) for v in versions],
+    ).model_dump()  # fmt: skip
+
+
+async def _product(session: AsyncSession, sku: str) -> Product:
+    product = await session.get(Product, sku)
+    if product is None:
+        raise ApiError(404, "not_found", f"no product {sku!r}")
+    return product
+
+
+def _floor(text: str, currency: str, problems: list[Issue]) -> int:
+    try:
+        return parse_amount(text, currency)
+    except MoneyError as exc:
+        problems.append(Issue("floor", "bad_amount", str(exc)))
+        return 0
+
+
+async def _body(request: web.Request, model: type[M], runtime: Runtime) -> M:
+    data = await read_json(request)
+    zone = ZoneInfo(runtime.settings.hq_timezone)
+    try:
+        return model.model_validate(data, context=validation_context(zone))
+    except ValidationError as exc:
+        raise invalid(exc) from None
+
+
+def _invalid(problems: list[Issue], status: int = 422) -> ApiError:
+    if status == 404:
+        return ApiError(404, "not_found", problems[0].message)
+    fields = [{"field": p.field, "message": p.message} for p in problems]
+    return ApiError(status, "invalid", "some fields are invalid", fields=fields)
+
+
+def _path(request: web.Request, name: str) -> str:
+    value = request.match_info[name]
+    if not valid_id(value):
+        raise _invalid([Issue(name, "bad", "use 1 to 64 letters, digits, or _ . : -")])
+    return value
+
+
+def _category(request: web.Request) -> str:
+    value = request.match_info["category"].strip()
+    if not 1 <= len(value) <= 64:
+        raise _invalid([Issue("category", "bad", "use 1 to 64 characters")])
+    return value
+
+
+def _json(body: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response(body, status=status)

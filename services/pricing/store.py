@@ -1,0 +1,200 @@
+"""Writing HQ's price rules, each change audited and announced in one transaction.
+
+Setting a floor or creating (or ending) a promotion writes the rule, its audit entry and
+the broadcast to the dealers it concerns in the caller's unit of work: all three commit,
+or none.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bots.dealer.i18n import t
+from services.broadcasts.fanout import start_broadcast
+from services.catalog.models import Product
+from services.pricing.models import PriceRule, Promotion
+from services.pricing.queries import history
+from services.pricing.rules import Scope, discount_text
+from services.pricing.schemas import Issue, PromotionBody, iso
+from shared import audit
+from shared.db.uow import UnitOfWork
+
+
+class RuleError(ValueError):
+    """A rule that cannot be set: ``problems`` names each bad field, ``status`` the answer."""
+
+    def __init__(self, problems: list[Issue], status: int = 422) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+        self.status = status
+
+
+async def set_floor(
+    uow: UnitOfWork,
+    *,
+    scope: Scope,
+    key: str,
+    floor: int,
+    currency: str,
+    effective_at: datetime | None,
+    actor: str,
+    role: str | None = None,
+) -> tuple[PriceRule, bool]:
+    """Add a floor version (audited, announced); returns it and False if nothing changed.
+
+    A version taking effect before now would rewrite history, so it is refused. Without
+    ``effective_at`` the floor takes effect now; then the same floor as the version in
+    force adds nothing, so repeating a PUT changes nothing.
+    """
+    now = uow.clock.now()
+    at = effective_at or now
+    if at < now:
+        raise RuleError([Issue("effective_at", "past", "is in the past; omit it for now")])
+    versions = [v for v in await history(uow.session, scope, key) if v.currency == currency]
+    if effective_at is None:
+        same = [v for v in versions if v.effective_at <= now][-1:]  # the version in force
+    else:
+        same = [v for v in versions if v.effective_at == at]
+    if same and same[-1].floor == floor:  # audited as asked, but nothing to change or tell
+        audit.record(
+            uow.session, now, actor, "price_rule.set", target=f"{scope}:{key}", role=role,
+            detail={"rule_id": same[-1].id, "floor": floor, "currency": currency,
+                    "effective_at": at.isoformat(), "unchanged": True},
+        )  # fmt: skip
+        return same[-1], False
+    rule = PriceRule(
+        scope=scope, key=key, floor=floor, currency=currency, effective_at=at, created_at=now,
+        created_by=actor,
+    )  # fmt: skip
+    uow.session.add(rule)
+    await uow.session.flush()
+    name = await _name_of(uow.session, scope, key)
+    params = {
+        "sku": key, "name": name, "floor": floor, "currency": currency,
+        "effective_at": at.isoformat(),
+    }  # fmt: skip
+    broadcast = await start_broadcast(
+        uow, kind="price", params=params, region=None, created_by=actor, requires_ack=True
+    )
+    audit.record(
+        uow.session, now, actor, "price_rule.set", target=f"{scope}:{key}", role=role,
+        detail={"rule_id": rule.id, "floor": floor, "currency": currency,
+                "effective_at": at.isoformat(), "broadcast_id": broadcast},
+    )  # fmt: skip
+    return rule, True
+
+
+async def _name_of(session: AsyncSession, scope: Scope, key: str) -> str:
+    if scope == "category":
+        return (
+            t("zh", "price.category_name", category=key)
+            + " / "
+            + t("en", "price.category_name", category=key)
+        )
+    product = await session.get(Product, key)
+    return product.name if product is not None else key
+
+
+async def check_promotion(session: AsyncSession, body: PromotionBody, now: datetime) -> list[Issue]:
+    """Everything wrong with a promotion: its fields together, and against the catalog."""
+    problems = body.problems(now)
+    if body.skus:
+        rows = (await session.exec(select(Product).where(col(Product.sku).in_(body.skus)))).all()
+        known = {p.sku: p for p in rows}
+        for i, sku in enumerate(body.skus):
+            product = known.get(sku)
+            if product is None:
+                problems.append(Issue(f"skus[{i}]", "unknown_sku", f"unknown SKU {sku}",
+                                      {"sku": sku}))  # fmt: skip
+            elif body.amount_off is not None and product.currency != body.currency:
+                problems.append(Issue(
+                    f"skus[{i}]", "foreign_sku", f"{sku} is priced in {product.currency}",
+                    {"sku": sku, "currency": product.currency},
+                ))  # fmt: skip
+    if body.categories:
+        query = select(Product.category).where(col(Product.category).in_(body.categories))
+        known_categories = set((await session.exec(query)).all())
+        problems += [
+            Issue(f"categories[{i}]", "unknown_category", f"no product is in category {c}",
+                  {"category": c})
+            for i, c in enumerate(body.categories) if c not in known_categories
+        ]  # fmt: skip
+    return problems
+
+
+async def create_promotion(
+    uow: UnitOfWork, body: PromotionBody, *, actor: str, role: str | None = None
+) -> Promotion:
+    """Store a checked promotion, audited and announced to each of its regions."""
+    now = uow.clock.now()
+    problems = await check_promotion(uow.session, body, now)
+    if problems:
+        raise RuleError(problems)
+    promotion = Promotion(
+        id="pr_" + secrets.token_hex(6), name=body.name, starts_at=body.starts_at,
+        ends_at=body.ends_at, skus=body.skus, categories=body.categories, regions=body.regions,
+        percent_off=body.percent_bp, amount_off=body.amount_minor,
+        currency=body.currency if body.amount_off is not None else None,
+        funded_by=body.funded_by, unit_cap=body.unit_cap, stackable=body.stackable,
+        created_at=now, created_by=actor,
+    )  # fmt: skip
+    uow.session.add(promotion)
+    params = {
+        "promotion_id": promotion.id, "name": promotion.name,
+        "discount": discount_text(promotion.percent_off, promotion.amount_off,
+                                  promotion.currency),
+        "starts_at": promotion.starts_at.isoformat(), "ends_at": promotion.ends_at.isoformat(),
+        "skus": promotion.skus, "categories": promotion.categories,
+    }  # fmt: skip
+    broadcasts = [
+        await start_broadcast(
+            uow, kind="promotion", params=params, region=region, created_by=actor,
+            requires_ack=True,
+        )
+        for region in _regions(promotion)
+    ]  # fmt: skip
+    audit.record(
+        uow.session, now, actor, "promotion.create", target=promotion.id, role=role,
+        detail=body.model_dump(mode="json") | {"broadcast_ids": broadcasts},
+    )  # fmt: skip
+    return promotion
+
+
+async def end_promotion(
+    uow: UnitOfWork, promotion_id: str, *, actor: str, role: str | None = None
+) -> Promotion:
+    """End a promotion now (audited, announced); RuleError 404 or 409 if it cannot be."""
+    now = uow.clock.now()
+    promotion = await uow.session.get(Promotion, promotion_id, with_for_update=True)
+    if promotion is None:
+        raise RuleError([Issue("id", "unknown", f"no promotion {promotion_id!r}")], status=404)
+    if promotion.ends_at <= now or (promotion.ended_at is not None and promotion.ended_at <= now):
+        message = f"promotion {promotion_id} is already over"
+        raise RuleError([Issue("id", "already_over", message)], status=409)
+    promotion.ended_at, promotion.ended_by = now, actor
+    uow.session.add(promotion)
+    text = "\n\n".join(
+        t(language, "promo.ended_notice", name=promotion.name) for language in ("zh", "en")
+    )
+    broadcasts = [
+        await start_broadcast(
+            uow, kind="notice", params={"text": text}, region=region, created_by=actor,
+            requires_ack=False,
+        )
+        for region in _regions(promotion)
+    ]  # fmt: skip
+    audit.record(
+        uow.session, now, actor, "promotion.end", target=promotion.id, role=role,
+        detail={"ended_at": iso(now), "units_sold": promotion.units_sold,
+                "broadcast_ids": broadcasts},
+    )  # fmt: skip
+    return promotion
+
+
+def _regions(promotion: Promotion) -> list[str | None]:
+    """Where a promotion is announced: each of its regions, or everywhere (None)."""
+    return list(promotion.regions) or [None]

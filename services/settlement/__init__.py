@@ -1,0 +1,1 @@
+"""Settlement: a double-entry ledger that splits every order, and the dealers' earnings."""

@@ -1,0 +1,126 @@
+"""Earnings over HTTP: ``GET /v1/dealers/{id}/earnings?from=&to=``, the figures chat shows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.api.context import DIRECTORY, RUNTIME
+from services.api.errors import ApiError
+from services.api.openapi import Api
+from services.settlement.earnings import dealer_earnings
+from services.settlement.periods import MAX_DAYS, local_day, local_midnight
+
+
+class KindOut(BaseModel):
+    """Earned by kind over the period."""
+
+    fulfilment: str
+    referral: str
+
+
+class StateOut(BaseModel):
+    """Held, pending and available at the period's end; paid during it."""
+
+    held: str
+    pending: str
+    available: str
+    paid: str
+
+
+class CurrencyOut(BaseModel):
+    """One currency's figures, as decimal strings."""
+
+    currency: str
+    by_kind: KindOut
+    by_state: StateOut
+    cash_owed: str
+    net: str
+
+
+class OrdersOut(BaseModel):
+    """Orders handed over in the period that the dealer fulfilled or originated."""
+
+    fulfilled: int
+    originated: int
+
+
+class EarningsOut(BaseModel):
+    """A dealer's earnings over ``[from, to)``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    dealer_id: str
+    starts_at: datetime = Field(alias="from")
+    ends_at: datetime = Field(alias="to")
+    time_zone: str
+    orders: OrdersOut
+    currencies: list[CurrencyOut]
+
+
+def _bound(text: str, name: str, tz: ZoneInfo, *, end: bool) -> datetime:
+    """A date (local, whole day; ``to`` includes it) or an ISO time with its offset."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is not None:
+        return local_midnight(day + timedelta(days=1) if end else day, tz)
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise ApiError(
+            422, "invalid", "some fields are invalid",
+            fields=[{"field": name, "message": "a date (2026-01-31) or a time with its offset "
+                     "(2026-01-31T08:00:00+08:00)"}],
+        )  # fmt: skip
+    return instant
+
+
+def register(api: Api) -> None:
+    """Declare the settlement routes on ``api``."""
+
+    @api.route(
+        "GET",
+        "/v1/dealers/{dealer_id}/earnings",
+        summary="A dealer's earnings by kind and state (from/to: dates or times; default: "
+        "this month)",
+        response=EarningsOut,
+    )
+    async def get_earnings(request: web.Request) -> web.StreamResponse:
+        """The figures of ``/earnings``, over any period, amounts as decimal strings."""
+        runtime = request.app[RUNTIME]
+        dealer_id = request.match_info["dealer_id"]
+        if not await request.app[DIRECTORY].has_dealer(dealer_id):
+            raise ApiError(404, "unknown_dealer", f"no dealer {dealer_id!r}", field="dealer_id")
+        tz = ZoneInfo(runtime.settings.settlement_tz)
+        today = local_day(runtime.clock.now(), tz)
+        given_from, given_to = request.query.get("from"), request.query.get("to")
+        starts_at = (
+            _bound(given_from, "from", tz, end=False)
+            if given_from
+            else local_midnight(today.replace(day=1), tz)
+        )
+        ends_at = (
+            _bound(given_to, "to", tz, end=True)
+            if given_to
+            else local_midnight(today + timedelta(days=1), tz)
+        )
+        if ends_at <= starts_at or ends_at - starts_at > timedelta(days=MAX_DAYS + 1):
+            raise ApiError(
+                422, "invalid", "some fields are invalid",
+                fields=[{"field": "to", "message": f"must be after from, at most {MAX_DAYS} days"}],
+            )  # fmt: skip
+        found = await dealer_earnings(runtime.db, dealer_id, starts_at, ends_at)
+        body = EarningsOut(
+            dealer_id=dealer_id, starts_at=starts_at, ends_at=ends_at,
+            time_zone=runtime.settings.settlement_tz,
+            orders=OrdersOut(fulfilled=found.fulfilled, originated=found.originated),
+            currencies=[CurrencyOut.model_validate(f.as_strings()) for f in found.currencies],
+        )  # fmt: skip
+        return web.json_response(text=body.model_dump_json(by_alias=True))

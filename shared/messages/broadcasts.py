@@ -1,0 +1,12 @@
+"""Messages the broadcasts fan-out sends itself, so a crash between chunks resumes."""
+
+from __future__ import annotations
+
+from shared.messages.registry import Message, message
+
+
+@message("broadcasts.ContinueBroadcast", stream="bot")
+class ContinueBroadcast(Message):
+    """Queue the next chunk of a broadcast's messages (emitted with the previous chunk)."""
+
+    broadcast_id: str
