@@ -9,6 +9,8 @@ from sqlmodel import col, select
 from services.orders import sales
 from services.orders.models import OfferRow
 from services.orders.repository import Loaded
+from services.pricing.queries import release_units
+from services.pricing.rules import recorded_units
 from shared.db.uow import UnitOfWork
 from shared.messages.orders import OfferClosed
 from shared.messages.stock import ReleaseReservation, Restock, StockLine
@@ -22,6 +24,8 @@ async def cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> No
     order.cancel(reason, uow.clock.now(), actor)
     loaded.save(uow)
     await sales.voided(uow, loaded, reason)  # only if a dealer had accepted it
+    # The promotional units it took go back to their caps.
+    await release_units(uow.session, recorded_units(loaded.row.intake.get("pricing", [])))
     offers = (
         await uow.session.exec(
             select(OfferRow)
@@ -50,6 +54,9 @@ async def return_lines(uow: UnitOfWork, loaded: Loaded, lines: dict[str, int], a
     loaded.save(uow)
     return_id = f"rt_{uuid.uuid4().hex[:20]}"
     await sales.returned(uow, loaded, return_id, dict(lines))
+    await release_units(
+        uow.session, recorded_units(loaded.row.intake.get("pricing", []), dict(lines))
+    )
     if order.fulfilling_dealer_id is not None:
         uow.emit(
             Restock(

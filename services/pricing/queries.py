@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, case, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -105,6 +105,21 @@ async def claim_units(session: AsyncSession, used: dict[str, int], at: datetime)
         result = await session.exec(statement)
         if result.rowcount != 1:
             raise PromotionGone(promotion_id)
+
+
+async def release_units(session: AsyncSession, used: dict[str, int]) -> None:
+    """Give units back to their promotions' caps (a cancelled order, returned units)."""
+    for promotion_id in sorted(used):  # the same lock order as claim_units
+        qty = used[promotion_id]
+        await session.exec(
+            update(Promotion)
+            .where(col(Promotion.id) == promotion_id)
+            .values(
+                units_sold=case(
+                    (col(Promotion.units_sold) >= qty, col(Promotion.units_sold) - qty), else_=0
+                )
+            )
+        )
 
 
 async def history(session: AsyncSession, scope: Scope, key: str) -> list[PriceRule]:

@@ -26,10 +26,10 @@ rules, also stated in docs/architecture.md ("Price floors and promotions"):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from shared.money import format_amount
 
@@ -283,6 +283,23 @@ def units_used(quotes: Iterable[Quote]) -> dict[str, int]:
     for quote in quotes:
         for promotion_id in quote.applied.promotion_ids if quote.applied else ():
             used[promotion_id] = used.get(promotion_id, 0) + quote.line.qty
+    return used
+
+
+def recorded_units(
+    pricing: Iterable[Mapping[str, Any]], lines: Mapping[str, int] | None = None
+) -> dict[str, int]:
+    """Units each promotion gave its price to, from an order's ``intake["pricing"]``.
+
+    With ``lines`` (SKU → units), only those units of those SKUs: what a return gives back.
+    """
+    used: dict[str, int] = {}
+    for record in pricing:
+        qty = int(record["qty"])
+        if lines is not None:
+            qty = min(lines.get(str(record["sku"]), 0), qty)
+        for promotion in record.get("promotions") or () if qty else ():
+            used[promotion["id"]] = used.get(promotion["id"], 0) + qty
     return used
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from services.orders import intake
 from services.pricing.queries import pricing_inputs
-from services.pricing.rules import FloorRule, Terms
+from services.pricing.rules import FloorRule, Terms, recorded_units
 from tests.pricing.conftest import Shop
 
 
@@ -183,3 +183,29 @@ async def test_an_order_priced_before_the_last_unit_went_elsewhere_is_priced_aga
     assert len(calls) == 2  # the unit count refused it, so the order was priced again
     status, answer = await shop.place("S-3", "1799.00")
     assert status == 201 and (await shop.sale_line(answer["id"]))["promotion_id"] is None
+
+
+async def test_a_cancelled_order_gives_its_promotional_units_back(shop: Shop) -> None:
+    await shop.catalog()
+    promotion = await shop.promotion(unit_cap=3)
+    status, answer = await shop.place("G-1", "1699.15", qty=3)
+    assert status == 201
+    assert (await shop.place("G-2", "1699.15"))[0] == 422  # the cap is used up
+    status, _ = await shop.api.call(
+        "POST", f"/v1/orders/{answer['id']}/cancel", {"reason": "customer changed their mind"}
+    )
+    assert status == 200
+    _, view = await shop.api.call("GET", f"/v1/promotions/{promotion['id']}")
+    assert view["units_sold"] == 0
+    assert (await shop.place("G-3", "1699.15", qty=3))[0] == 201
+
+
+def test_returned_units_are_counted_back_per_promotion() -> None:
+    pricing = [
+        {"sku": "A", "qty": 3, "promotions": [{"id": "p1"}, {"id": "p2"}]},
+        {"sku": "B", "qty": 2, "promotions": [{"id": "p1"}]},
+        {"sku": "C", "qty": 5, "promotions": []},
+    ]
+    assert recorded_units(pricing) == {"p1": 5, "p2": 3}
+    assert recorded_units(pricing, {"A": 1, "C": 5}) == {"p1": 1, "p2": 1}
+    assert recorded_units(pricing, {"B": 9}) == {"p1": 2}
