@@ -90,12 +90,17 @@ class Scheduler:
         for chat_id in touched:
             self._refresh(chat_id, now)
 
-    def take(self, now: float) -> Item | None:
-        """The next message to send now, its tokens spent and its chat marked busy."""
+    def take(self, now: float, below_lane: int | None = None) -> Item | None:
+        """The next message to send now, its tokens spent and its chat marked busy.
+
+        With ``below_lane``, only a message of a more urgent lane than that is taken.
+        """
         if now < self._held_until or self._bot.wait(now) > 0:
             return None
         self._promote(now)
         while self._ready:
+            if below_lane is not None and self._ready[0][0] >= below_lane:
+                return None  # the heap is ordered by lane: nothing more urgent is ready
             _, _, key, chat_id, version = heapq.heappop(self._ready)
             chat = self._chats.get(chat_id)
             if chat is None or chat.version != version:
@@ -110,6 +115,13 @@ class Scheduler:
             self._bot.take(now)
             return item
         return None
+
+    def next_lane(self, now: float) -> int | None:
+        """The lane of the message ``take`` would return next (None: nothing is ready)."""
+        self._promote(now)
+        while self._ready and self._stale(self._ready[0][3], self._ready[0][4]):
+            heapq.heappop(self._ready)
+        return self._ready[0][0] if self._ready else None
 
     def next_wake(self, now: float) -> float | None:
         """Seconds until ``take`` may return something; None if only an event can help."""

@@ -6,8 +6,8 @@ large (``HTTPXRequest(connection_pool_size=...)``; a bare ``Bot`` has one connec
 **Each message is sent once, except after a crash.** A row is marked ``sending`` in the
 database before its request and ``sent`` (with Telegram's message id) after it. A sender
 that dies in between leaves the row ``sending``, and the next leader sends it again: at
-most one duplicate per request that was in flight (``SenderOptions.concurrency``), counted
-in ``stats().resumed``. A timeout is the same window while running: the request may have
+most one duplicate per request that was in flight (``SenderOptions.concurrency``, and at
+most ``bulk_concurrency`` of a broadcast), counted in ``stats().resumed``. A timeout is the same window while running: the request may have
 landed, so it is retried. Exactly once is impossible without Telegram's help: the Bot API
 takes no idempotency key and cannot list a chat's messages, so after a lost answer nothing
 tells "sent" from "not sent". Edits are safe to repeat ("message is not modified" counts as
@@ -49,6 +49,9 @@ class SenderOptions:
     """How the sender works (Telegram's limits are in SenderLimits)."""
 
     concurrency: int = 16  # requests in flight; the Bot's connection pool must be as large
+    # Bulk messages (broadcasts, statements) in flight at once: enough for Telegram's 30/s at
+    # a quarter of a second a request, and the most a crash can send twice of a broadcast.
+    bulk_concurrency: int = 8
     max_attempts: int = 8  # 5xx / timeouts / network errors before a message fails
     backoff_base_s: float = 0.5
     backoff_max_s: float = 60.0
@@ -88,6 +91,7 @@ class ChatSender:
         self.elected = asyncio.Event()  # set while this replica holds the leader lock
         self._halt = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}  # key -> its request in flight
+        self._bulk: set[str] = set()  # those of them in the bulk lane
         self._rescan = False
         self._claim = GroupWriter(partial(store.claim, db))  # one commit for a burst
         self._settler = Settler(
@@ -185,24 +189,32 @@ class ChatSender:
             self._kick.clear()
             now = loop.time()
             while len(self._tasks) < self.options.concurrency:
-                item = sched.take(now)
+                item = sched.take(now, Lane.BULK if self._bulk_full() else None)
                 if item is None:
                     break
-                self._start(item.key, self._send(sched, item))
+                self._start(item.key, self._send(sched, item), bulk=item.lane >= Lane.BULK)
             if now - swept > 30.0:
                 sched.sweep(now)
                 swept = now
-            full = len(self._tasks) >= self.options.concurrency
+            full = len(self._tasks) >= self.options.concurrency or (
+                self._bulk_full() and (sched.next_lane(now) or 0) >= Lane.BULK
+            )  # a finished request kicks the loop
             delay = None if full else sched.next_wake(now)
             await sleep(halt, self._kick, 1.0 if delay is None else min(delay, 1.0))
 
-    def _start(self, key: str, work: Coroutine[Any, Any, None]) -> None:
+    def _bulk_full(self) -> bool:
+        return len(self._bulk) >= self.options.bulk_concurrency
+
+    def _start(self, key: str, work: Coroutine[Any, Any, None], *, bulk: bool = False) -> None:
         task = asyncio.create_task(work)
         self._tasks[key] = task
+        if bulk:
+            self._bulk.add(key)
 
         def done(finished: asyncio.Task[None]) -> None:
             if self._tasks.get(key) is finished:  # not a later send of the same key
                 del self._tasks[key]
+                self._bulk.discard(key)
 
         task.add_done_callback(done)
 

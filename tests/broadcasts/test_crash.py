@@ -116,7 +116,7 @@ async def test_sigkill_half_way_then_restart_every_dealer_gets_it_once(
               f"({at_kill.state}), {left_sending} requests in flight")  # fmt: skip
         assert at_kill.state == QUEUING  # killed while the broadcast was still being queued
         assert arrived < at_kill.queued < DEALERS
-        assert left_sending <= OPTIONS.concurrency
+        assert left_sending <= OPTIONS.bulk_concurrency  # bulk requests in flight at once
 
         second = await _worker(redis_url, database_url, server, 0.0)
         try:

@@ -113,3 +113,15 @@ def test_a_group_gets_twenty_a_window() -> None:
     assert len(drain(sched, 0.0)) == 20
     assert drain(sched, 61.9) == []
     assert len(drain(sched, 62.0)) == 5
+
+
+def test_below_lane_takes_only_the_more_urgent_messages() -> None:
+    sched = Scheduler(LIMITS, 0.0)
+    sched.add([item(f"b{i}", 1000 + i, 3, i) for i in range(3)], 0.0)
+    assert sched.next_lane(0.0) == 3
+    assert sched.take(0.0, below_lane=3) is None  # the bulk lane is full: nothing to take
+    sched.add([item("prompt", B, 1, 10)], 0.0)
+    taken = sched.take(0.0, below_lane=3)
+    assert taken is not None and taken.key == "prompt"
+    assert sched.take(0.0, below_lane=3) is None
+    assert sched.take(0.0) is not None  # without the cap, the broadcast goes on
