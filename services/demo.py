@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
 from services.catalog.schemas import DealerBody, ProductBody
 from services.catalog.store import put_dealer, put_product
+from services.pricing.models import Promotion
+from services.pricing.schemas import PromotionBody, validation_context
+from services.pricing.store import create_promotion
 from services.runtime import Runtime
 from services.stock.handlers import apply_report
 from shared.db.uow import unit_of_work
@@ -53,6 +61,13 @@ STOCK = {
     "hq-warehouse": {"PX-1": 500, "AC-9": 100, "CASE-1": 1000},
 }
 
+# A live promotion, so that /prices has something to show and the Sichuan store's chat gets
+# HQ's announcement with its Acknowledge button. Made once: a later `baton up --demo` finds it.
+PROMOTION = {
+    "name": "Demo: Sichuan phone week", "skus": ["PX-1"], "regions": ["sichuan"],
+    "percent_off": "10", "funded_by": "hq", "unit_cap": 50,
+}  # fmt: skip
+
 EXAMPLE_ORDER = """curl -s -X POST {api}/v1/orders -H 'Authorization: Bearer {token}' \\
     -H 'Content-Type: application/json' -d '{{"external_id": "demo-1", "channel": "mall",
     "customer": {{"id": "c-1", "name": "Zhang Wei", "phone": "+86 138 0000 0000",
@@ -73,3 +88,16 @@ async def seed(runtime: Runtime) -> None:
     for dealer_id, counts in STOCK.items():
         async with unit_of_work(runtime.db, runtime.clock) as uow:
             await apply_report(uow, runtime.redis, dealer_id, counts, source="import")
+    await _promotion(runtime)
+
+
+async def _promotion(runtime: Runtime) -> None:
+    async with unit_of_work(runtime.db, runtime.clock) as uow:
+        query = select(Promotion.id).where(col(Promotion.name) == PROMOTION["name"])
+        if (await uow.session.exec(query)).first() is not None:
+            return
+        now = runtime.clock.now()
+        fields = PROMOTION | {"starts_at": now, "ends_at": now + timedelta(days=7)}
+        zone = ZoneInfo(runtime.settings.hq_timezone)
+        body = PromotionBody.model_validate(fields, context=validation_context(zone))
+        await create_promotion(uow, body, actor="demo")

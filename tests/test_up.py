@@ -79,10 +79,18 @@ async def test_baton_up_demo_serves_the_dev_chat_and_the_bot_answers(tmp_path: P
                 )
 
             await eventually(offered, timeout=20)
+            async with http.get(f"{places['HTTP API']}/v1/promotions", headers=auth) as r:
+                [promotion] = (await r.json())["promotions"]
+                assert promotion["name"] == "Demo: Sichuan phone week"
         async with EmulatorClient(dev_chat.rstrip("/")) as chat:
             # The demo owner in Chengdu is bound already: the offer shows in their chat.
             owners = {u["username"]: u["id"] for u in await chat.users()}
             await chat.wait_for_message(owners["chengdu_store"], contains="新订单", timeout=20)
+            # HQ's demo promotion was announced to the Sichuan store, with Acknowledge.
+            promo = await chat.wait_for_message(
+                owners["chengdu_store"], contains="Demo: Sichuan phone week", timeout=20
+            )
+            assert "已阅" in str(promo["reply_markup"])
         async with EmulatorClient(dev_chat.rstrip("/")) as chat:
             users = {u["username"]: u for u in await chat.users()}
             assert {"chengdu_store", "beijing_store", "hq_ops"} <= set(users)

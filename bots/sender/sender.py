@@ -7,11 +7,11 @@ large (``HTTPXRequest(connection_pool_size=...)``; a bare ``Bot`` has one connec
 database before its request and ``sent`` (with Telegram's message id) after it. A sender
 that dies in between leaves the row ``sending``, and the next leader sends it again: at
 most one duplicate per request that was in flight (``SenderOptions.concurrency``, and at
-most ``bulk_concurrency`` of a broadcast), counted in ``stats().resumed``. A timeout is the same window while running: the request may have
-landed, so it is retried. Exactly once is impossible without Telegram's help: the Bot API
-takes no idempotency key and cannot list a chat's messages, so after a lost answer nothing
-tells "sent" from "not sent". Edits are safe to repeat ("message is not modified" counts as
-done).
+most ``bulk_concurrency`` of a broadcast), counted in ``stats().resumed``. A timeout is the
+same window while running: the request may have landed, so it is retried. Exactly once is
+impossible without Telegram's help: the Bot API takes no idempotency key and cannot list a
+chat's messages, so after a lost answer nothing tells "sent" from "not sent". Edits are safe
+to repeat ("message is not modified" counts as done).
 """
 
 from __future__ import annotations
