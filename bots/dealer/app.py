@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.exceptions import RedisError
-from telegram import BotCommand, BotCommandScopeDefault
+from telegram import BotCommandScopeDefault
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,7 +24,8 @@ from bots.dealer import earnings, handlers, hq, rules
 from bots.dealer.callbacks import on_button
 from bots.dealer.context import RUNTIME_KEY
 from bots.dealer.documents import on_document
-from bots.dealer.i18n import LANGUAGES, t
+from bots.dealer.i18n import LANGUAGES
+from bots.dealer.menus import commands
 from services.runtime import Runtime
 from shared.leader import LeaderLock
 
@@ -47,7 +48,6 @@ COMMANDS = {
     "prices": rules.prices,
     "earnings": earnings.earnings,
 }
-MENU = ("orders", "pickup", "delivered", "stock", "prices", "earnings", "pause", "lang", "help")
 
 
 def file_url_for(api_url: str) -> str:
@@ -80,16 +80,15 @@ def build_application(token: str, api_url: str, runtime: Runtime | None = None) 
 
 
 async def set_menus(app: Application) -> None:
-    """The command menu in each language (Telegram picks it by the user's language)."""
+    """The default command menu in each language (Telegram picks it by the user's language).
+
+    It is what an unbound chat may do; a bound chat gets its role's menu (``menus``).
+    """
     for language in LANGUAGES:
-        commands = [
-            BotCommand(c, t(language, f"help.{c}").split(":", 1)[-1].strip()[:256]) for c in MENU
-        ]
         await app.bot.set_my_commands(
-            commands, scope=BotCommandScopeDefault(), language_code=language
+            commands(None, language), scope=BotCommandScopeDefault(), language_code=language
         )
-    english = [BotCommand(c, t("en", f"help.{c}").split(":", 1)[-1].strip()[:256]) for c in MENU]
-    await app.bot.set_my_commands(english, scope=BotCommandScopeDefault())
+    await app.bot.set_my_commands(commands(None, "en"), scope=BotCommandScopeDefault())
 
 
 @asynccontextmanager

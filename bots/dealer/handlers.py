@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 
 from bots.dealer.context import Chat, chat_of
 from bots.dealer.identity import may, redeem
+from bots.dealer.menus import MENUS, set_chat_menu
 from bots.dealer.models import BotOrder, ChatUser
 from bots.dealer.next_step import as_code, awaited_order, expect_code, next_step_buttons
 from bots.dealer.parsing import Problem, parse_order_ref, parse_pickup, parse_stock_lines
@@ -31,13 +32,7 @@ from shared.messages.orders import ConfirmDelivery, ConfirmPickup, SetDealerPaus
 from shared.messages.stock import ReportStock, StockCount
 
 REPLY_TRIES = 4
-HELP = {
-    "owner": ["orders", "pickup", "delivered", "stock", "prices", "pause", "earnings", "lang",
-              "help"],
-    "staff": ["orders", "pickup", "delivered", "stock", "prices", "lang", "help"],
-    "hq": ["broadcast", "stats", "price", "promo", "prices", "lang", "help"],
-    None: ["start", "lang", "help"],
-}  # fmt: skip
+HELP = MENUS  # /help lists what the menu shows
 
 
 async def patiently(call: Callable[[], Awaitable[object]]) -> None:
@@ -96,6 +91,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     role = chat.text(f"role.{bound.role}")
     await reply(update, chat.text("start.bound", dealer=bound.dealer_id, role=role))
+    await set_chat_menu(context.bot, chat.chat_id, bound.role, chat.language)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -126,6 +122,8 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 uow.session.add(user)
     chat.language = wanted
     await reply(update, chat.text("lang.set"))
+    if chat.user is not None:
+        await set_chat_menu(context.bot, chat.chat_id, chat.user.role, wanted)
 
 
 async def orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -231,6 +231,11 @@ class EmulatorClient:
         """Call counts, 429 counts (total and per chat), webhook deliveries."""
         return dict(await self._request("GET", "/_emu/stats"))
 
+    async def commands(self, chat_id: int, language_code: str = "") -> list[dict[str, Any]]:
+        """The command menu this chat's user sees (Telegram's scope and language fallback)."""
+        params = {"chat_id": chat_id, "language_code": language_code}
+        return list(await self._request("GET", "/_emu/commands", params=params))
+
     async def set_limits(self, **fields: Any) -> dict[str, Any]:
         """Change flood limit numbers, e.g. set_limits(enabled=False)."""
         return dict(await self._request("POST", "/_emu/limits", json=fields))

@@ -124,3 +124,38 @@ async def test_unknown_text_says_what_to_type(chats: Chats) -> None:
     user = await chats.user("Lost", "zh")
     await chats.say(user, "你好")
     await chats.expect(user, "/help")
+
+
+async def test_the_menu_shows_what_the_role_may_do_in_the_users_language(chats: Chats) -> None:
+    await chats.network()
+
+    async def menu(user: int, first: str, language: str = "") -> dict[str, str]:
+        """The user's menu, once it starts with ``first`` (the bot sets it after replying)."""
+        found: dict[str, str] = {}
+
+        async def shown() -> bool:
+            listed = await chats.emu.commands(user, language)
+            found.clear()
+            found.update((c["command"], c["description"]) for c in listed)
+            return bool(listed) and listed[0]["command"] == first
+
+        await eventually(shown)
+        return found
+
+    stranger = await chats.user("Nobody", "zh")
+    assert list(await menu(stranger, "start", "zh")) == ["start", "lang", "help"]
+    owner = await chats.bound("near", "owner", "en")
+    staff = await chats.bound("near", "staff", "zh")
+    hq = await chats.bound("hq", "hq", "en")
+    assert {"earnings", "pause"} <= set(await menu(owner, "orders"))
+    staff_menu = await menu(staff, "orders")
+    assert not {"earnings", "pause"} & set(staff_menu) and "订单" in staff_menu["orders"]
+    assert list(await menu(hq, "broadcast"))[:4] == ["broadcast", "stats", "price", "promo"]
+
+    await chats.say(staff, "/lang en")
+    await chats.expect(staff, "English")
+
+    async def english() -> bool:
+        return "orders" in (await menu(staff, "orders"))["orders"]
+
+    await eventually(english)
