@@ -13,6 +13,7 @@ from bots.dealer import routes as invite_routes
 from services.api.context import API, DIRECTORY, RUNTIME, Directory
 from services.api.errors import auth_middleware, errors_middleware
 from services.api.openapi import Api
+from services.audit import routes as audit_routes
 from services.broadcasts import routes as broadcast_routes
 from services.catalog import routes as catalog_routes
 from services.catalog.directory import CatalogDirectory
@@ -68,6 +69,7 @@ def create_app(runtime: Runtime, directory: Directory | None = None) -> web.Appl
         routes.register(api)
     pricing_routes.register(api)
     settlement_routes.register(api)
+    audit_routes.register(api)
     token = runtime.settings.api_token
     if not token:
         raise ValueError("the HTTP API needs BATON_API_TOKEN (baton up generates one)")

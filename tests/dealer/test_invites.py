@@ -52,3 +52,23 @@ async def test_baton_invite_prints_the_code_and_link(
     async with runtime.db.read() as session:
         log = await entries(session, action="invite.create")
     assert [(e.actor, e.target) for e in log] == [("cli", "near")]
+
+
+async def test_hq_reads_the_audit_log_newest_first(api: ApiClient, runtime: Runtime) -> None:
+    assert (await api.call("PUT", "/v1/dealers/near", NEAR_BODY))[0] == 201
+    for role in ("owner", "staff"):
+        assert (await api.call("POST", "/v1/invites", {"dealer_id": "near", "role": role}))[
+            0
+        ] == 201
+    status, body = await api.call("GET", "/v1/audit")
+    assert status == 200
+    assert [(e["action"], e["detail"]["role"]) for e in body["entries"]] == [
+        ("invite.create", "staff"),
+        ("invite.create", "owner"),
+    ]
+    status, body = await api.call("GET", "/v1/audit?action=broadcast.send&limit=5")
+    assert (status, body["entries"]) == (200, [])
+    status, body = await api.call("GET", "/v1/audit?limit=0")
+    assert status == 422 and body["error"]["field"] == "limit"
+    status, _ = await api.call("GET", "/v1/audit", headers={"Authorization": "Bearer nope"})
+    assert status == 401
