@@ -31,6 +31,12 @@ def exponent(currency: str) -> int:
         raise MoneyError(f"unknown currency {currency!r}; use one of {known}") from None
 
 
+def known_currency(value: str) -> str:
+    """``value`` if Baton takes that currency, for a model's validator; else MoneyError."""
+    exponent(value)
+    return value
+
+
 def parse_amount(text: str, currency: str) -> int:
     """A non-negative decimal string such as ``"199.00"`` as minor units of ``currency``."""
     digits = exponent(currency)

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.catalog.models import Product
-from shared.money import MoneyError, exponent, format_amount, parse_amount
+from shared.money import MoneyError, format_amount, known_currency, parse_amount
 
 Capability = Literal["pickup", "delivery", "installation"]
 Channel = Literal["both", "online_only", "offline_only"]
@@ -37,11 +37,7 @@ class ProductBody(BaseModel):
     @field_validator("currency")
     @classmethod
     def _known_currency(cls, value: str) -> str:
-        try:
-            exponent(value)
-        except MoneyError as exc:
-            raise ValueError(str(exc)) from None
-        return value
+        return known_currency(value)
 
     @field_validator("list_price", "wholesale_price", "floor_price")
     @classmethod

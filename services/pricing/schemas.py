@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from services.catalog.schemas import valid_id
 from services.pricing.models import PriceRule, Promotion
 from services.pricing.rules import BASIS_POINTS, Funder, discount_text
-from shared.money import MoneyError, exponent, format_amount, parse_amount
+from shared.money import MoneyError, format_amount, known_currency, parse_amount
 
 DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 MAX_ITEMS = 100  # SKUs, categories or regions of one promotion
@@ -71,12 +71,7 @@ def _zone(info: ValidationInfo) -> tzinfo:
 
 
 def _currency(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            exponent(value)
-        except MoneyError as exc:
-            raise ValueError(str(exc)) from None
-    return value
+    return value if value is None else known_currency(value)
 
 
 class PriceRuleBody(BaseModel):

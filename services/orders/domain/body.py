@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from shared.money import MoneyError, exponent, parse_amount
+from shared.money import MoneyError, known_currency, parse_amount
 
 ID = r"^[A-Za-z0-9_.:-]{1,64}$"  # SKUs and channel names, as in the catalog
 _AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,14})(\.[0-9]+)?$")
@@ -79,11 +79,7 @@ class OrderBody(_Strict):
     @field_validator("currency")
     @classmethod
     def _known_currency(cls, value: str) -> str:
-        try:
-            exponent(value)
-        except MoneyError as exc:
-            raise ValueError(str(exc)) from None
-        return value
+        return known_currency(value)
 
     def unit_price_minor(self, index: int) -> int:
         """Line ``index``'s unit price in minor units."""
