@@ -14,11 +14,6 @@ from shared.db.uow import unit_of_work
 from tests.bus.support import eventually
 from tests.dealer.conftest import Chats
 
-FAR = {
-    "name": "Kunming Store", "region": "yunnan", "city": "Kunming", "lat": 25.04, "lon": 102.71,
-    "service_radius_km": 30, "capabilities": ["pickup"], "capacity": 10,
-}  # fmt: skip
-
 
 class Team:
     """Who is in chat: the Sichuan stores' owners and staff, a Yunnan owner, HQ."""
@@ -28,8 +23,7 @@ class Team:
 
     async def build(self) -> Team:
         chats = self.chats
-        await chats.network()  # near, other: region "sichuan"
-        assert (await chats.api.call("PUT", "/v1/dealers/far", FAR))[0] == 201
+        await chats.network(far=True)  # near and other in Sichuan, far in Yunnan
         self.near_owner = await chats.bound("near", "owner")
         self.near_staff = await chats.bound("near", "staff", "zh")
         self.other_owner = await chats.bound("other", "owner", "zh")

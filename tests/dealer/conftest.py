@@ -23,6 +23,10 @@ from tests.conftest import ApiClient
 from tests.orders.conftest import NEAR_BODY, PRODUCT, order
 
 TOKEN = "7000000001:dealer-bot-test-token"
+FAR_BODY = {
+    "name": "Kunming Store", "region": "yunnan", "city": "Kunming", "lat": 25.04, "lon": 102.71,
+    "service_radius_km": 30, "capabilities": ["pickup"], "capacity": 10,
+}  # fmt: skip
 # A dealer's chat takes one message a second on Telegram. These tests are about what is
 # said, not pacing (tests/sender/ holds the sender to the real limits), so both the emulator
 # and the sender allow five times as much per chat, and a journey of twenty messages does
@@ -40,10 +44,13 @@ class Chats:
         self.runtime = runtime
         self.api = api
 
-    async def network(self) -> None:
+    async def network(self, *, far: bool = False) -> None:
+        """PX-1, and the stores "near" and "other" in Sichuan (with ``far``: Kunming's too)."""
         assert (await self.api.call("PUT", "/v1/products/PX-1", PRODUCT))[0] == 201
         for dealer_id in ("near", "other"):
             assert (await self.api.call("PUT", f"/v1/dealers/{dealer_id}", NEAR_BODY))[0] == 201
+        if far:
+            assert (await self.api.call("PUT", "/v1/dealers/far", FAR_BODY))[0] == 201
 
     async def user(self, name: str, language: str = "en") -> int:
         created = await self.emu.create_user(name, language_code=language)

@@ -11,11 +11,6 @@ from services.pricing.models import PriceRule, Promotion, RuleDraft
 from shared.audit import entries
 from tests.dealer.conftest import Chats
 
-FAR = {
-    "name": "Kunming Store", "region": "yunnan", "city": "Kunming", "lat": 25.04, "lon": 102.71,
-    "service_radius_km": 30, "capabilities": ["pickup"], "capacity": 10,
-}  # fmt: skip
-
 
 class Team:
     """Two Sichuan stores (an English owner, a Chinese owner), a Yunnan owner, and HQ."""
@@ -25,8 +20,7 @@ class Team:
 
     async def build(self) -> Team:
         chats = self.chats
-        await chats.network()  # PX-1; near and other in "sichuan"
-        assert (await chats.api.call("PUT", "/v1/dealers/far", FAR))[0] == 201
+        await chats.network(far=True)  # near and other in Sichuan, far in Yunnan
         self.near_owner = await chats.bound("near", "owner")
         self.other_owner = await chats.bound("other", "owner", "zh")
         self.far_owner = await chats.bound("far", "owner")
