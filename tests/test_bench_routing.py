@@ -6,8 +6,8 @@ import pytest
 from redis.asyncio import Redis
 from sqlmodel import func, select
 
-from services.bench.bus import BenchError
 from services.bench.cli import main
+from services.bench.common import BenchError
 from services.bench.orders import run_orders_bench
 from services.bench.routing import (
     NEAR_COUNT,

@@ -35,7 +35,7 @@ from bots.sender.limits import SenderLimits
 from bots.sender.models import PENDING, ChatMessage
 from bots.sender.outbox import Lane, Outgoing, submit, submit_many
 from bots.sender.sender import ChatSender
-from services.bench.stores import bench_stores
+from services.bench.common import BenchError, bench_stores, run_bench
 from shared.bus.connection import connect
 from shared.clock import SystemClock
 from shared.db.engine import Database
@@ -44,10 +44,6 @@ from shared.db.uow import unit_of_work
 Progress = Callable[[str], None]
 PREFIX = "bench:"  # the bench's own rows, deleted before and after
 LOCK = "bench-chat-sender"
-
-
-class BenchError(RuntimeError):
-    """The benchmark cannot run here."""
 
 
 @dataclass
@@ -274,16 +270,7 @@ async def _run(args: argparse.Namespace) -> SenderBenchReport:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``baton bench sender`` with ``argv``; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    try:
-        report = asyncio.run(_run(args))
-    except BenchError as exc:
-        print(f"baton bench sender: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    print(report.format())
-    return 0
+    return run_bench("sender", _run(build_parser().parse_args(argv)))
 
 
 if __name__ == "__main__":

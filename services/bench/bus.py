@@ -45,6 +45,7 @@ from sqlalchemy import delete, func, inspect, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
 
+from services.bench.common import BenchError
 from shared.bus.connection import connect
 from shared.bus.consumer import Consumer, ConsumerOptions, Context, Handler
 from shared.bus.relay import OutboxRelay
@@ -62,10 +63,6 @@ RAW_RUNS = 3
 PROGRESS_EVERY_S = 2.0
 
 Progress = Callable[[str], None]
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not run or a path did not finish."""
 
 
 @message("bench.OrderPlaced", stream=STREAM)

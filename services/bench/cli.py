@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from contextlib import AbstractAsyncContextManager
 
-from services.bench.bus import BenchError, BusBenchReport, run_bus_bench
+from services.bench.bus import BusBenchReport, run_bus_bench
+from services.bench.common import bench_stores, run_bench
 from services.bench.orders import run_orders_bench
 from services.bench.routing import DEFAULT_RADIUS_KM, run_routing_bench
-from services.bench.stores import bench_stores
 
 DEFAULT_MESSAGES = 1_000
 DEFAULT_DEALERS = [100, 10_000, 100_000]
@@ -306,25 +305,11 @@ def main(argv: list[str] | None = None) -> int:
         return broadcast_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "bus":
-        try:
-            report = asyncio.run(_bus(args))
-        except BenchError as exc:
-            print(f"baton bench bus: {exc}", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            return 130
-        print(report.format())
-        return 0
+        return run_bench("bus", _bus(args))
     if args.command in ("routing", "orders"):
-        try:
-            text = asyncio.run(_routing(args) if args.command == "routing" else _orders(args))
-        except BenchError as exc:
-            print(f"baton bench {args.command}: {exc}", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            return 130
-        print(text)
-        return 0
+        return run_bench(
+            args.command, _routing(args) if args.command == "routing" else _orders(args)
+        )
     return 2  # pragma: no cover - argparse requires a known command
 
 

@@ -32,7 +32,7 @@ from sqlalchemy import func, insert
 from sqlmodel import select
 
 from services.api.app import serve_api
-from services.bench.bus import BenchError
+from services.bench.common import BenchError
 from services.bench.routing import (
     SKUS,
     BenchDealer,

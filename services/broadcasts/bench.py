@@ -39,7 +39,7 @@ from bots.emulator.models import StoredMessage
 from bots.sender.limits import SenderLimits
 from bots.sender.outbox import Lane, submit
 from bots.sender.sender import ChatSender, SenderOptions
-from services.bench.stores import bench_stores
+from services.bench.common import BenchError, bench_stores, run_bench
 from services.broadcasts.fanout import start_broadcast
 from services.broadcasts.models import Broadcast
 from services.broadcasts.stats import counts
@@ -55,10 +55,6 @@ PRICE = {
     "effective_at": "2026-07-01T00:00:00+08:00",
 }  # fmt: skip
 POLL_S = 0.02  # how often progress is checked (a cheap counter; chats are read at the end)
-
-
-class BenchError(RuntimeError):
-    """The benchmark cannot run here."""
 
 
 @dataclass
@@ -379,15 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         print("baton bench broadcast: need --dealers ≥ 2 and 0 ≤ --acks ≤ --dealers",
               file=sys.stderr)  # fmt: skip
         return 2
-    try:
-        report = asyncio.run(_run(args))
-    except BenchError as exc:
-        print(f"baton bench broadcast: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    print(report.format())
-    return 0
+    return run_bench("broadcast", _run(args))
 
 
 if __name__ == "__main__":

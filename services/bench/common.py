@@ -1,14 +1,45 @@
-"""Where a benchmark runs: the Redis and database given, or private ones made for the run."""
+"""What every benchmark shares: its error, where it runs, and how its command ends."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
 from shared.bus.embedded import EmbeddedRedis
 from shared.db.migrate import upgrade
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot run here, or a path did not finish."""
+
+
+class Report(Protocol):
+    """A benchmark's result."""
+
+    def format(self) -> str:
+        """The figures as the command prints them."""
+        ...
+
+
+def run_bench(name: str, work: Coroutine[Any, Any, Report | str]) -> int:
+    """Run ``baton bench NAME`` to the end and print its figures; returns the exit status.
+
+    1 when the benchmark cannot run (the reason on stderr), 130 when interrupted.
+    """
+    try:
+        report = asyncio.run(work)
+    except BenchError as exc:
+        print(f"baton bench {name}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    print(report if isinstance(report, str) else report.format())
+    return 0
 
 
 @asynccontextmanager
