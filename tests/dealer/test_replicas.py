@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import AsyncExitStack
 
 from redis.asyncio import Redis
@@ -11,6 +10,7 @@ from bots.dealer.app import build_application, polling
 from bots.emulator import EmulatorClient, EmulatorServer
 from services.runtime import Runtime
 from shared.leader import LeaderLock
+from tests.bus.support import eventually
 
 TOKEN = "7000000003:replica-test-token"
 
@@ -29,7 +29,12 @@ async def test_one_replica_polls_and_another_takes_over(runtime: Runtime, redis:
             user = (await emu.create_user("Li", language_code="en"))["id"]
             await emu.send_text(user, "/help")
             first = await emu.wait_for_message(user, contains="What you can do", timeout=10)
-            await asyncio.sleep(1.5)  # several election rounds and long polls
+            calls = (await emu.stats())["calls"].get("getUpdates", 0)
+
+            async def polled_more() -> bool:  # several long polls, many election rounds
+                return (await emu.stats())["calls"].get("getUpdates", 0) >= calls + 3
+
+            await eventually(polled_more)
             assert sum(lock.held for lock in locks) == 1
             assert sum(app.updater is not None and app.updater.running for app in replicas) == 1
             assert (await emu.stats())["errors"].get("409", 0) == 0  # never two pollers
