@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bots.dealer.context import chat_of
-from bots.dealer.handlers import _allowed, reply, report_counts
+from bots.dealer.handlers import allowed, reply, report_counts
 from services.imports import LineError, csv_records, report
 
 MAX_BYTES = 1024 * 1024
@@ -30,7 +30,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     if chat is None or message is None or message.document is None:
         return
-    if not await _allowed(update, chat, "stock"):
+    if not await allowed(update, chat, "stock"):
         return
     if (message.document.file_size or 0) > MAX_BYTES:
         await reply(update, chat.text("stock.file_too_big"))

@@ -13,9 +13,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bots.dealer.context import chat_of
-from bots.dealer.handlers import reply
+from bots.dealer.handlers import allowed, reply
 from bots.dealer.i18n import t
-from bots.dealer.identity import may
 from services.settlement.earnings import Earnings, Figures, dealer_earnings
 from services.settlement.models import PayoutLine
 from services.settlement.periods import RECENT, Period, recent
@@ -110,14 +109,9 @@ def period_word(args: list[str]) -> str | None:
 async def earnings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/earnings [today|week|month]: what this owner's store earned, by kind and by state."""
     chat = await chat_of(update, context)
-    if chat is None:
+    if chat is None or not await allowed(update, chat, "earnings"):
         return
-    if chat.user is None:
-        await reply(update, chat.text("not_bound"))
-        return
-    if not may(chat.user, "earnings"):
-        await reply(update, chat.text("not_allowed", role=chat.text(f"role.{chat.user.role}")))
-        return
+    assert chat.user is not None
     word = period_word(list(context.args or []))
     if word is None:
         await reply(update, chat.text("earnings.usage"))

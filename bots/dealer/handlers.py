@@ -63,7 +63,8 @@ def _markup(data: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup.de_json(data, None) if data else None
 
 
-async def _allowed(update: Update, chat: Chat, action: str) -> bool:
+async def allowed(update: Update, chat: Chat, action: str) -> bool:
+    """True if the chat is bound and its role may ``action``; else it is told why not."""
     if chat.user is None:
         await reply(update, chat.text("not_bound"))
         return False
@@ -129,7 +130,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/orders: the dealer's open orders and what to do next."""
     chat = await chat_of(update, context)
-    if chat is None or not await _allowed(update, chat, "orders"):
+    if chat is None or not await allowed(update, chat, "orders"):
         return
     assert chat.user is not None
     async with chat.runtime.db.read() as session:
@@ -169,7 +170,7 @@ async def _find_order(chat: Chat, ref: str) -> BotOrder | None:
 async def pickup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/pickup ORDER CODE: staff check the customer's code; the answer comes back as an event."""
     chat = await chat_of(update, context)
-    if chat is None or not await _allowed(update, chat, "handover"):
+    if chat is None or not await allowed(update, chat, "handover"):
         return
     request = parse_pickup(context.args or [])
     if isinstance(request, Problem):
@@ -186,7 +187,7 @@ async def pickup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def delivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/delivered ORDER: the dealer confirms the delivery."""
     chat = await chat_of(update, context)
-    if chat is None or not await _allowed(update, chat, "handover"):
+    if chat is None or not await allowed(update, chat, "handover"):
         return
     ref = parse_order_ref(context.args or [])
     if isinstance(ref, Problem):
@@ -204,7 +205,7 @@ async def delivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def stock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stock shows the levels; /stock SKU QTY (several lines) reports counts."""
     chat = await chat_of(update, context)
-    if chat is None or not await _allowed(update, chat, "stock"):
+    if chat is None or not await allowed(update, chat, "stock"):
         return
     assert chat.user is not None and update.effective_message is not None
     parts = (update.effective_message.text or "").split(None, 1)  # "/stock" and the rest
@@ -252,7 +253,7 @@ async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _set_paused(update: Update, context: ContextTypes.DEFAULT_TYPE, paused: bool) -> None:
     chat = await chat_of(update, context)
-    if chat is None or not await _allowed(update, chat, "pause"):
+    if chat is None or not await allowed(update, chat, "pause"):
         return
     assert chat.user is not None
     async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:

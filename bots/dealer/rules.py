@@ -25,8 +25,7 @@ from telegram.ext import ContextTypes
 from bots.dealer.buttons import issue
 from bots.dealer.context import Chat, chat_of
 from bots.dealer.guard import command_text, hq_only
-from bots.dealer.handlers import reply
-from bots.dealer.identity import may
+from bots.dealer.handlers import allowed, reply
 from bots.dealer.models import ButtonToken
 from bots.dealer.parsing import Problem
 from bots.dealer.rule_parsing import PriceRequest, PromoText, parse_price, parse_promo
@@ -255,13 +254,9 @@ async def _apply(uow: UnitOfWork, chat: Chat, draft: RuleDraft, actor: str) -> s
 async def prices(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/prices: the floors in force and the promotions for this dealer's region (HQ: all)."""
     chat = await chat_of(update, context)
-    if chat is None:
+    if chat is None or not await allowed(update, chat, "prices"):
         return
-    if chat.user is None or not may(chat.user, "prices"):
-        key = "not_bound" if chat.user is None else "not_allowed"
-        role = chat.text(f"role.{chat.user.role}") if chat.user else ""
-        await reply(update, chat.text(key, role=role))
-        return
+    assert chat.user is not None
     now = chat.runtime.clock.now()
     async with chat.runtime.db.read() as session:
         region = None
