@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from pydantic import Field as PydanticField
+from redis.asyncio import Redis
 from sqlmodel import Field, SQLModel, col, func, select
 
 from shared.bus.consumer import Context
@@ -74,7 +75,7 @@ async def entry_count(db: Database) -> int:
 
 
 async def eventually(
-    predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.01
+    predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.01
 ) -> None:
     """Await until ``predicate()`` (sync or async) is true, failing after ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
@@ -88,6 +89,19 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+async def group_drained(redis: Redis, stream: str, group: str) -> bool:
+    """True once ``group`` has been handed every entry of ``stream`` and has acked them all.
+
+    Read from Redis, not from consumer counters: a replica that reclaims an entry another
+    is still working on counts it a second time, so counters can add up early.
+    """
+    last = (await redis.xinfo_stream(stream))["last-generated-id"]
+    for info in await redis.xinfo_groups(stream):
+        if info["name"] == group.encode():
+            return bool(info["pending"] == 0 and info["last-delivered-id"] == last)
+    return False
 
 
 class TestCounter(SQLModel, table=True):

@@ -24,7 +24,7 @@ from shared.db.engine import Database
 from shared.db.uow import unit_of_work
 from shared.messages import REGISTRY, Envelope, Message
 from shared.messages.stock import ReserveStock, StockLine
-from tests.bus.support import eventually
+from tests.bus.support import eventually, group_drained
 
 COMMANDS = stream_key("stock")
 EVENTS = stream_key("stock-events")
@@ -66,14 +66,6 @@ class Stock:
         for _, _, reader in self._tasks:
             await reader.aclose()
 
-    @property
-    def processed(self) -> int:
-        """Entries the replicas have finished with, however it ended."""
-        return sum(
-            c.stats.applied + c.stats.duplicates + c.stats.dead_lettered + c.stats.skipped
-            for c in self.replicas
-        )
-
     async def send(self, *messages: Message | Envelope) -> None:
         """Publish commands to the stock stream."""
         for m in messages:
@@ -83,8 +75,7 @@ class Stock:
     async def settle(self) -> None:
         """Wait until every command is handled and every emitted message is published."""
         while True:
-            total = await self.redis.xlen(COMMANDS)
-            await eventually(lambda: self.processed >= total)  # noqa: B023
+            await eventually(lambda: group_drained(self.redis, COMMANDS, "stock"))
             if not await self.relay.publish_pending():
                 return
 
