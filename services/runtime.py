@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from services.metrics import Metrics
 from shared.bus.connection import connect
-from shared.bus.consumer import Consumer, ConsumerOptions, Handler
+from shared.bus.consumer import Consumer, ConsumerOptions, Handler, LockPlan
 from shared.bus.embedded import EmbeddedRedis
 from shared.bus.relay import OutboxRelay, TimerRunner
 from shared.bus.streams import Publisher
@@ -45,7 +45,12 @@ class Runtime:
         self._readers.append(client)
         return client
 
-    def consumer(self, group: str, handlers: dict[type[Message], Handler]) -> Consumer:
+    def consumer(
+        self,
+        group: str,
+        handlers: dict[type[Message], Handler],
+        lock_plan: LockPlan | None = None,
+    ) -> Consumer:
         """A consumer of ``group`` configured from the settings, its stats in /metrics."""
         s = self.settings
         consumer = Consumer(
@@ -61,6 +66,7 @@ class Runtime:
                 retry_base_ms=s.retry_base_ms,
                 block_ms=s.block_ms,
             ),
+            lock_plan=lock_plan,
         )
         self.metrics.add_consumer(consumer)
         return consumer

@@ -9,7 +9,7 @@ dead-lettered with the reason.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Literal
 
@@ -23,7 +23,9 @@ from services.stock.models import (
     find_reservation,
     held_touching,
     levels_of,
+    lock_keys,
     lock_levels,
+    reservation_keys,
     save_levels,
     save_reservation,
 )
@@ -66,6 +68,35 @@ def stock_handlers(redis: Redis) -> dict[type[Message], Handler]:
         ReportStock: partial(report_stock, redis=redis),
         Restock: partial(restock, redis=redis),
     }
+
+
+async def lock_batch(uow: UnitOfWork, messages: Sequence[Message]) -> None:
+    """Lock every level these messages' handlers will lock, in (dealer, SKU) order.
+
+    The consumer's lock plan on PostgreSQL: a batch spans dealers, and handlers lock one
+    dealer at a time, so without it two batches could each hold a dealer the other wants.
+    """
+    keys: set[tuple[str, str]] = set()
+    create: set[tuple[str, str]] = set()
+    by_request: list[str] = []
+    for msg in messages:
+        match msg:
+            case ReserveStock():
+                keys.update((msg.dealer_id, line.sku) for line in msg.lines)
+            case Restock():
+                create.update((msg.dealer_id, line.sku) for line in msg.lines)
+            case ReportStock():
+                skus = {count.sku for count in msg.counts}
+                create.update((msg.dealer_id, sku) for sku in skus)
+                held = await held_touching(uow.session, msg.dealer_id, skus)
+                keys.update((msg.dealer_id, sku) for sku in _skus_of(held))
+            case CommitReservation() | ReleaseReservation() | HoldReservation():
+                by_request.append(msg.request_id)
+    keys |= await reservation_keys(uow.session, by_request)
+    # Over-long ids are refused by their handler; they name no level.
+    keys = {key for key in keys if _fits(*key)}
+    create = {key for key in create if _fits(*key)}
+    await lock_keys(uow.session, keys, create=create, now=uow.clock.now())
 
 
 async def reserve_stock(msg: ReserveStock, ctx: Context, redis: Redis) -> None:
@@ -250,6 +281,10 @@ def _save_levels(
 
 def _skus_of(reservations: Iterable[core.Reservation]) -> list[str]:
     return sorted({sku for r in reservations for sku in r.skus})
+
+
+def _fits(dealer_id: str, _sku: str) -> bool:
+    return 0 < len(dealer_id) <= ID_LIMITS["dealer_id"]
 
 
 def _check_ids(**ids: str) -> None:

@@ -1,7 +1,9 @@
 """The stock service's tables, and the queries that load and save them as core objects.
 
-Rows are locked in one order, levels by SKU and then reservations by request id, so two
-replicas on PostgreSQL handling single messages never wait on each other in a circle.
+Rows are locked in one order, levels by (dealer, SKU) and then reservations by request id,
+so two replicas on PostgreSQL never wait on each other in a circle: a single message
+touches one dealer and locks its levels by SKU; a consumer batch, which may touch many
+dealers, first locks all of its levels in (dealer, SKU) order (``lock_keys``).
 Every locked read refreshes the objects the session already holds (``populate_existing``):
 a consumer batch runs several handlers in one session, and another replica may have
 changed a row since this session first read it.
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ColumnElement, Index
+from sqlalchemy import CheckConstraint, Column, ColumnElement, Index, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, select
@@ -96,9 +98,51 @@ async def lock_levels(
     if missing:
         if now is None:
             raise ValueError("creating levels needs the time")
-        await _insert_missing(session, dealer_id, missing, now)
+        await _insert_missing(session, [(dealer_id, sku) for sku in missing], now)
         rows.update(await _select_levels(session, dealer_id, missing))
     return rows
+
+
+async def lock_keys(
+    session: AsyncSession,
+    keys: Iterable[tuple[str, str]],
+    *,
+    create: Iterable[tuple[str, str]] = (),
+    now: datetime,
+) -> None:
+    """Lock the levels ``keys`` ((dealer, SKU) pairs) in that order, creating ``create`` first."""
+    missing = sorted(set(create))
+    if missing:
+        await _insert_missing(session, missing, now)
+    wanted = sorted(set(keys) | set(missing))
+    if not wanted:
+        return
+    key = tuple_(col(StockLevel.dealer_id), col(StockLevel.sku))
+    query = (
+        select(col(StockLevel.dealer_id))
+        .where(key.in_(wanted))
+        .order_by(col(StockLevel.dealer_id), col(StockLevel.sku))
+        .with_for_update()
+    )
+    await session.exec(query)
+
+
+async def reservation_keys(
+    session: AsyncSession, request_ids: Iterable[str]
+) -> set[tuple[str, str]]:
+    """The (dealer, SKU) levels that the reservations ``request_ids`` hold units of."""
+    ids = sorted(set(request_ids))
+    if not ids:
+        return set()
+    query = (
+        select(StockReservation.dealer_id, StockReservationLine.sku)
+        .join(
+            StockReservationLine,
+            col(StockReservationLine.request_id) == col(StockReservation.request_id),
+        )
+        .where(col(StockReservation.request_id).in_(ids))
+    )
+    return {(dealer, sku) for dealer, sku in (await session.exec(query)).all()}
 
 
 async def _select_levels(
@@ -117,7 +161,7 @@ async def _select_levels(
 
 
 async def _insert_missing(
-    session: AsyncSession, dealer_id: str, skus: list[str], now: datetime
+    session: AsyncSession, keys: list[tuple[str, str]], now: datetime
 ) -> None:
     # ON CONFLICT DO NOTHING: two first reports of a SKU at once must not fail on the key.
     connection = await session.connection()
@@ -126,7 +170,7 @@ async def _insert_missing(
     rows = [
         {"dealer_id": dealer_id, "sku": sku, "on_hand": 0, "reserved": 0, "version": 0,
          "updated_at": now}
-        for sku in skus
+        for dealer_id, sku in keys
     ]  # fmt: skip
     await connection.execute(insert(table).values(rows).on_conflict_do_nothing())
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from services.runtime import Runtime, running
-from services.stock.handlers import stock_handlers
+from services.stock.handlers import lock_batch, stock_handlers
 from services.stock.view import rebuild
 
 
@@ -16,6 +16,6 @@ async def serve_stock(runtime: Runtime) -> AsyncIterator[str]:
     # The view is a cache: whatever Redis holds (lost, stale, from a restored database)
     # is replaced by what the tables say before any new update lands on it.
     shown = await rebuild(runtime.db, runtime.redis)
-    consumer = runtime.consumer("stock", stock_handlers(runtime.redis))
+    consumer = runtime.consumer("stock", stock_handlers(runtime.redis), lock_plan=lock_batch)
     async with running(consumer.run):
         yield f"reservations and counts from baton:stock; {shown} levels in the view"

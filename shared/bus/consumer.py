@@ -4,6 +4,10 @@ Each message is applied in one unit of work that also marks it in the inbox; the
 XACKed only after that commits. A failed message stays pending and is retried with
 back-off; after ``max_deliveries`` it moves to the dead-letter stream and the group keeps
 flowing. Messages a dead replica left pending are taken over with XAUTOCLAIM.
+
+On PostgreSQL a service whose handlers lock rows gives a lock plan: it takes every lock
+a batch will need, in one global order, before the batch runs, so two replicas applying
+batches wait for each other instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import heapq
 import logging
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +27,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from shared.bus.streams import DEAD_LETTER, FIELD, stream_key
 from shared.clock import Clock
-from shared.db.engine import Database
+from shared.db.engine import Database, is_deadlock
 from shared.db.uow import UnitOfWork, unit_of_work
 from shared.messages import REGISTRY, BadMessage, Envelope, Message, Registry
 
@@ -41,6 +45,8 @@ class Context:
 
 
 Handler = Callable[[Any, Context], Awaitable[None]]
+# Takes, in one global order, the row locks that handlers of these messages will take.
+LockPlan = Callable[[UnitOfWork, Sequence[Message]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,7 @@ class ConsumerStats:
     failures: int = 0
     dead_lettered: int = 0
     reclaimed: int = 0
+    deadlocks: int = 0  # transactions the database aborted to break a deadlock
 
 
 @dataclass(order=True)
@@ -108,6 +115,7 @@ class Consumer:
         options: ConsumerOptions | None = None,
         registry: Registry = REGISTRY,
         name: str | None = None,
+        lock_plan: LockPlan | None = None,
     ) -> None:
         if not handlers:
             raise ValueError(f"consumer group {group!r} has no handlers")
@@ -120,6 +128,8 @@ class Consumer:
         self.clock = clock
         self.options = options or ConsumerOptions()
         self.registry = registry
+        # SQLite has one writer at a time: nothing can wait in a circle, nothing to order.
+        self.lock_plan = None if db.is_sqlite else lock_plan
         self.streams = sorted({stream_key(cls.STREAM).encode() for cls in handlers})
         self.stats = ConsumerStats()
         self._retries: list[_Retry] = []
@@ -201,6 +211,7 @@ class Consumer:
             try:
                 await self._apply_batch(work)
             except Exception as exc:
+                self._count_deadlock(exc)
                 log.info(
                     "%s: batch of %d failed (%r); applying one by one", self.group, len(work), exc
                 )
@@ -247,6 +258,7 @@ class Consumer:
             applied = await self._apply(item.handler, item.envelope, item.message, item.deliveries)
         except Exception as exc:
             self.stats.failures += 1
+            self._count_deadlock(exc)
             log.warning(
                 "%s: %s %s failed (delivery %d): %r",
                 self.group, item.envelope.name, item.envelope.id, item.deliveries, exc,
@@ -269,6 +281,8 @@ class Consumer:
         self, handler: Handler, envelope: Envelope, message: Message, deliveries: int
     ) -> bool:
         async with unit_of_work(self.db, self.clock, caused_by=envelope) as uow:
+            if self.lock_plan is not None:
+                await self.lock_plan(uow, [message])
             if not await uow.claim_inbox(self.group, envelope.id):
                 return False
             await handler(message, Context(envelope, uow, self.clock, deliveries))
@@ -277,6 +291,10 @@ class Consumer:
     async def _apply_batch(self, work: list[_Work]) -> None:
         applied = duplicates = 0
         async with unit_of_work(self.db, self.clock) as uow:
+            # Every lock the batch needs, in one order, before anything else: batches on
+            # other replicas then wait for each other instead of waiting in a circle.
+            if self.lock_plan is not None:
+                await self.lock_plan(uow, [item.message for item in work])
             fresh = await uow.claim_inbox_many(self.group, [item.envelope.id for item in work])
             for item in work:
                 if item.envelope.id not in fresh:
@@ -288,6 +306,11 @@ class Consumer:
                 applied += 1
         self.stats.applied += applied
         self.stats.duplicates += duplicates
+
+    def _count_deadlock(self, exc: BaseException) -> None:
+        if is_deadlock(exc):
+            self.stats.deadlocks += 1
+            log.warning("%s: the database broke a deadlock: %s", self.group, exc)
 
     def _schedule_retry(self, stream: bytes, entry_id: bytes, deliveries: int) -> None:
         # Back-off doubles each time, capped below the idle time at which others may claim it.

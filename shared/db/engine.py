@@ -15,6 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_S = 30
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """True if ``exc`` (or what caused it) is PostgreSQL aborting a transaction in a deadlock."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) == DEADLOCK_DETECTED:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:

@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlmodel import col, select
 
-from services.stock.handlers import reserve_stock, stock_handlers
+from services.stock.handlers import apply_report, lock_batch, reserve_stock, stock_handlers
 from services.stock.models import StockLevel, StockReservation
 from services.stock.view import availability
 from shared.bus.connection import connect
@@ -53,6 +53,7 @@ class Stock:
             db=self.db,
             clock=self.clock,
             options=replace(FAST, **options),
+            lock_plan=lock_batch,
         )
         stop = asyncio.Event()
         self._tasks.append((stop, asyncio.create_task(consumer.run(stop)), reader))
@@ -140,6 +141,14 @@ async def reserve_now(
     envelope = Envelope.wrap(order, clock)
     async with unit_of_work(db, clock, caused_by=envelope) as uow:
         await reserve_stock(order, Context(envelope, uow, clock, 1), redis)
+
+
+async def count_now(
+    db: Database, redis: Redis, clock: Clock, dealer_id: str, **on_hand: int
+) -> None:
+    """Apply a dealer's count in a unit of work of its own, as the HTTP API does."""
+    async with unit_of_work(db, clock) as uow:
+        await apply_report(uow, redis, dealer_id, on_hand, source="api")
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from shared.messages.stock import (
     StockUnavailable,
 )
 from tests.bus.support import eventually
-from tests.stock.conftest import Stock
+from tests.stock.conftest import Stock, count_now, reserve_now
 
 
 def count(dealer: str, source: str = "chat", **on_hand: int) -> ReportStock:
@@ -98,6 +98,7 @@ async def test_many_orders_on_three_replicas_never_promise_a_unit_twice(
     y_holders = sum(1 for e in reserved if int(e.request_id[1:]) % 2)
     assert await stock.level("d1", "Y") == (3, y_holders)
     await stock.assert_view_matches()
+    assert sum(c.stats.deadlocks for c in stock.replicas) == 0
     if batch == 1:  # one message a transaction: ordered locks, so no deadlock to retry
         assert sum(c.stats.failures for c in stock.replicas) == 0
 
@@ -257,3 +258,26 @@ async def test_the_view_follows_every_step_and_a_rebuild_restores_it(
     assert await rebuild(db, redis) == 3
     await stock.assert_view_matches()
     assert not await redis.exists("baton:stock:avail:{gone}")
+
+
+async def test_two_replicas_applying_a_burst_of_cancels_across_dealers_never_deadlock(
+    stock: Stock, clock: FakeClock, db, redis: Redis
+) -> None:
+    dealers = [f"d{n}" for n in range(6)]
+    for dealer in dealers:
+        await count_now(db, redis, clock, dealer, X=20, Y=20)
+    requests = [f"r{n:02}" for n in range(60)]
+    for n, rid in enumerate(requests):
+        await reserve_now(db, redis, clock, rid, dealers[n % len(dealers)], X=1, Y=1)
+    one, two = stock.replica(batch=16), stock.replica(batch=16)
+    # Each batch spans every dealer, in an order that differs from batch to batch.
+    shuffled = sorted(requests, key=lambda rid: (int(rid[1:]) * 7) % 60)
+    await stock.run(*(ReleaseReservation(request_id=rid, reason="cancelled") for rid in shuffled))
+    assert (one.stats.deadlocks, two.stats.deadlocks) == (0, 0)
+    assert one.stats.applied + two.stats.applied == 60
+    released = await stock.events(ReservationReleased)
+    assert sorted(e.request_id for e in released) == requests
+    for dealer in dealers:
+        assert await stock.level(dealer, "X") == (20, 0)
+        assert await stock.level(dealer, "Y") == (20, 0)
+    await stock.assert_view_matches()

@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
 from shared.clock import FakeClock
-from shared.db.engine import Database
+from shared.db.engine import Database, is_deadlock
 from shared.db.models import TimerRow
 from shared.db.uow import unit_of_work
 from tests.bus.support import Deposit, TestCounter
@@ -91,3 +91,26 @@ async def test_sqlite_runs_in_wal_mode(db: Database) -> None:
         timeout = (await result.exec_driver_sql("PRAGMA busy_timeout")).scalar()
     assert journal == "wal"
     assert timeout == 30_000
+
+
+async def test_a_deadlock_the_database_breaks_is_recognised(db: Database, clock: FakeClock) -> None:
+    if db.is_sqlite:
+        pytest.skip(
+            "SQLite has one writer at a time: it cannot deadlock (CI runs this on PostgreSQL)"
+        )
+    async with unit_of_work(db, clock) as uow:
+        uow.session.add_all([TestCounter(name="a"), TestCounter(name="b")])
+    both_hold_one = asyncio.Barrier(2)
+
+    async def lock(first: str, then: str) -> None:
+        async with unit_of_work(db, clock) as uow:
+            for name in (first, then):
+                query = select(TestCounter).where(TestCounter.name == name).with_for_update()
+                await uow.session.exec(query)
+                if name == first:
+                    await both_hold_one.wait()
+
+    results = await asyncio.gather(lock("a", "b"), lock("b", "a"), return_exceptions=True)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert len(errors) == 1 and is_deadlock(errors[0]), results
+    assert not is_deadlock(ValueError("not a deadlock"))
