@@ -59,6 +59,8 @@ class ConsumerOptions:
     block_ms: int = 2_000
     batch: int = 16
     dead_letter_maxlen: int = 100_000
+    # A replica restarts under a new name; names idle this long with nothing pending go.
+    forget_idle_ms: int = 3_600_000
 
 
 @dataclass
@@ -93,6 +95,23 @@ class _Work:
     message: Message
     handler: Handler
     deliveries: int
+
+
+# Deletes, in one step, the group's consumers other than ARGV[2] that have nothing pending
+# and have been idle ARGV[3] ms: a check and a delete apart could lose entries handed to
+# the consumer in between (XGROUP DELCONSUMER drops its pending entries).
+_FORGET_IDLE = """
+local removed = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+  if info['name'] ~= ARGV[2] and info['pending'] == 0 and info['idle'] >= tonumber(ARGV[3]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    removed = removed + 1
+  end
+end
+return removed
+"""
 
 
 def consumer_name(group: str) -> str:
@@ -135,6 +154,7 @@ class Consumer:
         self._retries: list[_Retry] = []
         self._retrying: set[bytes] = set()
         self._next_reclaim = 0.0
+        self._forget_idle = redis.register_script(_FORGET_IDLE)
 
     async def ensure_groups(self) -> None:
         """Create the consumer group on each stream (from its start) if it is missing."""
@@ -169,6 +189,7 @@ class Consumer:
         if loop.time() >= self._next_reclaim:
             self._next_reclaim = loop.time() + self.options.claim_idle_ms / 2000
             await self.reclaim(stop)
+            await self.forget_idle_consumers()
         block = self.options.block_ms
         if self._retries:
             block = max(1, min(block, int((self._retries[0].due - loop.time()) * 1000)))
@@ -363,6 +384,23 @@ class Consumer:
                 if start in (b"0-0", "0-0"):
                     break
         return total
+
+    async def forget_idle_consumers(self) -> int:
+        """Remove the group's other consumers idle past ``forget_idle_ms`` with nothing pending.
+
+        Each restart of a replica joins under a new name; without this the names of every
+        replica that ever ran would stay in the group forever.
+        """
+        removed = 0
+        for stream in self.streams:
+            removed += int(
+                await self._forget_idle(
+                    keys=[stream], args=[self.group, self.name, self.options.forget_idle_ms]
+                )
+            )
+        if removed:
+            log.info("%s: removed %d idle consumers of stopped replicas", self.group, removed)
+        return removed
 
     async def _delivery_counts(self, stream: bytes, ids: list[bytes]) -> dict[bytes, int]:
         if not ids:

@@ -221,3 +221,28 @@ async def test_the_same_message_twice_in_one_batch_is_applied_once(
     assert consumer.stats.applied == 1
     assert await entry_count(db) == 1
     assert await pending(redis) == 0
+
+
+async def test_names_of_stopped_replicas_are_forgotten_but_never_their_pending_entries(
+    make_consumer, running, publisher: Publisher, clock: FakeClock, redis: Redis
+) -> None:
+    for amount in range(12):  # twelve restarts, each joining the group under a new name
+        replica, stop = make_consumer(), asyncio.Event()
+        task = asyncio.create_task(replica.run(stop))
+        await publisher.publish("test", Envelope.wrap(Deposit(account="a", amount=amount), clock))
+        await eventually(lambda: replica.stats.applied == 1)  # noqa: B023
+        stop.set()
+        await task
+    await publisher.publish("test", Envelope.wrap(Deposit(account="a", amount=99), clock))
+    await redis.xreadgroup("g", "dead-replica", {STREAM: ">"}, count=1)  # left pending
+    assert len(await redis.xinfo_consumers(STREAM, "g")) == 13
+
+    survivor = make_consumer(claim_idle_ms=600_000, forget_idle_ms=0)
+    running.start(survivor)
+
+    async def only_the_dead_replica_is_left() -> bool:
+        names = [c["name"] for c in await redis.xinfo_consumers(STREAM, "g")]
+        return names == [b"dead-replica"]
+
+    await eventually(only_the_dead_replica_is_left)
+    assert await pending(redis) == 1  # its entry waits to be reclaimed, not dropped
