@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import redis
+
+from shared.bus.embedded import EmbeddedRedis
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -54,3 +58,31 @@ def test_the_bot_without_a_token_says_what_to_set(tmp_path: Path, redis_url: str
     result = baton("run", "bot", env=env)
     assert result.returncode == 2
     assert "BATON_TELEGRAM_TOKEN" in result.stderr
+
+
+def test_commands_beside_a_running_system_use_its_redis_and_never_stop_it(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "var"
+    env = {"BATON_DATA_DIR": str(data)}
+    assert baton("migrate", env=env).returncode == 0
+    system = EmbeddedRedis(data / "redis")  # the one `baton up` started
+    url = system.start()
+    client = redis.Redis.from_url(url)
+    try:
+        client.set("baton:probe", "still here")
+        stock = tmp_path / "stock.csv"
+        stock.write_text("dealer_id,sku,on_hand\n")
+        for args in (
+            ("check", "ledger"),
+            ("invite", "--dealer", "hq", "--role", "hq"),
+            ("import", "stock", str(stock)),
+            ("settle", "close", "--period", "2026-W01"),
+        ):
+            result = baton(*args, env=env)
+            assert result.returncode == 0, (args, result.stderr)
+            assert system.process is not None and system.process.poll() is None, args
+            assert client.get("baton:probe") == b"still here", args
+    finally:
+        client.close()
+        system.stop()

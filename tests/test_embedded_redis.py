@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import redis
@@ -32,11 +34,33 @@ def test_it_keeps_data_across_a_restart_with_aof(tmp_path: Path) -> None:
         again.stop()
 
 
+def test_a_second_process_uses_the_running_server_and_never_stops_it(tmp_path: Path) -> None:
+    running = EmbeddedRedis(tmp_path / "redis")  # as `baton up` starts it
+    url = running.start()
+    try:
+        client = redis.Redis.from_url(url)
+        client.set("order", "kept")
+        second = EmbeddedRedis(tmp_path / "redis")  # as `baton check ledger` would
+        assert second.start() == url
+        assert second.process is None  # it owns nothing
+        second.stop()
+        assert running.process is not None and running.process.poll() is None
+        assert client.get("order") == b"kept"
+        client.close()
+    finally:
+        running.stop()
+
+
 def test_a_server_left_behind_is_stopped_before_a_new_one_starts(tmp_path: Path) -> None:
     left = EmbeddedRedis(tmp_path / "redis")
     left.start()
     assert left.process is not None
     orphan = left.process
+    # Its owner died without stopping it (a pid that has exited).
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    owner = tmp_path / "redis" / "owner.json"
+    owner.write_text(json.dumps({**json.loads(owner.read_text()), "pid": dead.pid}))
     fresh = EmbeddedRedis(tmp_path / "redis")
     try:
         client = redis.Redis.from_url(fresh.start())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -39,6 +40,18 @@ def _alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] not in {"Z", "X"}
 
 
+def _answers(url: str) -> bool:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2)
+    try:
+        return bool(client.ping())
+    except redis.exceptions.RedisError:
+        return False
+    finally:
+        client.close()
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -56,8 +69,17 @@ class EmbeddedRedis:
         self.url = ""
 
     def start(self, timeout: float = 10.0) -> str:
-        """Start the server and wait until it answers; returns its URL."""
+        """Start the server and wait until it answers; returns its URL.
+
+        If a live Baton process already runs a server for this directory (``baton up``,
+        while a CLI command such as ``baton check ledger`` starts), that server is used
+        and left running: this object then owns nothing and ``stop`` stops nothing.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
+        shared = self._running_url()
+        if shared is not None:
+            self.url = shared
+            return shared
         self._stop_stale()
         sock = self.directory / "redis.sock"
         args = [
@@ -87,7 +109,24 @@ class EmbeddedRedis:
             preexec_fn=_die_with_parent,
         )
         self._wait_ready(timeout)
+        self._owner_file.write_text(json.dumps({"pid": os.getpid(), "url": self.url}))
         return self.url
+
+    @property
+    def _owner_file(self) -> Path:
+        # Which Baton process started the server, and where it listens.
+        return self.directory / "owner.json"
+
+    def _running_url(self) -> str | None:
+        # The URL of a server that a live Baton process started here and that answers.
+        try:
+            owner = json.loads(self._owner_file.read_text())
+            pid, url = int(owner["pid"]), str(owner["url"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not _alive(pid) or not _answers(url):
+            return None
+        return url
 
     def _wait_ready(self, timeout: float) -> None:
         import redis
@@ -111,7 +150,8 @@ class EmbeddedRedis:
             client.close()
 
     def _stop_stale(self) -> None:
-        # A redis-server left by a Baton that was killed would hold the AOF: stop it first.
+        # A redis-server left by a Baton that was killed (its owner is gone) would hold the
+        # AOF: stop it first.
         pidfile = self.directory / "redis.pid"
         try:
             pid = int(pidfile.read_text().strip())
