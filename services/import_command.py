@@ -10,25 +10,32 @@ from pathlib import Path
 from typing import Any
 
 from services.catalog import importer as catalog
-from services.imports import Parsed, Progress, report
+from services.imports import LineError, Parsed, Progress, report
 from services.runtime import Runtime, open_runtime
-from services.stock.importer import apply_stock_rows, parse_stock_csv
+from services.stock.importer import apply_stock_rows, parse_stock_csv, unknown_references
 from shared.settings import Settings
+
+Check = Callable[[Runtime, list[tuple[int, Any]]], Awaitable[list[LineError]]]
+
+
+async def _nothing_to_check(_runtime: Runtime, _rows: list[tuple[int, Any]]) -> list[LineError]:
+    return []
 
 
 @dataclass(frozen=True)
 class Kind:
-    """How to read and apply one kind of file."""
+    """How to read, check against what Baton knows, and apply one kind of file."""
 
     noun: str
     parse: Callable[[str], Parsed[Any]]
     apply: Callable[[Runtime, list[Any], Callable[[int], None]], Awaitable[tuple[int, int]]]
+    check: Check = _nothing_to_check
 
 
 KINDS: dict[str, Kind] = {
     "products": Kind("products", catalog.parse_products, catalog.apply_products),
     "dealers": Kind("dealers", catalog.parse_dealers, catalog.apply_dealers),
-    "stock": Kind("stock levels", parse_stock_csv, apply_stock_rows),
+    "stock": Kind("stock levels", parse_stock_csv, apply_stock_rows, unknown_references),
 }
 
 
@@ -41,21 +48,24 @@ async def run_import(settings: Settings, kind_name: str, path: Path, skip_bad: b
         print(f"baton: cannot read {path}: {exc}", file=sys.stderr)
         return 1
     parsed = kind.parse(text)
-    if parsed.errors:
-        bad_lines = len({error.line for error in parsed.errors})
-        print(f"{path}: {bad_lines} bad line(s):", file=sys.stderr)
-        print(report(parsed.errors), file=sys.stderr)
-        if not skip_bad:
+    async with open_runtime(settings) as runtime:
+        wrong = await kind.check(runtime, parsed.rows)
+        errors = sorted(parsed.errors + wrong, key=lambda error: error.line)
+        if errors:
+            bad_lines = len({error.line for error in errors})
+            print(f"{path}: {bad_lines} bad line(s):", file=sys.stderr)
+            print(report(errors), file=sys.stderr)
+        wrong_lines = {error.line for error in wrong}
+        rows = [row for line, row in parsed.rows if line not in wrong_lines]
+        if errors and not skip_bad:
             print(
                 f"Nothing was imported. Fix the lines above, or pass --skip-bad to import "
-                f"the {len(parsed.rows)} good line(s).",
+                f"the {len(rows)} good line(s).",
                 file=sys.stderr,
             )
             return 1
-    rows = [row for _, row in parsed.rows]
-    async with open_runtime(settings) as runtime:
         created, replaced = await kind.apply(runtime, rows, Progress(f"{kind.noun}", len(rows)))
-    bad = len({error.line for error in parsed.errors})
+    bad = len({error.line for error in errors})
     skipped = f", {bad} bad line(s) skipped" if bad else ""
     print(f"Imported {len(rows)} {kind.noun}: {created} new, {replaced} replaced{skipped}.")
     return 0

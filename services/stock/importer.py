@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
 
+from services.catalog.directory import CatalogDirectory
 from services.imports import LineError, Parsed, csv_records
 from services.runtime import Runtime
 from services.stock.handlers import apply_report
@@ -73,6 +74,24 @@ def _problem(record: dict[str, str]) -> str | None:
     if int(on_hand) > MAX_ON_HAND:
         return f"on_hand {on_hand} is over {MAX_ON_HAND:,}"
     return None
+
+
+async def unknown_references(runtime: Runtime, rows: list[tuple[int, StockRow]]) -> list[LineError]:
+    """A line error for each row naming a dealer or SKU that the catalog does not know.
+
+    The same check the HTTP API makes before it takes a count, so a file cannot put
+    counts for a dealer or product HQ never registered into dealers' /stock.
+    """
+    directory = CatalogDirectory(runtime.db)
+    dealers = await directory.known_dealers(row.dealer_id for _, row in rows)
+    skus = await directory.known_products(row.sku for _, row in rows)
+    errors = []
+    for line, row in rows:
+        if row.dealer_id not in dealers:
+            errors.append(LineError(line, f"no dealer {row.dealer_id!r} (import dealers first)"))
+        elif row.sku not in skus:
+            errors.append(LineError(line, f"no product {row.sku!r} in the catalog"))
+    return errors
 
 
 async def apply_stock_rows(

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
+from sqlmodel import func, select
 
+from services.catalog import importer as catalog
+from services.import_command import run_import
 from services.runtime import Runtime
 from services.stock import importer
 from services.stock.importer import StockRow, apply_stock_rows, parse_stock_csv
 from services.stock.models import StockLevel, StockReservation
 from services.stock.view import availability
+from shared.settings import Settings
 from tests.stock.conftest import reserve_now
 
 
@@ -108,3 +114,35 @@ async def test_an_imported_count_below_reserved_releases_the_reservation(
         reservation = await session.get(StockReservation, "r1")
     assert level is not None and (level.on_hand, level.reserved) == (1, 0)
     assert reservation is not None and reservation.reason == "stock_reported_short"
+
+
+async def test_the_import_refuses_dealers_and_skus_the_catalog_does_not_know(
+    runtime: Runtime, settings: Settings, tmp_path: Path, capsys
+) -> None:
+    dealers = catalog.parse_dealers(
+        "id,name,region,city,lat,lon,service_radius_km\nd1,One,sichuan,Chengdu,30.6,104.0,30\n"
+    )
+    products = catalog.parse_products(
+        "sku,name,category,currency,list_price,wholesale_price,floor_price\n"
+        "X,Phone X,phones,CNY,1999.00,1500.00,1799.00\n"
+    )
+    await catalog.apply_dealers(runtime, [row for _, row in dealers.rows], lambda _: None)
+    await catalog.apply_products(runtime, [row for _, row in products.rows], lambda _: None)
+    path = tmp_path / "stock.csv"
+    path.write_text("dealer_id,sku,on_hand\nd1,X,5\nghost,X,1\nd1,NOPE,2\n")
+
+    assert await run_import(settings, "stock", path, skip_bad=False) == 1
+    said = capsys.readouterr().err
+    assert "line 3: no dealer 'ghost' (import dealers first)" in said
+    assert "line 4: no product 'NOPE' in the catalog" in said
+    assert "Nothing was imported" in said and "import the 1 good line(s)" in said
+    async with runtime.db.read() as session:
+        assert (await session.exec(select(func.count()).select_from(StockLevel))).one() == 0
+
+    assert await run_import(settings, "stock", path, skip_bad=True) == 0
+    assert "Imported 1 stock levels: 1 new, 0 replaced, 2 bad line(s) skipped." in (
+        capsys.readouterr().out
+    )
+    async with runtime.db.read() as session:
+        levels = (await session.exec(select(StockLevel))).all()
+    assert [(level.dealer_id, level.sku, level.on_hand) for level in levels] == [("d1", "X", 5)]
