@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the `baton` command line; returns the exit status."""
     args_list = sys.argv[1:] if argv is None else argv
     if args_list[:1] == ["bench"]:
-        from services.bench.cli import main as bench_main
+        from benchmarks.cli import main as bench_main
 
         return bench_main(args_list[1:])
     args = build_parser().parse_args(args_list)

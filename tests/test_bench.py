@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import SQLModel, col, func, select
 
-from services.bench.bus import GROUP_PREFIX, OUT_STREAM, STREAM, run_bus_bench
-from services.bench.cli import main
+from benchmarks.bus import GROUP_PREFIX, OUT_STREAM, STREAM, run_bus_bench
+from benchmarks.cli import main
 from shared.bus.connection import connect
 from shared.bus.streams import stream_key
 from shared.db.engine import Database

@@ -6,10 +6,10 @@ import pytest
 from redis.asyncio import Redis
 from sqlmodel import func, select
 
-from services.bench.cli import main
-from services.bench.common import BenchError
-from services.bench.orders import run_orders_bench
-from services.bench.routing import (
+from benchmarks.cli import main
+from benchmarks.common import BenchError
+from benchmarks.orders import run_orders_bench
+from benchmarks.routing import (
     NEAR_COUNT,
     make_network,
     make_orders,

@@ -9,9 +9,9 @@ half-way overtaking the broadcast.
 
 from __future__ import annotations
 
+from benchmarks.broadcast import run_broadcast
 from bots.emulator import EmulatorServer, Limits
 from bots.sender.limits import SenderLimits
-from services.broadcasts.bench import run_broadcast
 from services.runtime import Runtime
 
 DEALERS, ACKS = 2_000, 200

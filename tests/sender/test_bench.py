@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bots.sender.bench import main
+from benchmarks.sender import main
 from shared.db.engine import Database
 from tests.sender.support import states
 

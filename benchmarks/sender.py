@@ -30,12 +30,12 @@ from sqlmodel import col, func, select
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from benchmarks.common import BenchError, bench_stores, run_bench
 from bots.emulator import EmulatorServer, Limits
 from bots.sender.limits import SenderLimits
 from bots.sender.models import PENDING, ChatMessage
 from bots.sender.outbox import Lane, Outgoing, submit, submit_many
 from bots.sender.sender import ChatSender
-from services.bench.common import BenchError, bench_stores, run_bench
 from shared.bus.connection import connect
 from shared.clock import SystemClock
 from shared.db.engine import Database

@@ -6,10 +6,10 @@ import argparse
 import sys
 from contextlib import AbstractAsyncContextManager
 
-from services.bench.bus import BusBenchReport, run_bus_bench
-from services.bench.common import bench_stores, run_bench
-from services.bench.orders import run_orders_bench
-from services.bench.routing import DEFAULT_RADIUS_KM, run_routing_bench
+from benchmarks.bus import BusBenchReport, run_bus_bench
+from benchmarks.common import bench_stores, run_bench
+from benchmarks.orders import run_orders_bench
+from benchmarks.routing import DEFAULT_RADIUS_KM, run_routing_bench
 
 DEFAULT_MESSAGES = 1_000
 DEFAULT_DEALERS = [100, 10_000, 100_000]
@@ -296,11 +296,11 @@ async def _orders(args: argparse.Namespace) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run ``baton bench`` with ``argv`` (the arguments after ``bench``); returns the exit code."""
     if argv and argv[0] == "sender":  # the chat sender's benchmark has its own options
-        from bots.sender.bench import main as sender_main
+        from benchmarks.sender import main as sender_main
 
         return sender_main(argv[1:])
     if argv and argv[0] == "broadcast":  # so has the broadcasts' benchmark
-        from services.broadcasts.bench import main as broadcast_main
+        from benchmarks.broadcast import main as broadcast_main
 
         return broadcast_main(argv[1:])
     args = build_parser().parse_args(argv)

@@ -45,7 +45,7 @@ from sqlalchemy import delete, func, inspect, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
 
-from services.bench.common import BenchError
+from benchmarks.common import BenchError
 from shared.bus.connection import connect
 from shared.bus.consumer import Consumer, ConsumerOptions, Context, Handler
 from shared.bus.relay import OutboxRelay

@@ -32,7 +32,7 @@ from redis.asyncio import Redis
 from sqlalchemy import delete, func, insert, text
 from sqlmodel import col, select
 
-from services.bench.common import BenchError
+from benchmarks.common import BenchError
 from services.catalog.geo import GEO_KEY, MAX_RADIUS_KEY, WAREHOUSES_KEY, rebuild
 from services.catalog.models import Dealer
 from services.orders.dispatch import candidates_for

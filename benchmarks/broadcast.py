@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func
 from sqlmodel import select
 
+from benchmarks.common import BenchError, bench_stores, run_bench
 from bots.dealer.app import build_application, polling
 from bots.dealer.events import HANDLERS as CHAT_EVENTS
 from bots.dealer.models import ChatUser
@@ -39,7 +40,6 @@ from bots.emulator.models import StoredMessage
 from bots.sender.limits import SenderLimits
 from bots.sender.outbox import Lane, submit
 from bots.sender.sender import ChatSender, SenderOptions
-from services.bench.common import BenchError, bench_stores, run_bench
 from services.broadcasts.fanout import start_broadcast
 from services.broadcasts.models import Broadcast
 from services.broadcasts.stats import counts

@@ -31,9 +31,8 @@ from redis.asyncio import Redis
 from sqlalchemy import func, insert
 from sqlmodel import select
 
-from services.api.app import serve_api
-from services.bench.common import BenchError
-from services.bench.routing import (
+from benchmarks.common import BenchError
+from benchmarks.routing import (
     SKUS,
     BenchDealer,
     Progress,
@@ -43,6 +42,7 @@ from services.bench.routing import (
     percentile,
     warehouse,
 )
+from services.api.app import serve_api
 from services.catalog.models import Dealer, Product
 from services.orders.domain.facts import OrderFacts
 from services.orders.models import OrderRow
