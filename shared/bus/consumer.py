@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import logging
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
-from shared.bus.streams import DEAD_LETTER, FIELD, stream_key
+from shared.bus.membership import Membership
+from shared.bus.retries import Retries
+from shared.bus.streams import FIELD, stream_key
 from shared.clock import Clock
 from shared.db.engine import Database, is_deadlock
 from shared.db.uow import UnitOfWork, unit_of_work
@@ -76,14 +77,6 @@ class ConsumerStats:
     deadlocks: int = 0  # transactions the database aborted to break a deadlock
 
 
-@dataclass(order=True)
-class _Retry:
-    due: float
-    stream: bytes = field(compare=False)
-    entry_id: bytes = field(compare=False)
-    deliveries: int = field(compare=False)
-
-
 @dataclass(frozen=True)
 class _Work:
     """A decoded entry waiting for its handler."""
@@ -95,23 +88,6 @@ class _Work:
     message: Message
     handler: Handler
     deliveries: int
-
-
-# Deletes, in one step, the group's consumers other than ARGV[2] that have nothing pending
-# and have been idle ARGV[3] ms: a check and a delete apart could lose entries handed to
-# the consumer in between (XGROUP DELCONSUMER drops its pending entries).
-_FORGET_IDLE = """
-local removed = 0
-for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
-  local info = {}
-  for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
-  if info['name'] ~= ARGV[2] and info['pending'] == 0 and info['idle'] >= tonumber(ARGV[3]) then
-    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
-    removed = removed + 1
-  end
-end
-return removed
-"""
 
 
 def consumer_name(group: str) -> str:
@@ -151,19 +127,26 @@ class Consumer:
         self.lock_plan = None if db.is_sqlite else lock_plan
         self.streams = sorted({stream_key(cls.STREAM).encode() for cls in handlers})
         self.stats = ConsumerStats()
-        self._retries: list[_Retry] = []
-        self._retrying: set[bytes] = set()
+        # Back-off doubles each time, capped below the idle time at which others may claim it.
+        self.retries = Retries(self.options.retry_base_ms, self.options.claim_idle_ms // 2)
         self._next_reclaim = 0.0
-        self._forget_idle = redis.register_script(_FORGET_IDLE)
+        self.membership = Membership(redis, group, self.name, self.streams)
 
     async def ensure_groups(self) -> None:
         """Create the consumer group on each stream (from its start) if it is missing."""
-        for stream in self.streams:
-            try:
-                await self.redis.xgroup_create(stream, self.group, id="0", mkstream=True)
-            except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+        await self.membership.ensure_groups()
+
+    async def forget_idle_consumers(self) -> int:
+        """Remove the group's other consumers idle past ``forget_idle_ms`` with nothing pending."""
+        return await self.membership.forget_idle(self.options.forget_idle_ms)
+
+    async def _dead_letter(
+        self, stream: bytes, entry_id: bytes, raw: bytes | None, reason: str, deliveries: int
+    ) -> None:
+        self.stats.dead_lettered += 1
+        await self.membership.dead_letter(
+            stream, entry_id, raw, reason, deliveries, self.options.dead_letter_maxlen
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, finishing the message in hand."""
@@ -191,8 +174,9 @@ class Consumer:
             await self.reclaim(stop)
             await self.forget_idle_consumers()
         block = self.options.block_ms
-        if self._retries:
-            block = max(1, min(block, int((self._retries[0].due - loop.time()) * 1000)))
+        next_retry = self.retries.next_due()
+        if next_retry is not None:
+            block = max(1, min(block, int((next_retry - loop.time()) * 1000)))
         read = asyncio.ensure_future(
             self.reader.xreadgroup(
                 self.group,
@@ -290,7 +274,7 @@ class Consumer:
                     item.stream, item.entry_id, item.raw, reason[:2000], item.deliveries
                 )
             else:
-                self._schedule_retry(item.stream, item.entry_id, item.deliveries)
+                self.retries.schedule(item.stream, item.entry_id, item.deliveries)
             return
         if applied:
             self.stats.applied += 1
@@ -333,20 +317,12 @@ class Consumer:
             self.stats.deadlocks += 1
             log.warning("%s: the database broke a deadlock: %s", self.group, exc)
 
-    def _schedule_retry(self, stream: bytes, entry_id: bytes, deliveries: int) -> None:
-        # Back-off doubles each time, capped below the idle time at which others may claim it.
-        delay_ms = min(
-            self.options.retry_base_ms * 2 ** (deliveries - 1), self.options.claim_idle_ms // 2
-        )
-        due = asyncio.get_running_loop().time() + delay_ms / 1000
-        heapq.heappush(self._retries, _Retry(due, stream, entry_id, deliveries))
-        self._retrying.add(entry_id)
-
     async def _run_due_retries(self, stop: asyncio.Event) -> None:
         now = asyncio.get_running_loop().time()
-        while self._retries and self._retries[0].due <= now and not stop.is_set():
-            retry = heapq.heappop(self._retries)
-            self._retrying.discard(retry.entry_id)
+        for retry in self.retries.due(now):
+            if stop.is_set():
+                self.retries.put_back(retry)
+                break
             # XCLAIM to ourselves counts the new delivery in Redis and returns the entry.
             claimed: Any = await self.redis.xclaim(
                 retry.stream, self.group, self.name, min_idle_time=0, message_ids=[retry.entry_id]
@@ -373,10 +349,10 @@ class Consumer:
                 start, entries = reply[0], reply[1]
                 live = [(i, f) for i, f in entries if i is not None]
                 if len(live) < len(entries):
-                    await self._ack_deleted(stream)
-                counts = await self._delivery_counts(stream, [i for i, _ in live])
+                    await self.membership.ack_deleted(stream)
+                counts = await self.membership.delivery_counts(stream, [i for i, _ in live])
                 for entry_id, fields in live:
-                    if entry_id in self._retrying or stop.is_set():
+                    if entry_id in self.retries or stop.is_set():
                         continue
                     total += 1
                     self.stats.reclaimed += 1
@@ -384,63 +360,6 @@ class Consumer:
                 if start in (b"0-0", "0-0"):
                     break
         return total
-
-    async def forget_idle_consumers(self) -> int:
-        """Remove the group's other consumers idle past ``forget_idle_ms`` with nothing pending.
-
-        Each restart of a replica joins under a new name; without this the names of every
-        replica that ever ran would stay in the group forever.
-        """
-        removed = 0
-        for stream in self.streams:
-            removed += int(
-                await self._forget_idle(
-                    keys=[stream], args=[self.group, self.name, self.options.forget_idle_ms]
-                )
-            )
-        if removed:
-            log.info("%s: removed %d idle consumers of stopped replicas", self.group, removed)
-        return removed
-
-    async def _delivery_counts(self, stream: bytes, ids: list[bytes]) -> dict[bytes, int]:
-        if not ids:
-            return {}
-        rows: Any = await self.redis.xpending_range(
-            stream, self.group, min=ids[0], max=ids[-1], count=len(ids) * 4, consumername=self.name
-        )
-        return {row["message_id"]: int(row["times_delivered"]) for row in rows}
-
-    async def _ack_deleted(self, stream: bytes) -> None:
-        # Redis 6.2 reclaims entries trimmed from the stream as empty ones: ack them away.
-        rows = await self.redis.xpending_range(
-            stream, self.group, min="-", max="+", count=1000, consumername=self.name
-        )
-        for row in rows:
-            entry_id = row["message_id"]
-            if not await self.redis.xrange(stream, min=entry_id, max=entry_id, count=1):
-                await self.redis.xack(stream, self.group, entry_id)
-
-    async def _dead_letter(
-        self, stream: bytes, entry_id: bytes, raw: bytes | None, reason: str, deliveries: int
-    ) -> None:
-        log.error("%s: dead-lettering %s %s: %s", self.group, stream, entry_id, reason)
-        self.stats.dead_lettered += 1
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.xadd(
-            DEAD_LETTER,
-            {
-                "stream": stream,
-                "entry_id": entry_id,
-                "group": self.group,
-                "reason": reason,
-                "deliveries": deliveries,
-                "data": raw if raw is not None else b"",
-            },
-            maxlen=self.options.dead_letter_maxlen,
-            approximate=True,
-        )
-        pipe.xack(stream, self.group, entry_id)
-        await pipe.execute()
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
