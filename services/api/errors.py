@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any, TypeVar
 
@@ -11,6 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from services.api.openapi import Endpoint
+from shared.http_input import BadJson, BodyTooLarge, loads, read_limited
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +39,13 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
 
 
 async def read_json(request: web.Request) -> Any:
-    """The request body as JSON, refusing an empty, oversized or malformed one."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-    raw = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+    """The request body as JSON, read whole; refuses an oversized, malformed or too deep one."""
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "bad_json", "the body is not valid JSON") from None
+        return loads(await read_limited(request, MAX_BODY_BYTES))
+    except BodyTooLarge as exc:
+        raise ApiError(413, "body_too_large", str(exc)) from None
+    except BadJson as exc:
+        raise ApiError(400, "bad_json", str(exc)) from None
 
 
 def invalid(exc: ValidationError) -> ApiError:
