@@ -60,7 +60,7 @@ def register(api: Api) -> None:
 
     @api.route(
         "POST", "/v1/orders", summary="Submit an order (idempotent on channel and external_id)",
-        body=OrderBody, response=Created, status=201,
+        body=OrderBody, response=Created, status=201, errors=[409],
     )  # fmt: skip
     async def post_order(request: web.Request) -> web.StreamResponse:
         runtime = request.app[RUNTIME]
@@ -97,8 +97,9 @@ def register(api: Api) -> None:
         return web.json_response(_view(loaded, offers, sorted(decisions, key=lambda d: d.attempt)))
 
     @api.route(
-        "POST", "/v1/orders/{order_id}/cancel", summary="Cancel before handover", body=CancelBody
-    )
+        "POST", "/v1/orders/{order_id}/cancel", summary="Cancel before handover",
+        body=CancelBody, errors=[409],
+    )  # fmt: skip
     async def cancel_order(request: web.Request) -> web.StreamResponse:
         body = await read_body(request, CancelBody) if request.can_read_body else CancelBody()
 
@@ -108,8 +109,9 @@ def register(api: Api) -> None:
         return await _change(request, apply)
 
     @api.route(
-        "POST", "/v1/orders/{order_id}/returns", summary="Return some or all lines", body=ReturnBody
-    )
+        "POST", "/v1/orders/{order_id}/returns", summary="Return some or all lines",
+        body=ReturnBody, errors=[409],
+    )  # fmt: skip
     async def return_order(request: web.Request) -> web.StreamResponse:
         body = await read_body(request, ReturnBody)
         lines: dict[str, int] = {}
