@@ -16,7 +16,7 @@ DEALER = {
     "name": "Tianfu Store", "region": "sichuan", "city": "Chengdu", "lat": 30.66, "lon": 104.07,
     "service_radius_km": 30, "capabilities": ["pickup", "delivery"], "capacity": 40,
 }  # fmt: skip
-ORDER = {
+ORDER: dict[str, Any] = {
     "external_id": "E-1", "channel": "mall",
     "customer": {"id": "c-1", "name": "Zhang Wei", "phone": "+86 138 0000 0000"},
     "fulfilment": "pickup",
