@@ -291,22 +291,3 @@ def promotion_state(promotion: Promotion, now: datetime) -> str:
 def validation_context(zone: tzinfo) -> dict[str, Any]:
     """The context bodies are validated in."""
     return {"zone": zone}
-
-
-MONEY_FIELDS = ("unit_price", "list_price", "floor", "effective_price")
-
-
-def pricing_view(records: list[dict[str, Any]], currency: str) -> list[dict[str, Any]]:
-    """An order's pricing records (``Quote.record``) with amounts as decimal strings."""
-    shown = []
-    for record in records:
-        item = dict(record)
-        for name in MONEY_FIELDS:
-            if isinstance(item.get(name), int):
-                item[name] = format_amount(item[name], currency)
-        item["promotions"] = [
-            p | {"discount": format_amount(p["discount"], currency)}
-            for p in item.get("promotions", [])
-        ]
-        shown.append(item)
-    return shown
