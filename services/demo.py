@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -68,14 +69,25 @@ PROMOTION = {
     "percent_off": "10", "funded_by": "hq", "unit_cap": 50,
 }  # fmt: skip
 
-EXAMPLE_ORDER = """curl -s -X POST {api}/v1/orders -H 'Authorization: Bearer {token}' \\
-    -H 'Content-Type: application/json' -d '{{"external_id": "demo-1", "channel": "mall",
+EXAMPLE_ORDER = """curl -s -X POST {api}/v1/orders -H "Authorization: Bearer {token}" \\
+    -H 'Content-Type: application/json' -d '{{"external_id": "{external_id}", "channel": "mall",
     "customer": {{"id": "c-1", "name": "Zhang Wei", "phone": "+86 138 0000 0000",
                   "referral_code": "BJ-CHAOYANG"}},
     "fulfilment": "pickup", "address": {{"region": "sichuan", "city": "Chengdu",
     "line": "1 Tianfu Ave", "lat": 30.65, "lon": 104.07}},
     "lines": [{{"sku": "PX-1", "qty": 1, "unit_price": "1999.00"}}],
     "currency": "CNY", "payment": "prepaid"}}'"""
+
+
+def example_order(api: str, token_in_shell: str) -> str:
+    """A ``curl`` that posts a new demo order: a fresh external id on every call.
+
+    ``token_in_shell`` is how the shell finds the token (``$(cat FILE)``, ``$BATON_API_TOKEN``),
+    so the command works again after a restart and prints no secret.
+    """
+    # The order is idempotent on its external id: "demo-1" again would answer the old order.
+    external_id = f"demo-{secrets.token_hex(4)}"
+    return EXAMPLE_ORDER.format(api=api, token=token_in_shell, external_id=external_id)
 
 
 async def seed(runtime: Runtime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shlex
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -11,11 +12,11 @@ from dataclasses import dataclass, field
 
 from bots.dealer.identity import create_invite, redeem
 from bots.emulator import EmulatorServer
-from services.demo import EXAMPLE_ORDER, seed
+from services.demo import example_order, seed
 from services.registry import DEV_BOT_TOKEN, SERVICES, Service
 from services.runtime import Runtime, delivery_loops, open_runtime, running
 from shared.db.uow import unit_of_work
-from shared.settings import Settings
+from shared.settings import Settings, TokenOrigin
 
 # Demo chat users, already bound (as an invitation would bind them): name, language,
 # username, dealer, role.
@@ -83,19 +84,18 @@ async def up(settings: Settings, *, demo: bool, stop: asyncio.Event | None = Non
     """Run everything until ``stop`` (or a signal), printing where to go."""
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
-    settings = settings.with_api_token()
+    settings, origin = settings.resolve_api_token()
     async with start_all(settings, demo=demo) as system:
         places = dict(system.places)
-        places["API token"] = f"{settings.api_token}  (Authorization: Bearer …)"
+        places["API token"] = token_place(settings, origin)
         embedded = "" if settings.redis_url else "  (embedded)"
         places["Redis"] = system.runtime.redis_url + embedded
         places["Database"] = settings.sqlalchemy_url
         print(banner(places), flush=True)
         if demo:
             api = system.places.get("HTTP API", "")
-            print(
-                "Try an order:\n" + EXAMPLE_ORDER.format(api=api, token=settings.api_token) + "\n"
-            )
+            example = example_order(api, token_in_shell(settings, origin))
+            print("Try an order:\n" + example + "\n", flush=True)
         await stop.wait()
         print("Stopping…", flush=True)
 
@@ -104,15 +104,35 @@ async def run_one(settings: Settings, service: Service, stop: asyncio.Event | No
     """Run one service (with the outbox relay and timers) until ``stop`` or a signal."""
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
+    origin = None
     if service.name == "api":
-        settings = settings.with_api_token()
+        settings, origin = settings.resolve_api_token()
     async with (
         open_runtime(settings) as runtime,
         service.start(runtime) as where,
         running(*delivery_loops(runtime)),
     ):
         print(f"{service.name}: {where}", flush=True)
+        if origin is not None:
+            print(f"API token: {token_place(settings, origin)}", flush=True)
         await stop.wait()
+
+
+def token_place(settings: Settings, origin: TokenOrigin) -> str:
+    """The banner's token line: the token itself only when it was generated just now."""
+    where = settings.api_token_file.resolve()
+    if origin is TokenOrigin.GENERATED:
+        return f"{settings.api_token}  (new; kept in {where}, mode 0600)"
+    if origin is TokenOrigin.KEPT:
+        return f"kept in {where}  (see it: cat {shlex.quote(str(where))})"
+    return "from BATON_API_TOKEN"
+
+
+def token_in_shell(settings: Settings, origin: TokenOrigin) -> str:
+    """How a shell command gets the token without it being printed."""
+    if origin is TokenOrigin.ENV:
+        return "$BATON_API_TOKEN"
+    return f"$(cat {shlex.quote(str(settings.api_token_file.resolve()))})"
 
 
 def banner(places: dict[str, str]) -> str:

@@ -17,6 +17,11 @@ EXPONENTS: dict[str, int] = {
 
 _AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,14})(?:\.([0-9]+))?$")
 
+# The largest amount Baton takes, in minor units: a price, a discount or an order's total
+# (10,000,000,000.00 CNY). Bounded so that sums stay exact in a signed 64-bit column: nine
+# million amounts this large still add up below 2**63 - 1.
+MAX_MINOR = 10**12
+
 
 class MoneyError(ValueError):
     """An amount or currency Baton cannot take: the message says what is wrong."""
@@ -48,7 +53,15 @@ def parse_amount(text: str, currency: str) -> int:
     whole, fraction = match.group(1), match.group(2) or ""
     if len(fraction) > digits:
         raise MoneyError(f"{text!r} has more than {digits} decimals for {currency}")
-    return int(whole) * 10**digits + int(fraction.ljust(digits, "0") or "0")
+    return check_amount(int(whole) * 10**digits + int(fraction.ljust(digits, "0") or "0"), currency)
+
+
+def check_amount(minor: int, currency: str) -> int:
+    """``minor`` if it is at most ``MAX_MINOR``; else MoneyError naming the bound."""
+    if minor > MAX_MINOR:
+        most = format_amount(MAX_MINOR, currency)
+        raise MoneyError(f"{format_amount(minor, currency)} is more than Baton takes ({most})")
+    return minor
 
 
 def format_amount(minor: int, currency: str) -> str:

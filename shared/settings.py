@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-import secrets
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared import api_token
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
 
 class SettingsError(ValueError):
     """A ``BATON_*`` variable has a value Baton cannot use."""
+
+
+class TokenOrigin(StrEnum):
+    """Where the HTTP API's token came from."""
+
+    ENV = "env"  # BATON_API_TOKEN; never written anywhere
+    KEPT = "kept"  # generated at an earlier start, read from the data dir
+    GENERATED = "generated"  # generated now and written to the data dir
 
 
 class Settings(BaseSettings):
@@ -158,11 +168,29 @@ class Settings(BaseSettings):
         """True when no Telegram token is set and the built-in Bot API emulator stands in."""
         return not self.telegram_token
 
-    def with_api_token(self) -> Settings:
-        """These settings with an API token, generated if none was configured."""
+    @property
+    def api_token_file(self) -> Path:
+        """Where a generated API token is kept: ``api-token`` in the data dir."""
+        return self.data_dir / api_token.FILE_NAME
+
+    def resolve_api_token(self) -> tuple[Settings, TokenOrigin]:
+        """These settings with an API token, and where it came from.
+
+        ``BATON_API_TOKEN`` if set; else the token kept in the data dir; else a new one,
+        written there with mode 0600 so that the next start uses it again.
+        """
         if self.api_token:
-            return self
-        return self.model_copy(update={"api_token": secrets.token_urlsafe(24)})
+            return self, TokenOrigin.ENV
+        try:
+            token, new = api_token.load_or_create(self.api_token_file)
+        except (api_token.TokenFileError, OSError) as exc:
+            raise SettingsError(f"BATON_API_TOKEN: not set, and the kept token: {exc}") from None
+        origin = TokenOrigin.GENERATED if new else TokenOrigin.KEPT
+        return self.model_copy(update={"api_token": token}), origin
+
+    def with_api_token(self) -> Settings:
+        """These settings with an API token (see ``resolve_api_token``)."""
+        return self.resolve_api_token()[0]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.money import MoneyError, format_amount, parse_amount, split
+from shared.money import MAX_MINOR, MoneyError, format_amount, parse_amount, split
 
 
 @pytest.mark.parametrize(
@@ -34,9 +34,17 @@ def test_bad_amounts_say_what_is_wrong(text: str, currency: str, why: str) -> No
         parse_amount(text, currency)
 
 
-@given(st.integers(min_value=0, max_value=10**14), st.sampled_from(["CNY", "JPY", "USD"]))
+@given(st.integers(min_value=0, max_value=MAX_MINOR), st.sampled_from(["CNY", "JPY", "USD"]))
 def test_format_and_parse_round_trip(minor: int, currency: str) -> None:
     assert parse_amount(format_amount(minor, currency), currency) == minor
+
+
+@pytest.mark.parametrize("currency", ["CNY", "JPY"])
+def test_an_amount_over_the_bound_is_refused(currency: str) -> None:
+    most = format_amount(MAX_MINOR, currency)
+    assert parse_amount(most, currency) == MAX_MINOR
+    with pytest.raises(MoneyError, match=f"more than Baton takes \\({most}\\)"):
+        parse_amount(format_amount(MAX_MINOR + 1, currency), currency)
 
 
 @given(

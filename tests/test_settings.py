@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from shared.settings import SettingsError, load_settings
+from shared.settings import SettingsError, TokenOrigin, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_defaults_need_nothing_installed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,9 +57,64 @@ def test_a_bad_value_fails_naming_the_variable(
         load_settings()
 
 
-def test_an_api_token_is_generated_when_none_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_generated_api_token_is_kept_in_the_data_dir_for_the_next_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("BATON_API_TOKEN", raising=False)
-    first = load_settings().with_api_token()
+    monkeypatch.setenv("BATON_DATA_DIR", str(tmp_path / "var"))
+    first, origin = load_settings().resolve_api_token()
+    assert origin is TokenOrigin.GENERATED
     assert first.api_token and len(first.api_token) >= 24
+    kept = tmp_path / "var" / "api-token"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert kept.read_text().strip() == first.api_token
+    again, origin = load_settings().resolve_api_token()  # a restart
+    assert (again.api_token, origin) == (first.api_token, TokenOrigin.KEPT)
+    assert load_settings().with_api_token().api_token == first.api_token
+    assert [p.name for p in kept.parent.iterdir()] == ["api-token"]  # nothing left aside
+
+
+def test_a_token_from_the_environment_is_never_written(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BATON_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("BATON_API_TOKEN", "fixed")
-    assert load_settings().with_api_token().api_token == "fixed"
+    settings, origin = load_settings().resolve_api_token()
+    assert (settings.api_token, origin) == ("fixed", TokenOrigin.ENV)
+    assert not (tmp_path / "var").exists()
+
+
+def test_a_kept_token_readable_by_others_is_made_private_and_an_empty_one_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("BATON_API_TOKEN", raising=False)
+    monkeypatch.setenv("BATON_DATA_DIR", str(tmp_path))
+    kept = tmp_path / "api-token"
+    kept.write_text("s3cret-token\n")
+    kept.chmod(0o644)
+    settings, origin = load_settings().resolve_api_token()
+    assert (settings.api_token, origin) == ("s3cret-token", TokenOrigin.KEPT)
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    kept.write_text("\n")
+    with pytest.raises(SettingsError, match=r"BATON_API_TOKEN.*empty"):
+        load_settings().resolve_api_token()
+
+
+def test_two_processes_starting_at_once_share_one_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("BATON_API_TOKEN", raising=False)
+    script = (
+        "from shared.settings import load_settings; "
+        "print(load_settings().with_api_token().api_token)"
+    )
+    env = os.environ | {"BATON_DATA_DIR": str(tmp_path)}
+    env.pop("BATON_API_TOKEN", None)
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    tokens = {p.communicate(timeout=60)[0].strip() for p in starts}
+    assert tokens == {(tmp_path / "api-token").read_text().strip()}

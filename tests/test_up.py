@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -15,19 +17,10 @@ from bots.emulator.client import EmulatorClient
 from tests.bus.support import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO_ORDER = {
-    "external_id": "demo-1", "channel": "mall",
-    "customer": {"id": "c-1", "name": "Zhang Wei", "phone": "+86 138 0000 0000",
-                 "referral_code": "BJ-CHAOYANG"},
-    "fulfilment": "pickup",
-    "address": {"region": "sichuan", "city": "Chengdu", "line": "1 Tianfu Ave",
-                "lat": 30.65, "lon": 104.07},
-    "lines": [{"sku": "PX-1", "qty": 1, "unit_price": "1999.00"}],
-    "currency": "CNY", "payment": "prepaid",
-}  # fmt: skip
 
 
 async def read_banner(stream: asyncio.StreamReader) -> dict[str, str]:
+    """The banner's places (first word of each value), then the demo's example command."""
     places: dict[str, str] = {}
     async with asyncio.timeout(60):
         while True:
@@ -35,10 +28,55 @@ async def read_banner(stream: asyncio.StreamReader) -> dict[str, str]:
             if not line:
                 raise AssertionError("baton up exited before it was ready")
             if line.startswith("Press Ctrl-C"):
-                return places
-            match = re.match(r"  (.+?)\s{2,}(\S+)", line)
+                break
+            match = re.match(r"  (.+?)\s{2,}(\S+)(.*)", line)
             if match:
                 places[match.group(1)] = match.group(2)
+                places[match.group(1) + " (line)"] = match.group(2) + match.group(3)
+        example: list[str] = []
+        while (line := (await stream.readline()).decode()).strip() or not example:
+            if line.strip() and not line.startswith("Try an order"):
+                example.append(line)
+    places["example"] = "".join(example)
+    return places
+
+
+def example_order(example: str) -> tuple[dict[str, Any], Path]:
+    """The body the printed curl posts, and the file its token is read from."""
+    body = json.loads(example.split("-d '", 1)[1].rsplit("'", 1)[0])
+    token_file = re.search(r"Bearer \$\(cat '?([^')]+)'?\)", example)
+    assert token_file is not None, example
+    return body, Path(token_file.group(1))
+
+
+async def start(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
+    """``baton up --demo`` in a process of its own, once it printed where to go."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "up", "--demo",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        return process, await read_banner(process.stdout)
+    except BaseException:
+        process.kill()
+        await process.wait()
+        raise
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    """Ctrl-C, and the process exits cleanly."""
+    process.send_signal(signal.SIGINT)
+    async with asyncio.timeout(30):
+        assert await process.wait() == 0
+
+
+async def post_order(
+    http: aiohttp.ClientSession, api: str, token: str, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    auth = {"Authorization": f"Bearer {token}"}
+    async with http.post(f"{api}/v1/orders", json=body, headers=auth) as r:
+        return r.status, await r.json()
 
 
 async def test_baton_up_demo_serves_the_dev_chat_and_the_bot_answers(tmp_path: Path) -> None:
@@ -47,13 +85,8 @@ async def test_baton_up_demo_serves_the_dev_chat_and_the_bot_answers(tmp_path: P
         "BATON_HTTP_PORT": "0",
         "BATON_EMULATOR_PORT": "0",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.cli", "up", "--demo",
-        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert process.stdout is not None
+    process, places = await start(env)
     try:
-        places = await read_banner(process.stdout)
         assert places["Redis"].startswith("unix://")
         assert places["Database"].startswith("sqlite+aiosqlite:///")
         dev_chat = places["Dev chat (act as a dealer)"]
@@ -63,12 +96,13 @@ async def test_baton_up_demo_serves_the_dev_chat_and_the_bot_answers(tmp_path: P
                 assert "<html" in await page.text()
             async with http.get(f"{places['HTTP API']}/healthz") as health:
                 assert health.status == 200
-            auth = {"Authorization": f"Bearer {places['API token']}"}
-            async with http.post(
-                f"{places['HTTP API']}/v1/orders", json=DEMO_ORDER, headers=auth
-            ) as r:
-                assert r.status == 201, await r.text()
-                order_id = (await r.json())["id"]
+            token = places["API token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            first_order, token_file = example_order(places["example"])
+            assert token_file.read_text().strip() == token  # the printed curl reads it there
+            status, created = await post_order(http, places["HTTP API"], token, first_order)
+            assert status == 201, created
+            order_id = created["id"]
 
             async def offered() -> bool:
                 url = f"{places['HTTP API']}/v1/orders/{order_id}"
@@ -100,9 +134,20 @@ async def test_baton_up_demo_serves_the_dev_chat_and_the_bot_answers(tmp_path: P
             assert "邀请" in reply["text"]
             await chat.send_text(users["beijing_store"]["id"], "hello")
             await chat.wait_for_message(users["beijing_store"]["id"], contains="/help", timeout=20)
-        process.send_signal(signal.SIGINT)
-        async with asyncio.timeout(30):
-            assert await process.wait() == 0
+        await stop(process)
+
+        # A restart: the same token, kept in the data dir and not printed again, and a curl
+        # that posts a new order rather than finding the first one again.
+        process, places = await start(env)
+        assert token not in places["API token (line)"]
+        assert str(token_file) in places["API token (line)"]
+        second_order, again_file = example_order(places["example"])
+        assert again_file == token_file and token_file.read_text().strip() == token
+        assert second_order["external_id"] != first_order["external_id"]
+        async with aiohttp.ClientSession() as http:
+            status, created = await post_order(http, places["HTTP API"], token, second_order)
+            assert status == 201 and created["id"] != order_id, created
+        await stop(process)
     finally:
         if process.returncode is None:
             process.kill()

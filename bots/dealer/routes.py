@@ -41,7 +41,7 @@ def register(api: Api) -> None:
 
     @api.route(
         "POST", "/v1/invites", summary="Invite someone to the dealer bot",
-        body=InviteBody, response=InviteView, status=201,
+        body=InviteBody, response=InviteView, status=201, errors=[404],
     )  # fmt: skip
     async def post_invite(request: web.Request) -> web.StreamResponse:
         runtime = request.app[RUNTIME]

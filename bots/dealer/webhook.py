@@ -8,7 +8,6 @@ processed once, whichever replica receives it.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +16,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 from telegram import Update
 from telegram.ext import Application
+
+from shared.http_input import BadJson, BodyTooLarge, loads, read_limited
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,12 @@ def webhook_app(bot_app: Application, secret: str, redis: Redis) -> web.Applicat
         if not hmac.compare_digest(given, expected):  # before the body is even read
             log.warning("refused a webhook call with a wrong secret from %s", request.remote)
             return web.Response(status=403)
-        raw = await request.content.read(MAX_BODY + 1)
-        if len(raw) > MAX_BODY:
-            return web.Response(status=413)
         try:
-            data = json.loads(raw)
+            data = loads(await read_limited(request, MAX_BODY))
             update_id = int(data["update_id"])
-        except (ValueError, KeyError, TypeError):
+        except BodyTooLarge:
+            return web.Response(status=413)
+        except (BadJson, ValueError, KeyError, TypeError, OverflowError):
             return web.Response(status=400)
         if not await redis.set(f"baton:bot:update:{update_id}", 1, nx=True, ex=SEEN_TTL_S):
             return web.Response(status=200)  # a repeat: already taken in by some replica

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any, TypeVar
 
@@ -11,27 +10,23 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from services.api.openapi import Endpoint
+from services.api.problems import ApiError, error_body
+from shared.http_input import BadJson, BodyTooLarge, loads, read_limited
+
+__all__ = ["ApiError", "invalid", "read_body", "read_json"]
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
 M = TypeVar("M", bound=BaseModel)
-
-
-class ApiError(Exception):
-    """An answer other than success: an HTTP status and a JSON body saying what to fix."""
-
-    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = {"error": {"code": code, "message": message, **details}}
+BODY = "(body)"
 
 
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
     """Each bad field of a validation error, with its path and what is wrong."""
     return [
         {
-            "field": ".".join(str(p) for p in err["loc"]) or "(body)",
+            "field": ".".join(str(p) for p in err["loc"]) or BODY,
             "message": err["msg"].removeprefix("Value error, "),
         }
         for err in exc.errors()
@@ -39,16 +34,13 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
 
 
 async def read_json(request: web.Request) -> Any:
-    """The request body as JSON, refusing an empty, oversized or malformed one."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-    raw = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+    """The request body as JSON, read whole; refuses an oversized, malformed or too deep one."""
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "bad_json", "the body is not valid JSON") from None
+        return loads(await read_limited(request, MAX_BODY_BYTES))
+    except BodyTooLarge as exc:
+        raise ApiError(413, "body_too_large", str(exc), field=BODY) from None
+    except BadJson as exc:
+        raise ApiError(400, "bad_json", str(exc), field=BODY) from None
 
 
 def invalid(exc: ValidationError) -> ApiError:
@@ -71,17 +63,17 @@ async def errors_middleware(request: web.Request, handler: Endpoint) -> web.Stre
     try:
         return await handler(request)
     except ApiError as exc:
-        return web.json_response(exc.body, status=exc.status)
+        return web.json_response(exc.body, status=exc.status, headers=exc.headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         code = exc.reason.lower().replace(" ", "_")
-        return web.json_response(
-            {"error": {"code": code, "message": exc.reason}}, status=exc.status
-        )
+        # Keep what the client needs to recover, such as Allow on a 405.
+        headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+        return web.json_response(error_body(code, exc.reason), status=exc.status, headers=headers)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        body = {"error": {"code": "internal", "message": "internal error; it has been logged"}}
+        body = error_body("internal", "internal error; it has been logged")
         return web.json_response(body, status=500)
 
 

@@ -1,15 +1,43 @@
-"""Routes declared once: the aiohttp route and its OpenAPI entry come from the same call."""
+"""Routes declared once: the aiohttp route and its OpenAPI entry come from the same call.
+
+What a route declares (its body, path parameters, whether it needs the token) also decides
+which error answers it documents, so the document cannot forget one: 401 without the
+token, 400 and 413 for a body, 404 for a path naming something, 422 always (an unknown or
+bad query parameter is refused on every route); ``errors`` adds those a handler raises on
+its own (409, …).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 
+from services.api.params import QUERY, Param, parse_query
+from services.api.problems import ERROR_STATUSES, ErrorBody
+
 Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def path_params(path: str) -> list[str]:
+    """The ``{name}`` parts of a route's path."""
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def error_statuses(*, body: bool, public: bool, path: bool, extra: Iterable[int] = ()) -> list[int]:
+    """The error answers an operation can give, from what it declares."""
+    statuses = {422, *extra}
+    if not public:
+        statuses.add(401)
+    if body:
+        statuses |= {400, 413}
+    if path:
+        statuses.add(404)
+    return sorted(statuses)
 
 
 @dataclass
@@ -22,6 +50,9 @@ class Api:
     paths: dict[str, dict[str, Any]] = field(default_factory=dict)
     schemas: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._schema(ErrorBody)  # every error answer refers to it
+
     def route(
         self,
         method: str,
@@ -32,33 +63,63 @@ class Api:
         response: type[BaseModel] | None = None,
         status: int = 200,
         public: bool = False,
+        query: Sequence[Param] = (),
+        errors: Iterable[int] = (),
     ) -> Callable[[Endpoint], Endpoint]:
-        """Declare ``method path``; ``body`` and ``response`` models document it."""
+        """Declare ``method path``; the models, ``query`` and ``errors`` document it."""
+        params = tuple(query)
 
         def register(endpoint: Endpoint) -> Endpoint:
-            self.routes.append((method, path, endpoint))
-            operation: dict[str, Any] = {
-                "summary": summary,
-                "operationId": endpoint.__name__,
-                "responses": {str(status): self._response(response)},
-            }
-            if body is not None:
-                operation["requestBody"] = {
-                    "required": True,
-                    "content": {"application/json": {"schema": self._schema(body)}},
-                }
-            if not public:
-                operation["security"] = [{"bearer": []}]
-            params = [p[1:-1] for p in path.split("/") if p.startswith("{")]
-            if params:
-                operation["parameters"] = [
-                    {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                    for p in params
-                ]
-            self.paths.setdefault(path, {})[method.lower()] = operation
+            async def parsed(request: web.Request) -> web.StreamResponse:
+                request[QUERY] = parse_query(request, params)
+                return await endpoint(request)
+
+            parsed.__name__ = endpoint.__name__
+            parsed.__doc__ = endpoint.__doc__
+            self.routes.append((method, path, parsed))
+            self.paths.setdefault(path, {})[method.lower()] = self._operation(
+                endpoint.__name__, path, summary, body, response, status, public, params, errors
+            )
             return endpoint
 
         return register
+
+    def _operation(
+        self,
+        name: str,
+        path: str,
+        summary: str,
+        body: type[BaseModel] | None,
+        response: type[BaseModel] | None,
+        status: int,
+        public: bool,
+        query: tuple[Param, ...],
+        errors: Iterable[int],
+    ) -> dict[str, Any]:
+        names = path_params(path)
+        responses: dict[str, Any] = {str(status): self._response(response)}
+        for code in error_statuses(
+            body=body is not None, public=public, path=bool(names), extra=errors
+        ):
+            responses[str(code)] = {
+                "description": ERROR_STATUSES[code],
+                "content": {"application/json": {"schema": ERROR_REF}},
+            }
+        operation: dict[str, Any] = {"summary": summary, "operationId": name}
+        parameters = [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in names
+        ] + [param.document() for param in query]
+        if parameters:
+            operation["parameters"] = parameters
+        if body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": self._schema(body)}},
+            }
+        if not public:
+            operation["security"] = [{"bearer": []}]
+        operation["responses"] = responses
+        return operation
 
     def _schema(self, model: type[BaseModel]) -> dict[str, str]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")

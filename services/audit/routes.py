@@ -8,8 +8,8 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from services.api.context import RUNTIME
-from services.api.errors import ApiError
 from services.api.openapi import Api
+from services.api.params import Int, Text, query
 from shared.audit import entries
 
 MAX_LIMIT = 500
@@ -34,26 +34,18 @@ class AuditView(BaseModel):
     entries: list[AuditEntryView]
 
 
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return 100
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError(
-            422, "invalid", f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit"
-        )
-    return int(raw)
-
-
 def register(api: Api) -> None:
     """Declare the audit route on ``api``."""
 
     @api.route(
-        "GET", "/v1/audit", summary="The audit log, newest first (?action=, ?limit=)",
-        response=AuditView,
+        "GET", "/v1/audit", summary="The audit log, newest first", response=AuditView,
+        query=[
+            Text("action", "only this action, e.g. price_rule.set or broadcast.send"),
+            Int("limit", "how many entries", default=100, low=1, high=MAX_LIMIT),
+        ],
     )  # fmt: skip
     async def get_audit(request: web.Request) -> web.StreamResponse:
-        limit = _limit(request.query.get("limit"))
-        action = request.query.get("action") or None
+        limit, action = query(request)["limit"], query(request)["action"]
         async with request.app[RUNTIME].db.read() as session:
             rows = await entries(session, action=action, limit=limit)
         view = AuditView(

@@ -45,7 +45,7 @@ def register(api: Api) -> None:
 
     @api.route(
         "PUT", "/v1/dealers/{dealer_id}", summary="Create or replace a dealer or warehouse",
-        body=DealerBody, response=DealerView,
+        body=DealerBody, response=DealerView, errors=[409],
     )  # fmt: skip
     async def put_dealer_route(request: web.Request) -> web.StreamResponse:
         runtime = request.app[RUNTIME]

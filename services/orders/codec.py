@@ -31,7 +31,6 @@ def dump(order: Order) -> dict[str, Any]:
         },
         "tried": list(order.tried),
         "returned": dict(order.returned),
-        "waiting_for_hq": order.waiting_for_hq,
         "timeline": [entry.to_dict() for entry in order.timeline],
     }
 
@@ -39,11 +38,15 @@ def dump(order: Order) -> dict[str, Any]:
 def load(data: dict[str, Any]) -> Order:
     """The aggregate from what ``dump`` wrote."""
     offer = data["current_offer"]
+    status = OrderStatus(data["status"])
+    if status is OrderStatus.RECEIVED and data.get("waiting_for_hq"):
+        # Written before waiting for HQ was a status of its own: a flag beside "received".
+        status = OrderStatus.WAITING_FOR_HQ
     return Order(
         id=data["id"],
         fulfilment=Fulfilment(data["fulfilment"]),
         lines=tuple(OrderLine(sku, qty, price) for sku, qty, price in data["lines"]),
-        status=OrderStatus(data["status"]),
+        status=status,
         fulfilling_dealer_id=data["fulfilling_dealer_id"],
         originating_dealer_id=data["originating_dealer_id"],
         attempts=data["attempts"],
@@ -58,7 +61,6 @@ def load(data: dict[str, Any]) -> Order:
         ),
         tried=list(data["tried"]),
         returned=dict(data["returned"]),
-        waiting_for_hq=data["waiting_for_hq"],
         timeline=[
             TimelineEntry(
                 at=datetime.fromisoformat(e["at"]),

@@ -31,7 +31,7 @@ from services.orders.domain.facts import (
     haversine_km,
 )
 from services.orders.domain.routing import RoutingDecision, route
-from services.orders.domain.status import Fulfilment, OrderStatus
+from services.orders.domain.status import UNASSIGNED, Fulfilment, OrderStatus
 from services.orders.models import OfferRow, RoutingRow
 from services.orders.repository import Loaded, offers_of
 from services.stock.view import availability
@@ -215,13 +215,13 @@ def _distance(facts: OrderFacts, dealer: Dealer) -> float:
 
 
 async def dispatch(uow: UnitOfWork, redis: Redis, loaded: Loaded, routing: Routing) -> None:
-    """Route a ``received`` order and reserve stock at the dealer chosen; or alert HQ.
+    """Route an order no dealer holds and reserve stock at the dealer chosen; or alert HQ.
 
     Does nothing while a reservation for the order is under way, so a repeated RouteOrder
     never starts a second offer.
     """
     order = loaded.order
-    if order.status != OrderStatus.RECEIVED:
+    if order.status not in UNASSIGNED:
         return
     offers = await offers_of(uow.session, order.id)
     if any(o.state in OPEN for o in offers):
@@ -269,8 +269,8 @@ async def dispatch(uow: UnitOfWork, redis: Redis, loaded: Loaded, routing: Routi
 
 async def _wait_for_hq(uow: UnitOfWork, loaded: Loaded, decision: RoutingDecision) -> None:
     order = loaded.order
-    if order.waiting_for_hq:
-        return
+    if order.status is OrderStatus.WAITING_FOR_HQ:
+        return  # HQ was alerted when it started waiting
     order.wait_for_hq(uow.clock.now(), "system")
     loaded.save(uow)
     uow.emit(
@@ -278,7 +278,7 @@ async def _wait_for_hq(uow: UnitOfWork, loaded: Loaded, decision: RoutingDecisio
             kind="no_dealer",
             text=(
                 f"Order {order.id} ({loaded.row.external_id}) has no dealer that can take it "
-                f"after {len(decision.chosen)} candidate(s); it waits in 'received'."
+                f"after {len(decision.chosen)} candidate(s); it waits for HQ (waiting_for_hq)."
             ),
             subject_id=order.id,
         )

@@ -15,7 +15,7 @@ from services.catalog.models import Product
 from services.orders import sales
 from services.orders.dispatch import Routing, dispatch
 from services.orders.domain.order import IllegalTransition
-from services.orders.domain.status import OrderStatus
+from services.orders.domain.status import UNASSIGNED, OrderStatus
 from services.orders.handover import confirm_delivery, confirm_pickup, mark_ready
 from services.orders.models import OfferRow
 from services.orders.repository import Loaded, load_order, offer_by_id, offer_by_request
@@ -78,7 +78,7 @@ def build_handlers(redis: Redis, routing: Routing) -> dict[type[Message], Handle
         assert loaded is not None
         offer.state = "reserved" if reserved else "unavailable"
         uow.session.add(offer)
-        if loaded.order.status != OrderStatus.RECEIVED:  # cancelled meanwhile
+        if loaded.order.status not in UNASSIGNED:  # cancelled meanwhile
             if reserved:
                 uow.emit(ReleaseReservation(request_id=request_id, reason="order_not_waiting"))
             return

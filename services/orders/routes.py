@@ -17,9 +17,8 @@ from services.orders.domain.order import IllegalTransition
 from services.orders.intake import IntakeError, OrderConflict, receive_order
 from services.orders.models import RoutingRow
 from services.orders.repository import Loaded, load_order, offers_of
-from services.pricing.schemas import pricing_view
+from services.orders.view import order_view
 from shared.db.uow import unit_of_work
-from shared.money import format_amount
 
 
 class Created(BaseModel):
@@ -60,7 +59,7 @@ def register(api: Api) -> None:
 
     @api.route(
         "POST", "/v1/orders", summary="Submit an order (idempotent on channel and external_id)",
-        body=OrderBody, response=Created, status=201,
+        body=OrderBody, response=Created, status=201, errors=[409],
     )  # fmt: skip
     async def post_order(request: web.Request) -> web.StreamResponse:
         runtime = request.app[RUNTIME]
@@ -81,8 +80,9 @@ def register(api: Api) -> None:
         )
 
     @api.route(
-        "GET", "/v1/orders/{order_id}", summary="An order: status, dealers, timeline, routing"
-    )
+        "GET", "/v1/orders/{order_id}",
+        summary="An order: status, dealers, offers, stock reservations, pricing, timeline, routing",
+    )  # fmt: skip
     async def get_order(request: web.Request) -> web.StreamResponse:
         runtime = request.app[RUNTIME]
         order_id = request.match_info["order_id"]
@@ -94,11 +94,13 @@ def register(api: Api) -> None:
             decisions = (
                 await session.exec(select(RoutingRow).where(col(RoutingRow.order_id) == order_id))
             ).all()
-        return web.json_response(_view(loaded, offers, sorted(decisions, key=lambda d: d.attempt)))
+        ordered = sorted(decisions, key=lambda d: d.attempt)
+        return web.json_response(order_view(loaded, offers, ordered))
 
     @api.route(
-        "POST", "/v1/orders/{order_id}/cancel", summary="Cancel before handover", body=CancelBody
-    )
+        "POST", "/v1/orders/{order_id}/cancel", summary="Cancel before handover",
+        body=CancelBody, errors=[409],
+    )  # fmt: skip
     async def cancel_order(request: web.Request) -> web.StreamResponse:
         body = await read_body(request, CancelBody) if request.can_read_body else CancelBody()
 
@@ -108,8 +110,9 @@ def register(api: Api) -> None:
         return await _change(request, apply)
 
     @api.route(
-        "POST", "/v1/orders/{order_id}/returns", summary="Return some or all lines", body=ReturnBody
-    )
+        "POST", "/v1/orders/{order_id}/returns", summary="Return some or all lines",
+        body=ReturnBody, errors=[409],
+    )  # fmt: skip
     async def return_order(request: web.Request) -> web.StreamResponse:
         body = await read_body(request, ReturnBody)
         lines: dict[str, int] = {}
@@ -134,34 +137,3 @@ async def _change(request: web.Request, action: Any) -> web.StreamResponse:
     except IllegalTransition as exc:
         raise ApiError(409, "not_allowed", str(exc)) from None
     return web.json_response({"id": order_id, "status": str(loaded.order.status)})
-
-
-def _view(loaded: Loaded, offers: list[Any], decisions: list[RoutingRow]) -> dict[str, Any]:
-    row, order = loaded.row, loaded.order
-    return {
-        "id": row.id,
-        "external_id": row.external_id,
-        "channel": row.channel,
-        "status": row.status,
-        "fulfilment": str(order.fulfilment),
-        "fulfilling_dealer_id": order.fulfilling_dealer_id,
-        "originating_dealer_id": order.originating_dealer_id,
-        "amount": format_amount(row.amount, row.currency),
-        "currency": row.currency,
-        "lines": [
-            {"sku": ln.sku, "qty": ln.qty, "returned": order.returned.get(ln.sku, 0),
-             "unit_price": format_amount(ln.unit_price_minor, row.currency)}
-            for ln in order.lines
-        ],
-        "offers": [
-            {"id": o.id, "dealer_id": o.dealer_id, "attempt": o.attempt, "state": o.state,
-             "deadline": o.deadline.isoformat(), "decline_reason": o.decline_reason}
-            for o in offers
-        ],
-        "timeline": [entry.to_dict() for entry in order.timeline],
-        "routing": [
-            {"attempt": d.attempt, "decided_at": d.decided_at.isoformat(), **d.decision}
-            for d in decisions
-        ],
-        "pricing": pricing_view(row.intake.get("pricing", []), row.currency),
-    }  # fmt: skip

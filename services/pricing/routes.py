@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api.context import RUNTIME
 from services.api.errors import ApiError, invalid, read_json
 from services.api.openapi import Api
+from services.api.params import Choice, Text, query
 from services.catalog.models import Product
 from services.catalog.schemas import valid_id
 from services.pricing.models import Promotion
@@ -126,21 +127,20 @@ def register(api: Api) -> None:
         return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump(), 201)
 
     @api.route(
-        "GET", "/v1/promotions",
-        summary="Promotions, newest first (?state=scheduled|live|ended, ?region=)",
-        response=PromotionList,
+        "GET", "/v1/promotions", summary="Promotions, newest first", response=PromotionList,
+        query=[
+            Choice("state", "only promotions in this state now", choices=STATES),
+            Text("region", "only promotions that apply in this region (case-insensitive)",
+                 default=""),
+        ],
     )  # fmt: skip
     async def list_promotions(request: web.Request) -> web.StreamResponse:
         runtime = request.app[RUNTIME]
-        state = request.query.get("state")
-        if state is not None and state not in STATES:
-            raise _invalid([Issue("state", "bad", f"one of {', '.join(STATES)}")])
-        region = request.query.get("region", "").strip().casefold()
+        state, region = query(request)["state"], query(request)["region"].casefold()
         now = runtime.clock.now()
         async with runtime.db.read() as session:
             newest = (col(Promotion.created_at).desc(), col(Promotion.id))
-            query = select(Promotion).order_by(*newest).limit(500)
-            rows = (await session.exec(query)).all()
+            rows = (await session.exec(select(Promotion).order_by(*newest).limit(500))).all()
         views = [
             PromotionView.of(p, now) for p in rows
             if (state is None or promotion_state(p, now) == state)
@@ -162,7 +162,7 @@ def register(api: Api) -> None:
 
     @api.route(
         "POST", "/v1/promotions/{promotion_id}/end", summary="End a promotion now",
-        response=PromotionView,
+        response=PromotionView, errors=[409],
     )  # fmt: skip
     async def end_promotion_route(request: web.Request) -> web.StreamResponse:
         runtime = request.app[RUNTIME]
@@ -172,7 +172,9 @@ def register(api: Api) -> None:
                 promotion = await end_promotion(uow, promotion_id, actor=ACTOR, role=ROLE)
         except RuleError as exc:
             code = {404: "not_found", 409: "conflict"}.get(exc.status, "invalid")
-            raise ApiError(exc.status, code, exc.problems[0].message) from None
+            raise ApiError(
+                exc.status, code, exc.problems[0].message, field="promotion_id"
+            ) from None
         return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump())
 
 

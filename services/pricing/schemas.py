@@ -19,6 +19,7 @@ from services.catalog.schemas import valid_id
 from services.pricing.models import PriceRule, Promotion
 from services.pricing.rules import BASIS_POINTS, Funder, discount_text
 from shared.money import MoneyError, format_amount, known_currency, parse_amount
+from shared.times import parse_time
 
 DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 MAX_ITEMS = 100  # SKUs, categories or regions of one promotion
@@ -33,24 +34,6 @@ class Issue:
     code: str
     message: str
     values: dict[str, str] = dataclasses.field(default_factory=dict)
-
-
-def parse_time(value: object, zone: tzinfo) -> datetime:
-    """An ISO 8601 time (or date) as UTC; without an offset it is a time in ``zone``."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(
-                "an ISO 8601 time such as 2026-07-01T00:00 (HQ time) or 2026-07-01T00:00+08:00"
-            ) from None
-    else:
-        raise ValueError("an ISO 8601 time as a string")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
 
 
 def parse_percent(text: str) -> int:
@@ -308,22 +291,3 @@ def promotion_state(promotion: Promotion, now: datetime) -> str:
 def validation_context(zone: tzinfo) -> dict[str, Any]:
     """The context bodies are validated in."""
     return {"zone": zone}
-
-
-MONEY_FIELDS = ("unit_price", "list_price", "floor", "effective_price")
-
-
-def pricing_view(records: list[dict[str, Any]], currency: str) -> list[dict[str, Any]]:
-    """An order's pricing records (``Quote.record``) with amounts as decimal strings."""
-    shown = []
-    for record in records:
-        item = dict(record)
-        for name in MONEY_FIELDS:
-            if isinstance(item.get(name), int):
-                item[name] = format_amount(item[name], currency)
-        item["promotions"] = [
-            p | {"discount": format_amount(p["discount"], currency)}
-            for p in item.get("promotions", [])
-        ]
-        shown.append(item)
-    return shown

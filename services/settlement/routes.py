@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.api.context import DIRECTORY, RUNTIME
 from services.api.errors import ApiError
 from services.api.openapi import Api
+from services.api.params import DayOrTime, query
+from services.api.problems import invalid_fields
 from services.settlement.earnings import dealer_earnings
 from services.settlement.periods import MAX_DAYS, local_day, local_midnight
 
@@ -61,25 +63,11 @@ class EarningsOut(BaseModel):
     currencies: list[CurrencyOut]
 
 
-def _bound(text: str, name: str, tz: ZoneInfo, *, end: bool) -> datetime:
-    """A date (local, whole day; ``to`` includes it) or an ISO time with its offset."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        day = None
-    if day is not None:
-        return local_midnight(day + timedelta(days=1) if end else day, tz)
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        instant = None
-    if instant is None or instant.tzinfo is None:
-        raise ApiError(
-            422, "invalid", "some fields are invalid",
-            fields=[{"field": name, "message": "a date (2026-01-31) or a time with its offset "
-                     "(2026-01-31T08:00:00+08:00)"}],
-        )  # fmt: skip
-    return instant
+def _bound(given: date | datetime, tz: ZoneInfo, *, end: bool) -> datetime:
+    """A date is a whole local day (``to`` includes it); a time is taken as it is."""
+    if isinstance(given, datetime):
+        return given
+    return local_midnight(given + timedelta(days=1) if end else given, tz)
 
 
 def register(api: Api) -> None:
@@ -88,9 +76,12 @@ def register(api: Api) -> None:
     @api.route(
         "GET",
         "/v1/dealers/{dealer_id}/earnings",
-        summary="A dealer's earnings by kind and state (from/to: dates or times; default: "
-        "this month)",
+        summary="A dealer's earnings by kind and state over a period (default: this month)",
         response=EarningsOut,
+        query=[
+            DayOrTime("from", "first day (in BATON_SETTLEMENT_TZ) or a time with its offset"),
+            DayOrTime("to", "last day, included, or a time with its offset (excluded)"),
+        ],
     )
     async def get_earnings(request: web.Request) -> web.StreamResponse:
         """The figures of ``/earnings``, over any period, amounts as decimal strings."""
@@ -100,22 +91,19 @@ def register(api: Api) -> None:
             raise ApiError(404, "unknown_dealer", f"no dealer {dealer_id!r}", field="dealer_id")
         tz = ZoneInfo(runtime.settings.settlement_tz)
         today = local_day(runtime.clock.now(), tz)
-        given_from, given_to = request.query.get("from"), request.query.get("to")
+        given_from, given_to = query(request)["from"], query(request)["to"]
         starts_at = (
-            _bound(given_from, "from", tz, end=False)
-            if given_from
+            _bound(given_from, tz, end=False)
+            if given_from is not None
             else local_midnight(today.replace(day=1), tz)
         )
         ends_at = (
-            _bound(given_to, "to", tz, end=True)
-            if given_to
+            _bound(given_to, tz, end=True)
+            if given_to is not None
             else local_midnight(today + timedelta(days=1), tz)
         )
         if ends_at <= starts_at or ends_at - starts_at > timedelta(days=MAX_DAYS + 1):
-            raise ApiError(
-                422, "invalid", "some fields are invalid",
-                fields=[{"field": "to", "message": f"must be after from, at most {MAX_DAYS} days"}],
-            )  # fmt: skip
+            raise invalid_fields(("to", f"must be after from, at most {MAX_DAYS} days"))
         found = await dealer_earnings(runtime.db, dealer_id, starts_at, ends_at)
         body = EarningsOut(
             dealer_id=dealer_id, starts_at=starts_at, ends_at=ends_at,

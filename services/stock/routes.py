@@ -63,6 +63,7 @@ def register(api: Api) -> None:
         summary="Report a dealer's count of one SKU; reservations that no longer fit end",
         body=StockBody,
         response=LevelOut,
+        errors=[409],
     )
     async def put_stock(request: web.Request) -> web.StreamResponse:
         """Apply the count as a report with source "api"; answer the level."""

@@ -15,6 +15,12 @@ from shared.messages.registry import Message, message
 
 Id = str
 DeclineReason = Literal["out_of_stock", "too_busy", "cannot_deliver", "other"]
+# Every status of an order (the domain's OrderStatus), as events and the shop's webhooks
+# carry it; a test keeps the two lists and the README's the same.
+StatusName = Literal[
+    "received", "waiting_for_hq", "offered", "accepted", "ready_for_pickup",
+    "out_for_delivery", "completed", "cancelled", "returned", "rejected",
+]  # fmt: skip
 
 
 class Actor(BaseModel):
@@ -62,7 +68,7 @@ class SaleLine(BaseModel):
 
 @message("orders.RouteOrder", stream="orders")
 class RouteOrder(Message):
-    """Find the next dealer for an order that is waiting in ``received``."""
+    """Find the next dealer for an order no dealer holds (``received``, ``waiting_for_hq``)."""
 
     order_id: Id
 
@@ -152,8 +158,8 @@ class OrderStatusChanged(Message):
     order_id: Id
     external_id: str
     channel: str
-    status: str
-    previous: str | None
+    status: StatusName
+    previous: StatusName | None
     fulfilling_dealer_id: Id | None
     originating_dealer_id: Id | None
     at: AwareDatetime

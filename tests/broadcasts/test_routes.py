@@ -59,9 +59,13 @@ async def test_bad_requests_change_nothing(api: ApiClient, runtime: Runtime) -> 
         assert status == 422, (bad, body)
         assert body["error"]["fields"]
     status, body = await api.call("POST", "/v1/broadcasts", {"text": "   "})
-    assert (status, body["error"]["field"]) == (422, "text")
+    assert (status, body["error"]["fields"][0]["field"]) == (422, "text")
     status, body = await api.call("POST", "/v1/broadcasts", {"text": "hi", "region": "Tibet"})
-    assert (status, body["error"]["code"], body["error"]["field"]) == (422, "no_audience", "region")
+    assert (status, body["error"]["code"], body["error"]["fields"][0]["field"]) == (
+        422,
+        "no_audience",
+        "region",
+    )
     status, _ = await api.call("POST", "/v1/broadcasts", {"text": "hi"}, headers={
         "Authorization": "Bearer wrong"})  # fmt: skip
     assert status == 401

@@ -76,7 +76,7 @@ async def test_a_referral_code_belongs_to_one_dealer(api: ApiClient) -> None:
     assert (await api.call("PUT", "/v1/dealers/cd-1", CHENGDU))[0] == 201
     status, body = await api.call("PUT", "/v1/dealers/cd-2", CHENGDU | {"name": "Other"})
     assert status == 409
-    assert body["error"]["field"] == "referral_code"
+    assert body["error"]["fields"][0]["field"] == "referral_code"
     assert (await api.call("GET", "/v1/dealers/cd-2"))[0] == 404
 
 

@@ -69,6 +69,6 @@ async def test_hq_reads_the_audit_log_newest_first(api: ApiClient, runtime: Runt
     status, body = await api.call("GET", "/v1/audit?action=broadcast.send&limit=5")
     assert (status, body["entries"]) == (200, [])
     status, body = await api.call("GET", "/v1/audit?limit=0")
-    assert status == 422 and body["error"]["field"] == "limit"
+    assert status == 422 and body["error"]["fields"][0]["field"] == "limit"
     status, _ = await api.call("GET", "/v1/audit", headers={"Authorization": "Bearer nope"})
     assert status == 401

@@ -84,9 +84,9 @@ async def test_an_offer_that_times_out_goes_to_the_next_dealer(flow: Flow) -> No
     assert "expired" in [s["step"] for s in view["timeline"]]
 
 
-async def test_with_nobody_left_the_order_waits_for_hq(flow: Flow) -> None:
+async def test_with_nobody_left_the_order_says_it_waits_for_hq(flow: Flow) -> None:
     await flow.setup({"near": NEAR}, {"near": 0})
-    placed = await flow.place(order("A-4"))
+    placed = await flow.place(order("A-4", qty=1000))
 
     async def waiting() -> bool:
         view = await flow.get(placed["id"])
@@ -94,8 +94,21 @@ async def test_with_nobody_left_the_order_waits_for_hq(flow: Flow) -> None:
 
     await eventually(waiting)
     view = await flow.get(placed["id"])
-    assert view["status"] == "received"
+    assert view["status"] == "waiting_for_hq"  # the status tells what the timeline says
     assert view["routing"][0]["excluded"]["near"]["rule"] == "stock"
+
+    async def told() -> bool:  # the shop's webhooks follow these events
+        changes = await flow.events("orders.OrderStatusChanged")
+        return [(e.previous, e.status) for e in changes] == [
+            (None, "received"),
+            ("received", "waiting_for_hq"),
+        ]
+
+    await eventually(told)
+    status, body = await flow.api.call(
+        "POST", f"/v1/orders/{placed['id']}/cancel", {"reason": "no stock anywhere"}
+    )
+    assert (status, body["status"]) == (200, "cancelled")
 
 
 async def test_the_warehouse_takes_what_no_dealer_can(flow: Flow) -> None:
@@ -130,7 +143,7 @@ async def test_two_orders_race_for_the_last_unit(flow: Flow) -> None:
     async def settled() -> bool:
         views = [await flow.get(o["id"]) for o in (first, second)]
         steps = [[s["step"] for s in v["timeline"]] for v in views]
-        return sorted(v["status"] for v in views) == ["offered", "received"] and any(
+        return sorted(v["status"] for v in views) == ["offered", "waiting_for_hq"] and any(
             "waiting_for_hq" in s for s in steps
         )
 

@@ -81,8 +81,9 @@ async def test_a_promotion_covers_a_price_below_the_floor_only_in_its_window(sho
     assert (line["promotion_id"], line["funded_by"]) == (promotion["id"], "dealer")
     _, view = await shop.api.call("GET", f"/v1/orders/{answer['id']}")
     [pricing] = view["pricing"]
-    assert pricing["effective_price"] == promo_price and pricing["floor"] == "1799.00"
-    assert pricing["promotions"] == [
+    assert pricing["promotion_in_force"]["price"] == promo_price
+    assert pricing["floor"]["price"] == "1799.00"
+    assert pricing["applied"]["promotions"] == [
         {"id": promotion["id"], "discount": "299.85", "funded_by": "dealer"}
     ]
 

@@ -107,7 +107,7 @@ async def test_unknown_dealers_and_skus_are_404(
 ) -> None:
     status, body = await client.call("PUT", path, {"on_hand": 1})
     assert status == 404
-    assert (body["error"]["code"], body["error"]["field"]) == (code, field)
+    assert (body["error"]["code"], body["error"]["fields"][0]["field"]) == (code, field)
     assert (await client.call("GET", "/v1/dealers/nobody/stock"))[0] == 404
 
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from shared.money import MoneyError, known_currency, parse_amount
+from shared.money import MoneyError, check_amount, known_currency, parse_amount
 
 ID = r"^[A-Za-z0-9_.:-]{1,64}$"  # SKUs and channel names, as in the catalog
 _AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,14})(\.[0-9]+)?$")
@@ -80,6 +80,19 @@ class OrderBody(_Strict):
     @classmethod
     def _known_currency(cls, value: str) -> str:
         return known_currency(value)
+
+    @field_validator("lines")
+    @classmethod
+    def _total(cls, lines: list[Line], info: ValidationInfo) -> list[Line]:
+        # The total is stored and summed by settlement: it must stay within the money bound.
+        currency = (info.context or {}).get("currency")
+        if currency is not None:
+            total = sum(line.qty * parse_amount(line.unit_price, currency) for line in lines)
+            try:
+                check_amount(total, currency)
+            except MoneyError as exc:
+                raise ValueError(f"the order's total {exc}") from None
+        return lines
 
     def unit_price_minor(self, index: int) -> int:
         """Line ``index``'s unit price in minor units."""

@@ -33,7 +33,6 @@ class Order:
     current_offer: Offer | None = None
     tried: list[str] = field(default_factory=list)
     returned: dict[str, int] = field(default_factory=dict)
-    waiting_for_hq: bool = False
     timeline: list[TimelineEntry] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -65,6 +64,11 @@ class Order:
         return order
 
     # -- queries ------------------------------------------------------------------------
+
+    @property
+    def waiting_for_hq(self) -> bool:
+        """True while no dealer could take the order and it waits for HQ."""
+        return self.status is S.WAITING_FOR_HQ
 
     def allowed_actions(self) -> list[str]:
         """The actions the status allows now (their arguments are checked when called)."""
@@ -137,9 +141,9 @@ class Order:
     offer_expired = expire
 
     def wait_for_hq(self, at: datetime, actor: str, reason: str = "no_dealer") -> None:
-        """No dealer can take the order now: it stays received and HQ is told."""
+        """No dealer can take the order now (received → waiting_for_hq); HQ is told."""
         at = self._check("wait_for_hq", at)
-        self.waiting_for_hq = True
+        self.status = S.WAITING_FOR_HQ
         self._log("waiting_for_hq", at, actor, reason=reason)
 
     # -- handover -----------------------------------------------------------------------
@@ -164,7 +168,7 @@ class Order:
         if not reason.strip():
             self._refuse("cancel", "give a reason")
         was, holders = self.status, self._holders()
-        self.status, self.current_offer, self.waiting_for_hq = S.CANCELLED, None, False
+        self.status, self.current_offer = S.CANCELLED, None
         self._log("cancelled", at, actor, reason=reason, was=str(was), dealer_ids=holders)
 
     def return_lines(self, lines: Mapping[str, int], at: datetime, actor: str) -> None:
@@ -239,7 +243,7 @@ class Order:
             self._refuse(action, "name one or more different dealers")
         if deadline <= at:
             self._refuse(action, f"the deadline {deadline.isoformat()} is not in the future")
-        self.status, self.waiting_for_hq = S.OFFERED, False
+        self.status = S.OFFERED
         self.current_offer = Offer(offer_id, dealer_ids, deadline, grab=grab)
         self.attempts += 1
         self.tried.extend(d for d in dealer_ids if d not in self.tried)

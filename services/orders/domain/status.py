@@ -13,6 +13,7 @@ class OrderStatus(StrEnum):
     """Where an order stands."""
 
     RECEIVED = "received"
+    WAITING_FOR_HQ = "waiting_for_hq"  # no dealer could take it: HQ was alerted
     OFFERED = "offered"
     ACCEPTED = "accepted"
     READY_FOR_PICKUP = "ready_for_pickup"
@@ -34,10 +35,10 @@ S = OrderStatus
 
 # No action leaves these. ``completed`` is not final: its lines can still be returned.
 FINAL = frozenset({S.CANCELLED, S.RETURNED, S.REJECTED})
+# No dealer holds these: routing may offer them (again).
+UNASSIGNED = frozenset({S.RECEIVED, S.WAITING_FOR_HQ})
 # Until the goods change hands an order can be cancelled; after that only returned.
-BEFORE_HANDOVER = frozenset(
-    {S.RECEIVED, S.OFFERED, S.ACCEPTED, S.READY_FOR_PICKUP, S.OUT_FOR_DELIVERY}
-)
+BEFORE_HANDOVER = UNASSIGNED | {S.OFFERED, S.ACCEPTED, S.READY_FOR_PICKUP, S.OUT_FOR_DELIVERY}
 
 ACTIONS: tuple[str, ...] = (
     "offer",
@@ -58,12 +59,12 @@ ACTIONS: tuple[str, ...] = (
 _ON_OFFER = "only an order on offer can be {}"
 _NEEDS: dict[str, tuple[frozenset[OrderStatus], str]] = {
     "offer": (
-        frozenset({S.RECEIVED}),
-        "only a received order is offered; a declined or expired offer returns it first",
+        UNASSIGNED,
+        "only an order no dealer holds is offered; a declined or expired offer returns it first",
     ),
     "broadcast": (
-        frozenset({S.RECEIVED}),
-        "only a received order is offered; a declined or expired offer returns it first",
+        UNASSIGNED,
+        "only an order no dealer holds is offered; a declined or expired offer returns it first",
     ),
     "accept": (frozenset({S.OFFERED}), _ON_OFFER.format("accepted")),
     "taken": (frozenset({S.OFFERED}), _ON_OFFER.format("taken")),
@@ -78,7 +79,10 @@ _NEEDS: dict[str, tuple[frozenset[OrderStatus], str]] = {
     "cancel": (BEFORE_HANDOVER, "the goods were handed over; return its lines instead"),
     "return_lines": (frozenset({S.COMPLETED}), "only a completed order has lines to return"),
     "reject": (frozenset({S.RECEIVED}), "an order is rejected only at intake"),
-    "wait_for_hq": (frozenset({S.RECEIVED}), "only an order that no dealer holds waits for HQ"),
+    "wait_for_hq": (
+        frozenset({S.RECEIVED}),
+        "only a received order starts waiting for HQ (once: HQ is alerted then)",
+    ),
 }
 
 

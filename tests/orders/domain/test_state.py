@@ -45,6 +45,12 @@ def received_again(f: Fulfilment) -> Order:
     return order
 
 
+def waiting(f: Fulfilment) -> Order:
+    order = received_again(f)
+    order.wait_for_hq(T0, "router")
+    return order
+
+
 def accepted(f: Fulfilment) -> Order:
     order = offered(f)
     order.accept("D1", "of-1", T0, "dealer:D1")
@@ -90,6 +96,7 @@ def rejected(f: Fulfilment) -> Order:
 SITUATIONS: dict[str, Callable[[Fulfilment], Order]] = {
     "received": new_order,
     "received_again": received_again,
+    "waiting_for_hq": waiting,
     "offered": offered,
     "offered_grab": offered_grab,
     "accepted": accepted,
@@ -149,11 +156,14 @@ LEGAL: dict[tuple[str, str], tuple[OrderStatus, tuple[Fulfilment, ...]]] = {
     ("received", "broadcast"): (S.OFFERED, BOTH),
     ("received", "cancel"): (S.CANCELLED, BOTH),
     ("received", "reject"): (S.REJECTED, BOTH),
-    ("received", "wait_for_hq"): (S.RECEIVED, BOTH),
+    ("received", "wait_for_hq"): (S.WAITING_FOR_HQ, BOTH),
     ("received_again", "offer"): (S.OFFERED, BOTH),
     ("received_again", "broadcast"): (S.OFFERED, BOTH),
     ("received_again", "cancel"): (S.CANCELLED, BOTH),
-    ("received_again", "wait_for_hq"): (S.RECEIVED, BOTH),
+    ("received_again", "wait_for_hq"): (S.WAITING_FOR_HQ, BOTH),
+    ("waiting_for_hq", "offer"): (S.OFFERED, BOTH),
+    ("waiting_for_hq", "broadcast"): (S.OFFERED, BOTH),
+    ("waiting_for_hq", "cancel"): (S.CANCELLED, BOTH),
     ("offered", "accept"): (S.ACCEPTED, BOTH),
     ("offered", "decline"): (S.RECEIVED, BOTH),
     ("offered", "expire"): (S.RECEIVED, BOTH),
@@ -329,14 +339,16 @@ def test_offer_declined_is_decline() -> None:
     assert order.status is S.RECEIVED
 
 
-def test_waiting_for_hq_keeps_the_order_received_until_offered() -> None:
+def test_an_order_no_dealer_can_take_says_it_waits_for_hq_until_offered() -> None:
     order = received_again(D)
     order.wait_for_hq(LATER, "router", reason="nobody in range")
-    assert order.status is S.RECEIVED and order.waiting_for_hq
+    assert order.status is S.WAITING_FOR_HQ and order.waiting_for_hq
     assert order.timeline[-1].step == "waiting_for_hq"
     assert order.timeline[-1].detail == {"reason": "nobody in range"}
+    with pytest.raises(IllegalTransition, match="once: HQ is alerted then"):
+        order.wait_for_hq(LATER, "router")
     order.offer("WH", "of-2", DEADLINE, LATER, "hq:ops")
-    assert not order.waiting_for_hq
+    assert order.status is S.OFFERED and not order.waiting_for_hq
 
 
 # -- handover ---------------------------------------------------------------------------
@@ -464,7 +476,7 @@ def test_times_are_stored_in_utc_and_naive_times_are_refused() -> None:
         order.cancel("x", datetime(2026, 3, 1), "shop")
     with pytest.raises(ValueError, match="no time zone"):
         order.offer("D1", "of-1", datetime(2026, 3, 2), T0, "router")
-    assert order.status is S.RECEIVED and order.attempts == 0
+    assert order.status is S.WAITING_FOR_HQ and order.attempts == 0
 
 
 def test_the_received_entry_carries_the_intake_detail() -> None:
