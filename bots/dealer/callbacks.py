@@ -8,7 +8,7 @@ from telegram.ext import ContextTypes
 from bots.dealer import hq, rules
 from bots.dealer.buttons import issue, press
 from bots.dealer.context import chat_of
-from bots.dealer.handlers import patiently, reply
+from bots.dealer.handlers import reply
 from bots.dealer.next_step import expect_code
 from bots.dealer.parsing import Problem
 from bots.dealer.views import keyboard, order_ref
@@ -64,7 +64,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if reasons_markup is not None and query.message is not None:
         # The reasons replace the buttons of this message; pressing one declines.
         markup = InlineKeyboardMarkup.de_json(reasons_markup, query.get_bot())
-        await patiently(lambda: query.edit_message_reply_markup(markup))
+        await query.edit_message_reply_markup(markup)
     await query.answer(answer, show_alert=isinstance(token, Problem))
     if prompt is not None:
         await reply(update, prompt)

@@ -8,13 +8,10 @@ message.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlmodel import col, select
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from bots.dealer.context import Chat, chat_of
@@ -24,39 +21,20 @@ from bots.dealer.models import BotOrder, ChatUser
 from bots.dealer.next_step import as_code, awaited_order, expect_code, next_step_buttons
 from bots.dealer.parsing import Problem, parse_order_ref, parse_pickup, parse_stock_lines
 from bots.dealer.views import OPEN_STATUSES, order_line_text, stock_text
-from bots.sender.calls import retry_seconds
 from services.catalog.directory import CatalogDirectory
 from services.stock.view import avail_key
 from shared.db.uow import unit_of_work
 from shared.messages.orders import ConfirmDelivery, ConfirmPickup, SetDealerPaused
 from shared.messages.stock import ReportStock, StockCount
 
-REPLY_TRIES = 4
 HELP = MENUS  # /help lists what the menu shows
 
 
-async def patiently(call: Callable[[], Awaitable[object]]) -> None:
-    """Make a Bot API call now, waiting out Telegram's per-chat limit if it bites.
-
-    Replies and edits answer something the user just did, so they are sent at once rather
-    than queued behind pushed messages; a user tapping faster than one message a second
-    gets a 429, and then the call waits the ``retry_after`` Telegram asks for (updates run
-    concurrently, so only this chat waits).
-    """
-    for _ in range(REPLY_TRIES - 1):
-        try:
-            await call()
-            return
-        except RetryAfter as exc:
-            await asyncio.sleep(retry_seconds(exc))
-    await call()
-
-
 async def reply(update: Update, text: str, markup: dict[str, Any] | None = None) -> None:
-    """Answer the message that came in (see ``patiently``)."""
+    """Answer the message that came in (a 429 is waited out: ``bots.dealer.pacing``)."""
     message = update.effective_message
     if message is not None:
-        await patiently(lambda: message.reply_text(text, reply_markup=_markup(markup)))
+        await message.reply_text(text, reply_markup=_markup(markup))
 
 
 def _markup(data: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
