@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 SKU = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 REF = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
+WHOLE = re.compile(r"^[+-]?[0-9]+$")
 MAX_QTY = 1_000_000
 MAX_LINES = 200
 
@@ -54,13 +55,25 @@ def parse_stock_lines(text: str) -> StockReport:
         sku, qty = parts
         if not SKU.match(sku):
             problems.append(Problem("stock.bad_sku", {"line": number, "sku": sku[:40]}))
-        elif not qty.isascii() or not qty.isdigit() or int(qty) > MAX_QTY:
-            problems.append(Problem("stock.bad_qty", {"line": number, "qty": qty[:20]}))
+        elif (problem := count_problem(number, qty)) is not None:
+            problems.append(problem)
         elif sku in counts:
             problems.append(Problem("stock.repeated", {"line": number, "sku": sku}))
         else:
             counts[sku] = int(qty)
     return StockReport({} if problems else counts, problems)
+
+
+def count_problem(line: int, qty: str) -> Problem | None:
+    """What is wrong with a typed count (a whole number from 0 to ``MAX_QTY``), if anything."""
+    shown = qty[:20]
+    if not WHOLE.match(qty):
+        return Problem("stock.bad_qty", {"line": line, "qty": shown})
+    if int(qty) < 0:
+        return Problem("stock.negative", {"line": line, "qty": shown})
+    if int(qty) > MAX_QTY:
+        return Problem("stock.too_big", {"line": line, "qty": shown, "max": f"{MAX_QTY:,}"})
+    return None
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,10 @@ async def test_stock_report_and_levels(chats: Chats) -> None:
     await chats.expect(staff, "NOPE is not in the catalog")
     await chats.say(staff, "/stock PX-1 five")
     await chats.expect(staff, "not a whole number")
+    await chats.say(staff, "/stock PX-1 -2")
+    await chats.expect(staff, "Line 1: -2 is below 0; a count is 0 or more.")
+    await chats.say(staff, "/stock PX-1 10000001")
+    await chats.expect(staff, "more than the largest count taken, 1,000,000")
     await chats.say(staff, "/stock ＰＸ－１　７")
     await chats.expect(staff, "Saved 1 count")
 

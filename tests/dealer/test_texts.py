@@ -43,9 +43,18 @@ def test_stock_lines_are_read_from_phone_keyboards() -> None:
     assert report.counts == {"PX-1": 5, "AC-9": 2, "CASE-1": 0}
     bad = parse_stock_lines("PX-1 5\nAC-9 -2")
     assert bad.counts == {}
-    assert [p.key for p in bad.problems] == ["stock.bad_line"] or [p.key for p in bad.problems] == [
-        "stock.bad_qty"
+    assert [p.key for p in bad.problems] == ["stock.negative"]
+
+
+def test_a_count_below_0_or_too_big_says_so() -> None:
+    report = parse_stock_lines("PX-1 -2\nAC-9 ９９９９９９９９９９９\nCASE-1 2.5")
+    assert report.problems == [
+        Problem("stock.negative", {"line": 1, "qty": "-2"}),
+        Problem("stock.too_big", {"line": 2, "qty": "99999999999", "max": "1,000,000"}),
+        Problem("stock.bad_qty", {"line": 3, "qty": "2.5"}),
     ]
+    assert "below 0" in t("en", "stock.negative", line=1, qty="-2")
+    assert "不是整数" not in t("zh", "stock.negative", line=1, qty="-2")
 
 
 def test_pickup_and_order_refs() -> None:
