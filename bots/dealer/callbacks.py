@@ -49,7 +49,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             uow.emit(MarkReady(order_id=token.subject, actor=chat.actor()))
         elif token.action == "delivered":
             uow.emit(ConfirmDelivery(order_id=token.subject, actor=chat.actor()))
-            answer = chat.text("delivered.ok", ref=order_ref(token.subject))
+            answer = chat.text("handover.confirming")
         elif token.action == ACK:
             answer = chat.text(await acknowledge(uow, token, chat.chat_id, chat.user_id))
         elif token.action in (hq.SEND, hq.CANCEL):

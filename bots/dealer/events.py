@@ -25,11 +25,11 @@ from shared.db.uow import UnitOfWork
 from shared.messages import Message
 from shared.messages.bot import RemindOffer
 from shared.messages.orders import (
+    HandoverAnswered,
     OfferClosed,
     OrderAccepted,
     OrderOffered,
     OrderStatusChanged,
-    PickupAnswered,
 )
 
 OFFERS, HANDOVER = 0, 1  # lanes: an offer never waits behind anything
@@ -176,14 +176,25 @@ async def status_changed(event: OrderStatusChanged, ctx: Context) -> None:
         )
 
 
-async def pickup_answered(event: PickupAnswered, ctx: Context) -> None:
-    """Tell the staff member who typed the code how it went."""
+REFUSALS = frozenset(
+    {"offered", "completed", "cancelled", "returned", "rejected", "not_yours", "not_pickup",
+     "not_delivery", "no_code"}
+)  # fmt: skip
+
+
+async def handover_answered(event: HandoverAnswered, ctx: Context) -> None:
+    """Tell the user who typed the code or confirmed the delivery how it went, or why not."""
     user = await ctx.uow.session.get(ChatUser, int(event.actor.id))
     if user is None:
         return
-    ref = order_ref(event.order_id)
-    text = t(_language(user), f"pickup.{event.outcome}", ref=ref, remaining=event.remaining)
-    await _text(ctx.uow, f"pickup:{ctx.envelope.id}", user, text, HANDOVER)
+    if event.outcome == "done":
+        key = f"handover.done.{event.step}"
+    elif event.outcome == "refused":
+        key = f"handover.refused.{event.reason if event.reason in REFUSALS else 'other'}"
+    else:
+        key = f"pickup.{event.outcome}"
+    text = t(_language(user), key, ref=order_ref(event.order_id), remaining=event.remaining)
+    await _text(ctx.uow, f"handover:{ctx.envelope.id}", user, text, HANDOVER)
 
 
 HANDLERS: dict[type[Message], Handler] = {
@@ -191,7 +202,7 @@ HANDLERS: dict[type[Message], Handler] = {
     OfferClosed: offer_closed,
     OrderAccepted: order_accepted,
     OrderStatusChanged: status_changed,
-    PickupAnswered: pickup_answered,
+    HandoverAnswered: handover_answered,
     RemindOffer: remind_offer,
     **BROADCASTS,  # the broadcasts fan-out continues in the bot's consumer
 }

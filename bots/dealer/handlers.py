@@ -163,7 +163,7 @@ async def pickup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def delivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/delivered ORDER: the dealer confirms the delivery."""
+    """/delivered ORDER: the dealer confirms the delivery; the answer comes back as an event."""
     chat = await chat_of(update, context)
     if chat is None or not await allowed(update, chat, "handover"):
         return
@@ -177,7 +177,7 @@ async def delivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
         uow.emit(ConfirmDelivery(order_id=order.order_id, actor=chat.actor()))
-    await reply(update, chat.text("delivered.ok", ref=order.ref))
+    # The orders service answers (HandoverAnswered): delivered, or why not.
 
 
 async def stock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,9 +1,13 @@
 """Message catalogs: every text a dealer reads, in Chinese (zh-Hans) and English.
 
-A test checks that both catalogs have the same keys and the same placeholders.
+A test checks that both catalogs have the same keys and the same placeholders. English
+counts take a plural form after a colon: ``{count:chat|chats}`` reads ``1 chat``, ``3 chats``.
 """
 
 from __future__ import annotations
+
+import string
+from typing import Any
 
 DEFAULT_LANGUAGE = "en"
 LANGUAGES = ("zh", "en")
@@ -73,12 +77,22 @@ EN: dict[str, str] = {
     "ready.delivery": "Order {ref} is on its way. When it is delivered, type /delivered {ref} or press the button.",
     "pickup.usage": "Type /pickup ORDER CODE, for example /pickup {example} 123456.",
     "pickup.need_code": "Add the customer's 6-digit code: /pickup ORDER CODE.",
-    "pickup.accepted": "✅ Order {ref} handed over. Thank you!",
-    "pickup.wrong": "That code is not right. {remaining} tries left.",
-    "pickup.locked": "Too many wrong codes: order {ref} is locked and HQ has been told.",
-    "pickup.not_ready": "Order {ref} is not waiting for pickup.",
+    "pickup.wrong": "That code is not right for order {ref}: {remaining:try|tries} left. Ask the customer to check it, then type /pickup {ref} and the code again.",
+    "pickup.locked": "Too many wrong codes: order {ref} is locked and HQ has been told. Do not hand the goods over; HQ will check with the customer and unlock it.",
     "delivered.usage": "Type /delivered ORDER, for example /delivered {example}.",
-    "delivered.ok": "Thanks, order {ref} is being marked as delivered.",
+    "handover.confirming": "Confirming the delivery…",
+    "handover.done.pickup": "✅ Order {ref} handed over. Thank you!",
+    "handover.done.delivery": "✅ Order {ref} delivered. Thank you!",
+    "handover.refused.offered": "Order {ref} is still waiting for your answer: accept it first (/orders), then hand it over.",
+    "handover.refused.completed": "Order {ref} was already handed over; there is nothing more to do.",
+    "handover.refused.cancelled": "Order {ref} was cancelled: do not hand the goods over. /orders lists your open orders.",
+    "handover.refused.returned": "Order {ref} was returned; there is nothing to hand over.",
+    "handover.refused.rejected": "Order {ref} was refused when it came in: do not hand anything over.",
+    "handover.refused.not_yours": "Order {ref} is no longer with your store. /orders lists yours.",
+    "handover.refused.not_pickup": "Order {ref} is a delivery, not a pickup: once it is delivered, type /delivered {ref}.",
+    "handover.refused.not_delivery": "Order {ref} is collected at your store, not delivered: when the customer comes, type /pickup {ref} and their 6-digit code.",
+    "handover.refused.no_code": "Order {ref} has no pickup code on record: ask HQ to check it before handing anything over.",
+    "handover.refused.other": "Order {ref} cannot be handed over now. /orders shows where your orders stand.",
     "order.bad_ref": "{ref} is not an order number. /orders lists yours.",
     "order.unknown": "No open order {ref} at your store. /orders lists yours.",
     "orders.none": "You have no open orders.",
@@ -307,12 +321,22 @@ ZH: dict[str, str] = {
     "ready.delivery": "订单 {ref} 配送中。送达后输入 /delivered {ref} 或按下按钮。",
     "pickup.usage": "请输入 /pickup 订单号 提货码，例如 /pickup {example} 123456。",
     "pickup.need_code": "请加上顾客的 6 位提货码：/pickup 订单号 提货码。",
-    "pickup.accepted": "✅ 订单 {ref} 已交付，谢谢！",
-    "pickup.wrong": "提货码不正确，还可以再试 {remaining} 次。",
-    "pickup.locked": "错误次数过多：订单 {ref} 已锁定，并已通知总部。",
-    "pickup.not_ready": "订单 {ref} 当前不在待提货状态。",
+    "pickup.wrong": "订单 {ref} 的提货码不正确，还可以再试 {remaining} 次。请顾客核对提货码后，再输入 /pickup {ref} 提货码。",
+    "pickup.locked": "错误次数过多：订单 {ref} 已锁定，并已通知总部。请先不要交货，总部与顾客核实后会解锁。",
     "delivered.usage": "请输入 /delivered 订单号，例如 /delivered {example}。",
-    "delivered.ok": "谢谢，正在把订单 {ref} 标记为已送达。",
+    "handover.confirming": "正在确认送达…",
+    "handover.done.pickup": "✅ 订单 {ref} 已交付，谢谢！",
+    "handover.done.delivery": "✅ 订单 {ref} 已送达，谢谢！",
+    "handover.refused.offered": "订单 {ref} 还在等待您接单：请先接单（/orders），再交货。",
+    "handover.refused.completed": "订单 {ref} 已经交付，无需再操作。",
+    "handover.refused.cancelled": "订单 {ref} 已取消：请不要交货。输入 /orders 查看未完成的订单。",
+    "handover.refused.returned": "订单 {ref} 已退货，无需交货。",
+    "handover.refused.rejected": "订单 {ref} 在下单时已被拒绝：请不要交货。",
+    "handover.refused.not_yours": "订单 {ref} 已不由您的门店处理。输入 /orders 查看您的订单。",
+    "handover.refused.not_pickup": "订单 {ref} 是送货上门订单，不是到店自提：送达后请输入 /delivered {ref}。",
+    "handover.refused.not_delivery": "订单 {ref} 是到店自提订单，不需要送货：顾客到店时，请输入 /pickup {ref} 加顾客的 6 位提货码。",
+    "handover.refused.no_code": "订单 {ref} 没有提货码记录：交货前请联系总部核实。",
+    "handover.refused.other": "订单 {ref} 现在无法交付。输入 /orders 查看订单进度。",
     "order.bad_ref": "{ref} 不是订单号。输入 /orders 查看您的订单。",
     "order.unknown": "您的门店没有未完成的订单 {ref}。输入 /orders 查看您的订单。",
     "orders.none": "您没有未完成的订单。",
@@ -491,7 +515,20 @@ def language_of(code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+class _Formatter(string.Formatter):
+    """``str.format`` plus plurals: ``{n:try|tries}`` is ``1 try``, ``4 tries``."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec:
+            one, many = format_spec.split("|", 1)
+            return f"{value} {one if value == 1 else many}"
+        return str(super().format_field(value, format_spec))
+
+
+_FORMATTER = _Formatter()
+
+
 def t(language: str, key: str, **values: object) -> str:
     """The text ``key`` in ``language``, filled with ``values``."""
     catalog = CATALOGS.get(language, CATALOGS[DEFAULT_LANGUAGE])
-    return catalog[key].format(**values)
+    return _FORMATTER.format(catalog[key], **values)

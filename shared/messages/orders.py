@@ -172,14 +172,21 @@ class OrderAccepted(Message):
     lines: list[OfferLine]
 
 
-@message("orders.PickupAnswered", stream="order-events")
-class PickupAnswered(Message):
-    """The result of a pickup code typed in chat, for the bot to reply with."""
+@message("orders.HandoverAnswered", stream="order-events")
+class HandoverAnswered(Message):
+    """How a handover asked for in chat went (a pickup code, a delivery), for the bot's reply.
+
+    ``refused`` names the ``reason``: the order's status (``offered``, ``completed``,
+    ``cancelled``, ``returned``, ``rejected``), ``not_yours`` (another store has it now),
+    ``not_pickup`` / ``not_delivery`` (it is handed over the other way), ``no_code``.
+    """
 
     order_id: Id
     actor: Actor
-    outcome: Literal["accepted", "wrong", "locked", "not_ready"]
+    step: Literal["pickup", "delivery"]
+    outcome: Literal["done", "wrong", "locked", "refused"]
     remaining: int = 0
+    reason: str = ""
 
 
 @message("orders.SetDealerPaused", stream="orders")
