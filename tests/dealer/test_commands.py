@@ -124,6 +124,19 @@ async def test_only_an_owner_may_pause_and_resume(chats: Chats) -> None:
     await chats.expect(owner, "receive new offers again")
 
 
+async def test_earnings_take_the_period_in_either_language(chats: Chats) -> None:
+    await chats.network()
+    owner = await chats.bound("near", "owner", "zh")
+    for typed, shown in (("本月", "本月收益（"), ("今天", "今日收益（"), ("WEEK", "本周收益（")):
+        before = await chats.last_id(owner)
+        await chats.say(owner, f"/earnings {typed}")
+        await chats.expect(owner, shown, after=before)
+    before = await chats.last_id(owner)
+    await chats.say(owner, "/earnings 明年")
+    usage = await chats.expect(owner, "/earnings 本月", after=before)
+    assert "month" not in usage["text"]
+
+
 async def test_unknown_text_says_what_to_type(chats: Chats) -> None:
     user = await chats.user("Lost", "zh")
     await chats.say(user, "你好")
