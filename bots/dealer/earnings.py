@@ -84,11 +84,11 @@ def earnings_text(language: str, earnings: Earnings, period: Period) -> str:
 
 
 def statement_text(
-    language: str, dealer_id: str, period: Period, earnings: Earnings, payouts: list[PayoutLine]
+    language: str, dealer: str, period: Period, earnings: Earnings, payouts: list[PayoutLine]
 ) -> str:
-    """A weekly statement: the period's figures, then what this period's payout did."""
+    """A weekly statement (``dealer``: the store's name): figures, then what the payout did."""
     lines = [
-        t(language, "statement.title", period=period.label, dealer=dealer_id,
+        t(language, "statement.title", period=period.label, dealer=dealer,
           first=period.first_day.isoformat(), last=period.last_day.isoformat()),
         t(language, "earnings.orders", fulfilled=earnings.fulfilled,
           originated=earnings.originated),

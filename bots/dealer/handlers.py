@@ -68,9 +68,17 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(bound, Problem):
         await reply(update, chat.text(bound.key, **bound.values))
         return
-    role = chat.text(f"role.{bound.role}")
-    await reply(update, chat.text("start.bound", dealer=bound.dealer_id, role=role))
+    await reply(update, await bound_text(chat, bound))
     await set_chat_menu(context.bot, chat.chat_id, bound.role, chat.language)
+
+
+async def bound_text(chat: Chat, user: ChatUser) -> str:
+    """Who this chat works for now: the store by its name, and the role."""
+    key = "start.bound"
+    if user.role == "hq":
+        return chat.text(f"{key}_hq")
+    name = await CatalogDirectory(chat.runtime.db).dealer_name(user.dealer_id)
+    return chat.text(key, dealer=name, role=chat.text(f"role.{user.role}"))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -191,7 +199,8 @@ async def stock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not body.strip():
         raw: dict[Any, Any] = await chat.runtime.redis.hgetall(avail_key(chat.user.dealer_id))
         levels = {_text(k): int(v) for k, v in raw.items()}
-        await reply(update, stock_text(chat.language, chat.user.dealer_id, levels))
+        name = await CatalogDirectory(chat.runtime.db).dealer_name(chat.user.dealer_id)
+        await reply(update, stock_text(chat.language, name, levels))
         return
     await report_counts(update, chat, body)
 

@@ -22,6 +22,7 @@ EN: dict[str, str] = {
         "or type /start followed by your invitation code."
     ),
     "start.bound": "This chat now works for {dealer} as {role}. Type /help to see what you can do.",
+    "start.bound_hq": "This chat now works for HQ. Type /help to see what you can do.",
     "start.unknown_code": "That invitation code is not known. Check it, or ask HQ for a new one.",
     "start.used_code": "That invitation code was already used. Ask HQ for a new one.",
     "start.expired_code": "That invitation code has expired. Ask HQ for a new one.",
@@ -40,6 +41,8 @@ EN: dict[str, str] = {
     "help.earnings": "/earnings [today|week|month]: what you earned",
     "help.lang": "/lang zh|en: 中文 or English",
     "help.help": "/help: this list",
+    "zone.china": "China Standard Time",
+    "zone.offset": "{offset}",
     "unknown": "I did not understand that. Type /help to see what you can do.",
     "error.internal": "Sorry, something went wrong on our side, so that may not have been done. Please try again in a minute (/orders shows where your orders stand); if it keeps happening, tell HQ.",
     "lang.set": "From now on I will write in English.",
@@ -50,8 +53,8 @@ EN: dict[str, str] = {
     "offer.delivery": "Deliver to the customer ({distance} km away).",
     "offer.installation": "Installation is needed.",
     "offer.where": "Customer's area: {district}",
-    "offer.reminder": "⏰ Order {ref} is still waiting for your answer: {minutes} minutes left.",
-    "stock.reminder": "Your stock counts are {days} days old. Please send them: /stock SKU QTY, or a CSV file.",
+    "offer.reminder": "⏰ Order {ref} is still waiting for your answer: {minutes:minute|minutes} left.",
+    "stock.reminder": "Your stock counts are {days:day|days} old. Please send them: /stock SKU QTY, or a CSV file.",
     "offer.accept": "✅ Accept",
     "offer.decline": "❌ Decline",
     "offer.accepting": "Accepting…",
@@ -114,7 +117,7 @@ EN: dict[str, str] = {
     "stock.title": "Stock at {dealer}:",
     "stock.line": "{sku}: {available} available",
     "stock.none": "No stock reported yet. Type /stock SKU QTY to report.",
-    "stock.saved": "Saved {count} count(s). Thank you!",
+    "stock.saved": "Saved {count:count|counts}. Thank you!",
     "stock.remind_never": "You have not reported any stock yet. Type /stock SKU QTY (one per line) or send a CSV file, so that orders can come to you.",
     "stock.empty": "Type /stock SKU QTY, one per line, for example /stock PX-1 5.",
     "stock.too_many": "Send at most {max} lines at once, or upload a CSV file.",
@@ -146,13 +149,13 @@ EN: dict[str, str] = {
         "The text may have several lines. You see a preview with the number of chats "
         "before anything is sent."
     ),
-    "broadcast.preview": "Preview: this goes to {audience} dealer chats in {where}. Send it?\n\n{text}",
+    "broadcast.preview": "Preview: this goes to {audience:dealer chat|dealer chats} in {where}. Send it?\n\n{text}",
     "broadcast.where_all": "every region",
     "broadcast.where_region": "region {region}",
     "broadcast.nobody": "No dealer chat in {where} would get this, so there is nothing to send.",
     "broadcast.send": "📤 Send",
     "broadcast.cancel": "✖️ Cancel",
-    "broadcast.sending": "Sending broadcast {id} to {audience} chats. Type /stats to see how it goes.",
+    "broadcast.sending": "Sending broadcast {id} to {audience:chat|chats}. Type /stats to see how it goes.",
     "broadcast.cancelled": "Cancelled: nothing was sent.",
     "broadcast.closed": "This broadcast was already sent or cancelled.",
     "broadcast.hq_only": "Only HQ can send broadcasts. Type /help to see what you can do.",
@@ -174,7 +177,7 @@ EN: dict[str, str] = {
     "stats.title": "Recent broadcasts:",
     "stats.none": "No broadcasts yet. Type /broadcast to send one.",
     "stats.line": (
-        "{id} · {at} · {kind} to {where}: {audience} chats; sent {sent}, delivered {delivered}, "
+        "{id} · {at} · {kind} to {where}: {audience:chat|chats}; sent {sent}, delivered {delivered}, "
         "failed {failed}, blocked {blocked}, acknowledged {acknowledged}"
     ),
     "stats.hq_only": "Only HQ can see broadcast statistics. Type /help to see what you can do.",
@@ -191,7 +194,7 @@ EN: dict[str, str] = {
     "price.usage": "Type /price SKU AMOUNT, for example /price PX-1 1799.00.",
     "price.unknown_sku": "{sku} is not in the catalog. Nothing was changed.",
     "price.bad_amount": "{amount} is not an amount in {currency}; write it like 1799.00.",
-    "price.preview": "Preview: the price floor of {name} ({sku}) goes from {old} to {new} {currency}, from the moment you apply it. {audience} dealer chats will be told and asked to acknowledge. Apply it?",
+    "price.preview": "Preview: the price floor of {name} ({sku}) goes from {old} to {new} {currency}, from the moment you apply it. {audience:dealer chat|dealer chats} will be told and asked to acknowledge. Apply it?",
     "price.apply": "✅ Apply",
     "price.cancel": "✖️ Cancel",
     "price.applied": "Applied: {sku} may not be sold below {floor} {currency}. Dealers are being told.",
@@ -223,8 +226,8 @@ EN: dict[str, str] = {
     "promo.unknown_sku": "{sku} is not in the catalog.",
     "promo.foreign_sku": "{sku} is priced in {currency}: give the amount off in {currency}.",
     "promo.unknown_category": "No product is in category {category}.",
-    "promo.preview": "Preview:\n{summary}\n\n{audience} dealer chats will be told and asked to acknowledge. Create it?",
-    "promo.summary": "🎉 {name}: {discount} off {items}\nFrom {starts} to {ends} ({zone} time)\nRegions: {regions}\nFunded by: {funder}\nCap: {cap}\nStacks with other promotions: {stack}",
+    "promo.preview": "Preview:\n{summary}\n\n{audience:dealer chat|dealer chats} will be told and asked to acknowledge. Create it?",
+    "promo.summary": "🎉 {name}: {discount} off {items}\nFrom {starts} to {ends} ({zone})\nRegions: {regions}\nFunded by: {funder}\nCap: {cap}\nStacks with other promotions: {stack}",
     "promo.category_item": "category {category}",
     "promo.everywhere": "every region",
     "promo.no_cap": "none",
@@ -243,9 +246,9 @@ EN: dict[str, str] = {
     "prices.no_products": "No products in the catalog yet.",
     "prices.floor": "{sku} {name}: {floor} {currency}",
     "prices.next": "   from {at}: {floor} {currency}",
-    "prices.more": "…and {count} more products.",
+    "prices.more": "…and {count:more product|more products}.",
     "prices.no_promos": "No promotions now or coming for {region}.",
-    "prices.promos": "Promotions for {region} ({zone} time):",
+    "prices.promos": "Promotions for {region} ({zone}):",
     "prices.promo.live": "🎉 {name}: {discount} off {items}, until {ends}",
     "prices.promo.scheduled": "🕒 {name}: {discount} off {items}, from {starts} to {ends}",
     # Earnings and statements (bots/dealer/earnings.py, services/settlement).
@@ -265,14 +268,15 @@ EN: dict[str, str] = {
     "statement.nothing": "Nothing to pay out this period.",
     "statement.too_big": "The detailed file is too big to send here; ask HQ for it.",
     "statement.caption": "Statement {period}: every entry (CSV)",
-    "prices.left": "({left} units left)",
-    "prices.more_promos": "…and {count} more promotions.",
+    "prices.left": "({left:unit|units} left)",
+    "prices.more_promos": "…and {count:more promotion|more promotions}.",
 }
 
 ZH: dict[str, str] = {
     "start.welcome": "欢迎使用 Baton，{name}。品牌的线上订单会发送到这里，由您接单并交付；收益随时发消息即可查询。",
     "start.no_code": "要把此聊天绑定到您的门店，请打开总部发给您的邀请链接，或输入 /start 加邀请码。",
-    "start.bound": "此聊天现已绑定到 {dealer}，身份：{role}。输入 /help 查看可用的操作。",
+    "start.bound": "此聊天现已绑定到{dealer}，身份：{role}。输入 /help 查看可用的操作。",
+    "start.bound_hq": "此聊天现已绑定为总部账号。输入 /help 查看可用的操作。",
     "start.unknown_code": "邀请码无效，请核对，或向总部索取新的邀请码。",
     "start.used_code": "该邀请码已被使用，请向总部索取新的邀请码。",
     "start.expired_code": "该邀请码已过期，请向总部索取新的邀请码。",
@@ -291,6 +295,8 @@ ZH: dict[str, str] = {
     "help.earnings": "/earnings [今天|本周|本月]：查询收益",
     "help.lang": "/lang zh|en：中文或 English",
     "help.help": "/help：显示本列表",
+    "zone.china": "北京时间",
+    "zone.offset": "{offset}",
     "unknown": "没看懂这条消息。输入 /help 查看可用的操作。",
     "error.internal": "抱歉，我们这边出了点问题，刚才的操作可能没有完成。请过一分钟再试（输入 /orders 可查看订单进度）；如果一直出现，请联系总部。",
     "lang.set": "以后我会用中文回复您。",
@@ -362,7 +368,7 @@ ZH: dict[str, str] = {
     "button.code": "🔑 输入提货码",
     "code.prompt": "请输入顾客出示的订单 {ref} 的 6 位提货码。",
     "code.bad": "提货码是 6 位数字。请重新输入，或输入 /orders 重新开始。",
-    "stock.title": "{dealer} 的库存：",
+    "stock.title": "{dealer}的库存：",
     "stock.line": "{sku}：可用 {available}",
     "stock.none": "尚未上报库存。输入 /stock 商品编码 数量 上报。",
     "stock.saved": "已保存 {count} 条库存，谢谢！",
@@ -474,7 +480,7 @@ ZH: dict[str, str] = {
     "promo.foreign_sku": "{sku} 以 {currency} 定价：请用 {currency} 写减免金额。",
     "promo.unknown_category": "没有商品属于品类 {category}。",
     "promo.preview": "预览：\n{summary}\n\n将通知 {audience} 个经销商聊天并请其确认已读。确认创建吗？",
-    "promo.summary": "🎉 {name}：{items} 优惠 {discount}\n{starts} 至 {ends}（{zone} 时间）\n地区：{regions}\n承担方：{funder}\n上限：{cap}\n可与其他促销叠加：{stack}",
+    "promo.summary": "🎉 {name}：{items} 优惠 {discount}\n{starts} 至 {ends}（{zone}）\n地区：{regions}\n承担方：{funder}\n上限：{cap}\n可与其他促销叠加：{stack}",
     "promo.category_item": "品类 {category}",
     "promo.everywhere": "全部地区",
     "promo.no_cap": "无",
@@ -495,7 +501,7 @@ ZH: dict[str, str] = {
     "prices.next": "   自 {at} 起：{floor} {currency}",
     "prices.more": "……另有 {count} 个商品。",
     "prices.no_promos": "{region}目前没有进行中或即将开始的促销。",
-    "prices.promos": "{region}的促销（{zone} 时间）：",
+    "prices.promos": "{region}的促销（{zone}）：",
     "prices.promo.live": "🎉 {name}：{items} 优惠 {discount}，至 {ends}",
     "prices.promo.scheduled": "🕒 {name}：{items} 优惠 {discount}，{starts} 至 {ends}",
     # Earnings and statements (bots/dealer/earnings.py, services/settlement).
@@ -509,7 +515,7 @@ ZH: dict[str, str] = {
     "earnings.by_kind": "收益：履约 {fulfilment}，推荐 {referral}",
     "earnings.by_state": "冻结 {held} · 待结算 {pending} · 可提现 {available} · 已支付 {paid}",
     "earnings.cash_owed": "应付总部货款（货到付款）：{amount}",
-    "statement.title": "{dealer} 的对账单 {period}（{first} 至 {last}）",
+    "statement.title": "{dealer}的对账单 {period}（{first} 至 {last}）",
     "statement.paid": "本期支付给您：{amount}",
     "statement.carried": "仍欠总部，结转至下期对账单：{amount}",
     "statement.nothing": "本期没有需要支付的款项。",
@@ -542,7 +548,12 @@ class _Formatter(string.Formatter):
 _FORMATTER = _Formatter()
 
 
+def render(template: str, **values: object) -> str:
+    """A catalog text filled with ``values``, plurals chosen."""
+    return _FORMATTER.format(template, **values)
+
+
 def t(language: str, key: str, **values: object) -> str:
     """The text ``key`` in ``language``, filled with ``values``."""
     catalog = CATALOGS.get(language, CATALOGS[DEFAULT_LANGUAGE])
-    return _FORMATTER.format(catalog[key], **values)
+    return render(catalog[key], **values)

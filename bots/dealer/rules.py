@@ -30,6 +30,7 @@ from bots.dealer.models import ButtonToken
 from bots.dealer.parsing import Problem
 from bots.dealer.rule_parsing import PriceRequest, PromoText, parse_price, parse_promo
 from bots.dealer.views import keyboard
+from bots.dealer.zones import zone_name
 from bots.sender.outbox import Lane, submit
 from services.broadcasts.fanout import audience_size
 from services.catalog.models import Dealer, Product
@@ -193,7 +194,8 @@ def _summary(chat: Chat, body: PromotionBody, zone: tzinfo) -> str:
         "promo.summary", name=body.name,
         discount=discount_text(body.percent_bp, body.amount_minor, body.currency),
         items=_items(chat, body.skus, body.categories), starts=_when(body.starts_at, zone),
-        ends=_when(body.ends_at, zone), zone=str(zone), regions=regions,
+        ends=_when(body.ends_at, zone), zone=zone_name(zone, chat.language, body.starts_at),
+        regions=regions,
         funder=chat.text(f"promo.funder.{body.funded_by}"), cap=cap,
         stack=chat.text("promo.stack.yes" if body.stackable else "promo.stack.no"),
     )  # fmt: skip
@@ -292,7 +294,8 @@ def prices_text(
     if not promotions:
         lines.append(chat.text("prices.no_promos", region=where))
     else:
-        lines.append(chat.text("prices.promos", region=where, zone=str(zone)))
+        lines.append(chat.text("prices.promos", region=where,
+                               zone=zone_name(zone, chat.language, now)))  # fmt: skip
     for p in promotions[:SHOWN_PROMOTIONS]:
         state = "live" if p.starts_at <= now else "scheduled"
         left = "" if p.unit_cap is None else " " + chat.text(

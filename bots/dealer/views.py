@@ -56,10 +56,10 @@ def order_line_text(language: str, order: BotOrder) -> str:
     return t(language, "orders.line", ref=order.ref, status=status, items=items)
 
 
-def stock_text(language: str, dealer_id: str, levels: dict[str, int]) -> str:
-    """The reply to /stock."""
+def stock_text(language: str, dealer: str, levels: dict[str, int]) -> str:
+    """The reply to /stock (``dealer``: the store's name)."""
     if not levels:
         return t(language, "stock.none")
-    lines = [t(language, "stock.title", dealer=dealer_id)]
+    lines = [t(language, "stock.title", dealer=dealer)]
     lines += [t(language, "stock.line", sku=sku, available=n) for sku, n in sorted(levels.items())]
     return "\n".join(lines)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bots.dealer.identity import create_invite
 from bots.dealer.models import ChatUser
 from services.catalog.models import Dealer
+from shared.db.uow import unit_of_work
 from tests.bus.support import eventually
 from tests.dealer.conftest import Chats
 
@@ -31,16 +33,38 @@ async def test_start_without_a_code_explains_and_with_a_code_binds(chats: Chats)
 
 async def test_an_invitation_works_once(chats: Chats) -> None:
     await chats.network()
-    from bots.dealer.identity import create_invite
-    from shared.db.uow import unit_of_work
-
     async with unit_of_work(chats.runtime.db, chats.runtime.clock) as uow:
         invite = await create_invite(uow, "near", "staff", created_by="test")
     first, second = await chats.user("A"), await chats.user("B")
     await chats.say(first, f"/start {invite.code}")
-    await chats.expect(first, "now works for near as staff")
+    await chats.expect(first, "now works for Tianfu Store as staff")
     await chats.say(second, f"/start {invite.code.lower()}")
     await chats.expect(second, "already used")
+
+
+async def test_chat_names_the_store_not_its_id(chats: Chats) -> None:
+    await chats.network()
+    await chats.stock("near", 3)
+    owner = await chats.user("王店长", "zh")
+    async with unit_of_work(chats.runtime.db, chats.runtime.clock) as uow:
+        invite = await create_invite(uow, "near", "owner", created_by="test")
+    await chats.say(owner, f"/start {invite.code}")
+    bound = await chats.expect(owner, "绑定到")
+    assert "此聊天现已绑定到Tianfu Store，身份：店主" in bound["text"], bound["text"]
+    assert "near" not in bound["text"]
+
+    async def listed() -> bool:
+        before = await chats.last_id(owner)
+        await chats.say(owner, "/stock")
+        reply = await chats.expect(owner, "库存", after=before)
+        return reply["text"].startswith("Tianfu Store的库存：")
+
+    await eventually(listed, interval=0.2)
+    hq = await chats.user("HQ Operator")
+    async with unit_of_work(chats.runtime.db, chats.runtime.clock) as uow:
+        invite = await create_invite(uow, "hq", "hq", created_by="test")
+    await chats.say(hq, f"/start {invite.code}")
+    await chats.expect(hq, "This chat now works for HQ.")
 
 
 async def test_help_lists_what_each_role_may_do(chats: Chats) -> None:

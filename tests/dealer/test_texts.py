@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bots.dealer.i18n import CATALOGS, t
+from bots.dealer.i18n import CATALOGS, render, t
 from bots.dealer.parsing import (
     PickupRequest,
     Problem,
@@ -83,3 +84,14 @@ def test_any_pickup_args_give_a_request_or_a_problem(args: list[str]) -> None:
         assert result.order and result.code
     ref = parse_order_ref(args)
     assert isinstance(ref, str | Problem)
+
+
+def test_english_counts_agree_with_their_number() -> None:
+    one = t("en", "broadcast.preview", audience=1, where="every region", text="Hi")
+    assert one.startswith("Preview: this goes to 1 dealer chat in every region.")
+    many = t("en", "price.preview", name="Phone X", sku="PX-1", old="1.00", new="2.00",
+             currency="CNY", audience=3)  # fmt: skip
+    assert "3 dealer chats will be told" in many
+    plural = re.compile(r"\b1 (\w+ )?(chats|counts|days|minutes|tries|units|products|promotions)\b")
+    for key, text in CATALOGS["en"].items():
+        assert not plural.search(render(text, **dict.fromkeys(placeholders(text), 1))), key

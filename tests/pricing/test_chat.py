@@ -131,7 +131,7 @@ async def test_promo_previews_with_its_audience_and_creates_on_apply(chats: Chat
             "to 2026-01-08 10:00\nfunded dealer\ncap 10")  # fmt: skip
     preview = await team.said(team.hq, text, "Preview:")
     for part in ("🎉 Spring sale: 15% off PX-1", "From 2026-01-01 10:00 to 2026-01-08 10:00",
-                 "(Asia/Shanghai time)", "Regions: Sichuan", "Funded by: the dealer",
+                 "(China Standard Time)", "Regions: Sichuan", "Funded by: the dealer",
                  "Cap: 10", "Stacks with other promotions: no",
                  "2 dealer chats will be told"):  # fmt: skip
         assert part in preview["text"], (part, preview["text"])
@@ -180,14 +180,14 @@ async def test_prices_shows_a_dealer_the_floors_and_their_regions_promotions(
     text = shown["text"]
     assert "PX-1 Phone X: 1799.00 CNY" in text
     assert "from 2026-01-03 08:00: 1899.00 CNY" in text  # the next version, in HQ time
-    assert "Promotions for sichuan (Asia/Shanghai time):" in text
+    assert "Promotions for sichuan (China Standard Time):" in text
     assert "🎉 Sichuan days: 10% off PX-1, until 2026-01-02 08:00" in text
     assert "🕒 Later: 5% off category phones, from 2026-01-05 00:00 to 2026-01-06 00:00" in text
     assert "Yunnan" not in text
 
     shown = await team.said(team.other_owner, "/prices", "当前价格底线")
     assert "PX-1 Phone X：1799.00 CNY" in shown["text"]
-    assert "sichuan的促销（Asia/Shanghai 时间）：" in shown["text"]
+    assert "sichuan的促销（北京时间）：" in shown["text"]
     assert "🎉 Sichuan days：PX-1 优惠 10%，至 2026-01-02 08:00" in shown["text"]
 
     shown = await team.said(team.far_owner, "/prices", "Promotions for yunnan")
