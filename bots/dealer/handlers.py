@@ -53,12 +53,16 @@ async def allowed(update: Update, chat: Chat, action: str) -> bool:
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start CODE: bind this chat user to a dealer; without a code, say how to get one."""
+    """/start CODE: bind this chat user to a dealer; without a code, say how, or to what it is."""
     chat = await chat_of(update, context)
     if chat is None:
         return
     sender = update.effective_user
     name = sender.full_name if sender else ""
+    if not context.args and chat.user is not None:  # linked already: say to what
+        linked = await bound_text(chat, chat.user, already=True)
+        await reply(update, chat.text("start.welcome_back", name=name) + "\n\n" + linked)
+        return
     if not context.args:
         text = chat.text("start.welcome", name=name) + "\n\n" + chat.text("start.no_code")
         await reply(update, text)
@@ -72,9 +76,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await set_chat_menu(context.bot, chat.chat_id, bound.role, chat.language)
 
 
-async def bound_text(chat: Chat, user: ChatUser) -> str:
-    """Who this chat works for now: the store by its name, and the role."""
-    key = "start.bound"
+async def bound_text(chat: Chat, user: ChatUser, *, already: bool = False) -> str:
+    """Who this chat works for (``already``: before this message): the store's name, the role."""
+    key = "start.linked" if already else "start.bound"
     if user.role == "hq":
         return chat.text(f"{key}_hq")
     name = await CatalogDirectory(chat.runtime.db).dealer_name(user.dealer_id)

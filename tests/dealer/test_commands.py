@@ -42,6 +42,20 @@ async def test_an_invitation_works_once(chats: Chats) -> None:
     await chats.expect(second, "already used")
 
 
+async def test_start_in_a_linked_chat_says_what_it_is_linked_to(chats: Chats) -> None:
+    await chats.network()
+    owner = await chats.bound("near", "owner", "zh")
+    before = await chats.last_id(owner)
+    await chats.say(owner, "/start")
+    linked = await chats.expect(owner, "欢迎回来", after=before)
+    assert "此聊天已绑定到Tianfu Store，您的身份是店主" in linked["text"]
+    assert "邀请" not in linked["text"]  # nothing about linking it
+    hq = await chats.bound("hq", "hq")
+    before = await chats.last_id(hq)
+    await chats.say(hq, "/start")
+    await chats.expect(hq, "This chat is linked to HQ.", after=before)
+
+
 async def test_chat_names_the_store_not_its_id(chats: Chats) -> None:
     await chats.network()
     await chats.stock("near", 3)
