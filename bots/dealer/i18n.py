@@ -56,6 +56,7 @@ EN: dict[str, str] = {
     "offer.delivery": "Deliver to the customer ({distance} km away).",
     "offer.installation": "Installation is needed.",
     "offer.where": "Customer's area: {district}",
+    "offer.district": "{city}, {region}",
     "offer.reminder": "⏰ Order {ref} is still waiting for your answer: {minutes:minute|minutes} left.",
     "stock.reminder": "Your stock counts are {days:day|days} old. Please send them: /stock SKU QTY, or a CSV file.",
     "offer.accept": "✅ Accept",
@@ -206,7 +207,7 @@ EN: dict[str, str] = {
     "price.changed": "{sku} changed in the catalog since the preview; nothing was applied. Type /price again.",
     "price.category_name": "all products in category {category}",
     "promo.hq_only": "Only HQ can create promotions. Type /prices to see the promotions that apply to you.",
-    "promo.usage": "Type the promotion after /promo, one field per line or separated by ;\n/promo Spring sale\noff 10% (or ¥20 off each unit)\nskus PX-1 PX-2 (and/or categories phones)\nregions sichuan (none: every region)\nfrom 2026-03-01 10:00 (HQ time; none: now)\nto 2026-03-08\nfunded hq (or dealer, shared)\ncap 100 (optional: units)\nstack (optional: combines with other stackable promotions)",
+    "promo.usage": "Type the promotion after /promo, one field per line or separated by ;\n/promo Spring sale\noff 10% (or ¥20 off each unit)\nskus PX-1 PX-2 (and/or categories phones)\nregions Sichuan (none: every region)\nfrom 2026-03-01 10:00 (HQ time; none: now)\nto 2026-03-08\nfunded hq (or dealer, shared)\ncap 100 (optional: units)\nstack (optional: combines with other stackable promotions)",
     "promo.too_long": "That is too long: at most {limit} characters.",
     "promo.unknown_field": "I do not know the field {field}. Type /promo to see the fields.",
     "promo.repeated": "The field {field} appears twice.",
@@ -215,7 +216,7 @@ EN: dict[str, str] = {
     "promo.bad.ends_at": "Write the end like: to 2026-03-08 or to 2026-03-08 18:00 (HQ time).",
     "promo.bad.skus": "Write the SKUs like: skus PX-1 PX-2 (at most 100).",
     "promo.bad.categories": "Write the categories like: categories phones tablets (at most 100).",
-    "promo.bad.regions": "Write the regions like: regions sichuan beijing (at most 100).",
+    "promo.bad.regions": "Write the regions like: regions Sichuan Beijing (at most 100).",
     "promo.bad.percent_off": "Write the discount like: off 10% or off ¥20.",
     "promo.bad.amount_off": "Write the amount off like: off ¥20 or off 20.00 CNY.",
     "promo.bad.currency": "Say the currency of the amount off, like: off 20.00 CNY.",
@@ -313,6 +314,7 @@ ZH: dict[str, str] = {
     "offer.delivery": "需送货上门（距离约 {distance} 公里）。",
     "offer.installation": "需要安装。",
     "offer.where": "顾客所在区域：{district}",
+    "offer.district": "{region} {city}",
     "offer.reminder": "⏰ 订单 {ref} 仍在等待您答复：还剩 {minutes} 分钟。",
     "stock.reminder": "您的库存已 {days} 天未更新，请上报：/stock 商品编码 数量，或发送 CSV 文件。",
     "offer.accept": "✅ 接单",
@@ -399,18 +401,17 @@ ZH: dict[str, str] = {
     "button.spent.offer": "该订单已不再等待您答复，此按钮已失效。输入 /orders 查看未完成的订单。",
     "button.spent.order": "订单 {ref}：{status}。此按钮已失效，输入 /orders 查看下一步。",
     # Broadcasts (services/broadcasts, bots/dealer/hq.py).
-    "help.broadcast": "/broadcast [region=地区] 内容：预览后向经销商发送通知",
+    "help.broadcast": "/broadcast [地区=四川] 内容：预览后向经销商发送通知",
     "help.stats": "/stats：最近广播的送达与确认情况",
     "broadcast.usage": (
         "向经销商发送通知（所有门店的店主和店员，不含总部）：\n"
         "/broadcast 内容：发给所有地区\n"
-        "/broadcast region=四川 内容：只发给一个地区（名称含空格时加引号："
-        'region="Inner Mongolia"）\n'
+        "/broadcast 地区=四川 内容：只发给一个地区（地区名用中文或英文都可以；名称中有空格时请加引号）\n"
         "内容可以有多行。发送前会先显示预览和接收的聊天数。"
     ),
     "broadcast.preview": "预览：将发送给{where}的 {audience} 个经销商聊天。确认发送吗？\n\n{text}",
     "broadcast.where_all": "所有地区",
-    "broadcast.where_region": "地区 {region} ",
+    "broadcast.where_region": "{region}",
     "broadcast.nobody": "{where}没有可接收的经销商聊天，无需发送。",
     "broadcast.send": "📤 发送",
     "broadcast.cancel": "✖️ 取消",
@@ -419,7 +420,7 @@ ZH: dict[str, str] = {
     "broadcast.closed": "该广播已发送或已取消。",
     "broadcast.hq_only": "只有总部可以发送广播。输入 /help 查看可用的操作。",
     "broadcast.too_long": "内容太长：{length} 个字符，最多 {limit} 个。",
-    "broadcast.bad_region": '请这样写地区：region=四川；名称含空格时加引号：region="Inner Mongolia"。',
+    "broadcast.bad_region": "请这样写地区：地区=四川；名称中有空格时请加引号。",
     "broadcast.notice": "📢 总部通知：\n{text}",
     "broadcast.price": (
         "💰 总部新价格底线：{name}（{sku}）自 {effective_at}（北京时间）起，"
@@ -462,7 +463,7 @@ ZH: dict[str, str] = {
     "price.changed": "预览后 {sku} 在商品目录中有变动，未应用。请重新输入 /price。",
     "price.category_name": "品类 {category} 的全部商品",
     "promo.hq_only": "只有总部可以创建促销。输入 /prices 查看适用于您的促销。",
-    "promo.usage": "请在 /promo 后写促销内容，每行一项或用 ; 分隔：\n/promo 春季特惠\n折扣 10%（或每件减 ¥20）\n商品 PX-1 PX-2（和/或 品类 phones）\n地区 sichuan（不写则全部地区）\n开始 2026-03-01 10:00（总部时间；不写则立即）\n结束 2026-03-08\n承担 总部（或 经销商、共担）\n上限 100（可选：件数）\n叠加（可选：可与其他可叠加促销同时使用）",
+    "promo.usage": "请在 /promo 后写促销内容，每行一项或用 ; 分隔：\n/promo 春季特惠\n折扣 10%（或每件减 ¥20）\n商品 PX-1 PX-2（和/或 品类 phones）\n地区 四川（不写则全部地区）\n开始 2026-03-01 10:00（总部时间；不写则立即）\n结束 2026-03-08\n承担 总部（或 经销商、共担）\n上限 100（可选：件数）\n叠加（可选：可与其他可叠加促销同时使用）",
     "promo.too_long": "内容太长：最多 {limit} 个字符。",
     "promo.unknown_field": "无法识别字段 {field}。输入 /promo 查看可用字段。",
     "promo.repeated": "字段 {field} 出现了两次。",
@@ -471,7 +472,7 @@ ZH: dict[str, str] = {
     "promo.bad.ends_at": "结束时间请写成：结束 2026-03-08 或 结束 2026-03-08 18:00（总部时间）。",
     "promo.bad.skus": "商品请写成：商品 PX-1 PX-2（最多 100 个）。",
     "promo.bad.categories": "品类请写成：品类 phones tablets（最多 100 个）。",
-    "promo.bad.regions": "地区请写成：地区 sichuan beijing（最多 100 个）。",
+    "promo.bad.regions": "地区请写成：地区 四川 北京（最多 100 个）。",
     "promo.bad.percent_off": "折扣请写成：折扣 10% 或 折扣 ¥20。",
     "promo.bad.amount_off": "减免金额请写成：折扣 ¥20 或 折扣 20.00 CNY。",
     "promo.bad.currency": "请注明减免金额的币种，例如：折扣 20.00 CNY。",

@@ -42,6 +42,7 @@ from services.pricing.store import RuleError, check_promotion, create_promotion,
 from shared import audit
 from shared.db.uow import UnitOfWork, unit_of_work
 from shared.money import MoneyError, format_amount, parse_amount
+from shared.regions import region_name
 
 HQ = ("hq",)
 APPLY, CANCEL = "rule_apply", "rule_cancel"  # button actions, dispatched by bots.dealer.callbacks
@@ -188,7 +189,8 @@ def _fit(lines: list[str]) -> str:
 
 
 def _summary(chat: Chat, body: PromotionBody, zone: tzinfo) -> str:
-    regions = _listed(body.regions) or chat.text("promo.everywhere")
+    names = [region_name(r, chat.language) for r in body.regions]
+    regions = _listed(names) or chat.text("promo.everywhere")
     cap = str(body.unit_cap) if body.unit_cap is not None else chat.text("promo.no_cap")
     return chat.text(
         "promo.summary", name=body.name,
@@ -289,7 +291,7 @@ def prices_text(
             lines.append(chat.text("prices.next", floor=later, currency=item.currency, at=at))
     if len(floors) > SHOWN_FLOORS:
         lines.append(chat.text("prices.more", count=len(floors) - SHOWN_FLOORS))
-    where = region if region else chat.text("promo.everywhere")
+    where = region_name(region, chat.language) if region else chat.text("promo.everywhere")
     lines.append("")
     if not promotions:
         lines.append(chat.text("prices.no_promos", region=where))

@@ -18,7 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.catalog.models import Product
 from services.pricing.models import PriceRule, Promotion
-from services.pricing.rules import Floor, FloorRule, Scope, Terms, floor_in_force, region_key
+from services.pricing.rules import Floor, FloorRule, Scope, Terms, floor_in_force
+from shared.regions import region_key
 
 
 class PromotionGone(Exception):

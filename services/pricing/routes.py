@@ -37,6 +37,7 @@ from services.pricing.store import RuleError, create_promotion, end_promotion, s
 from services.runtime import Runtime
 from shared.db.uow import unit_of_work
 from shared.money import MoneyError, format_amount, parse_amount
+from shared.regions import region_key
 
 ACTOR, ROLE = "api", "hq"
 STATES = ("scheduled", "live", "ended")
@@ -135,7 +136,8 @@ def register(api: Api) -> None:
         state = request.query.get("state")
         if state is not None and state not in STATES:
             raise _invalid([Issue("state", "bad", f"one of {', '.join(STATES)}")])
-        region = request.query.get("region", "").strip().casefold()
+        typed = request.query.get("region", "").strip()
+        region = region_key(typed) if typed else ""  # 四川 and Sichuan are one region
         now = runtime.clock.now()
         async with runtime.db.read() as session:
             newest = (col(Promotion.created_at).desc(), col(Promotion.id))
@@ -144,7 +146,7 @@ def register(api: Api) -> None:
         views = [
             PromotionView.of(p, now) for p in rows
             if (state is None or promotion_state(p, now) == state)
-            and (not region or not p.regions or region in {r.casefold() for r in p.regions})
+            and (not region or not p.regions or region in {region_key(r) for r in p.regions})
         ]  # fmt: skip
         return _json(PromotionList(promotions=views).model_dump())
 

@@ -131,8 +131,10 @@ class OrderOffered(Message):
     fulfilment: Literal["pickup", "delivery"]
     needs_installation: bool
     distance_km: float
-    district: str
+    district: str  # "city, region" as the shop wrote them
     deadline: AwareDatetime
+    city: str = ""  # the same, apart: chat shows the region's name in the reader's language
+    region: str = ""
 
 
 @message("orders.OfferClosed", stream="order-events")

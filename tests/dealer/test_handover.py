@@ -13,6 +13,7 @@ async def _accepted(chats: Chats, owner: int, external_id: str) -> tuple[dict[st
     placed = await chats.order(external_id)
     ref = placed["id"].removeprefix("o_")[:6].upper()
     offer = await chats.expect(owner, f"新订单 {ref}")
+    assert "顾客所在区域：四川 Chengdu" in offer["text"]  # the shop wrote "sichuan"
     await chats.emu.press(owner, offer["message_id"], data=chats.button(offer, "接单"))
     await chats.expect(owner, f"订单 {ref} 归您了")
     return placed, ref

@@ -180,17 +180,17 @@ async def test_prices_shows_a_dealer_the_floors_and_their_regions_promotions(
     text = shown["text"]
     assert "PX-1 Phone X: 1799.00 CNY" in text
     assert "from 2026-01-03 08:00: 1899.00 CNY" in text  # the next version, in HQ time
-    assert "Promotions for sichuan (China Standard Time):" in text
+    assert "Promotions for Sichuan (China Standard Time):" in text
     assert "🎉 Sichuan days: 10% off PX-1, until 2026-01-02 08:00" in text
     assert "🕒 Later: 5% off category phones, from 2026-01-05 00:00 to 2026-01-06 00:00" in text
     assert "Yunnan" not in text
 
     shown = await team.said(team.other_owner, "/prices", "当前价格底线")
     assert "PX-1 Phone X：1799.00 CNY" in shown["text"]
-    assert "sichuan的促销（北京时间）：" in shown["text"]
+    assert "四川的促销（北京时间）：" in shown["text"]
     assert "🎉 Sichuan days：PX-1 优惠 10%，至 2026-01-02 08:00" in shown["text"]
 
-    shown = await team.said(team.far_owner, "/prices", "Promotions for yunnan")
+    shown = await team.said(team.far_owner, "/prices", "Promotions for Yunnan")
     assert "Yunnan days: 20% off PX-1, until 2026-01-02 08:00 (5 units left)" in shown["text"]
     assert "Sichuan days" not in shown["text"]
     shown = await team.said(team.hq, "/prices", "Promotions for every region")
@@ -200,3 +200,21 @@ async def test_prices_shows_a_dealer_the_floors_and_their_regions_promotions(
     assert "/price SKU AMOUNT" in help_text["text"] and "/promo" in help_text["text"]
     help_text = await team.said(team.near_owner, "/help", "What you can do")
     assert "/prices" in help_text["text"] and "/promo" not in help_text["text"]
+
+
+async def test_promotion_regions_match_in_either_language_and_show_in_the_readers(
+    chats: Chats,
+) -> None:
+    team = await Team(chats).build()  # near and other: "sichuan"; far: "yunnan"
+    zh_hq = await chats.bound("hq", "hq", "zh")
+    typed = "/promo 川渝周；折扣 10%；商品 PX-1；地区 四川；结束 2026-01-05；承担 总部"
+    preview = await team.said(zh_hq, typed, "预览：")
+    assert "地区：四川" in preview["text"] and "将通知 2 个经销商聊天" in preview["text"]
+    await team.press(zh_hq, preview, "创建")
+    await chats.expect(team.other_owner, "总部促销：川渝周")
+    shown = await team.said(team.other_owner, "/prices", "当前价格底线")
+    assert "四川的促销（北京时间）：" in shown["text"] and "川渝周" in shown["text"]
+    shown = await team.said(team.near_owner, "/prices", "Price floors in force")
+    assert "Promotions for Sichuan" in shown["text"] and "川渝周" in shown["text"]
+    shown = await team.said(team.far_owner, "/prices", "Price floors in force")
+    assert "川渝周" not in shown["text"]
