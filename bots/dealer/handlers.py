@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 
 from bots.dealer.context import Chat, chat_of
 from bots.dealer.identity import may, redeem
-from bots.dealer.menus import MENUS, set_chat_menu
+from bots.dealer.menus import MENUS, queue_menu
 from bots.dealer.models import BotOrder, ChatUser
 from bots.dealer.next_step import as_code, awaited_order, expect_code, next_step_buttons
 from bots.dealer.parsing import Problem, parse_order_ref, parse_pickup, parse_stock_lines
@@ -72,8 +72,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(bound, Problem):
         await reply(update, chat.text(bound.key, **bound.values))
         return
-    await reply(update, await bound_text(chat, bound))
-    await set_chat_menu(context.bot, chat.chat_id, bound.role, chat.language)
+    await reply(update, await bound_text(chat, bound))  # redeem queued the role's menu
 
 
 async def bound_text(chat: Chat, user: ChatUser, *, already: bool = False) -> str:
@@ -111,10 +110,9 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if user is not None:
                 user.language = wanted
                 uow.session.add(user)
+                await queue_menu(uow, user)  # the menu in the new language
     chat.language = wanted
     await reply(update, chat.text("lang.set"))
-    if chat.user is not None:
-        await set_chat_menu(context.bot, chat.chat_id, chat.user.role, wanted)
 
 
 async def orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from telegram import (
     Bot,
+    BotCommand,
+    BotCommandScopeChat,
     ForceReply,
     InlineKeyboardMarkup,
     Message,
@@ -114,6 +116,9 @@ async def call(
             reply_markup=_inline(p.get("reply_markup")),
             **extra,
         )
+    elif method == "setMyCommands":
+        listed = [BotCommand(c["command"], c["description"]) for c in p["commands"]]
+        message = await bot.set_my_commands(listed, scope=BotCommandScopeChat(chat_id), **extra)
     else:
         raise ValueError(f"cannot send {method}")
     return message.message_id if isinstance(message, Message) else target_id

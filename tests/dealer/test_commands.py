@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bots.dealer.identity import create_invite
+from bots.dealer.identity import create_invite, redeem
 from bots.dealer.models import ChatUser
 from services.catalog.models import Dealer
 from shared.db.uow import unit_of_work
@@ -79,6 +79,32 @@ async def test_chat_names_the_store_not_its_id(chats: Chats) -> None:
         invite = await create_invite(uow, "hq", "hq", created_by="test")
     await chats.say(hq, f"/start {invite.code}")
     await chats.expect(hq, "This chat now works for HQ.")
+
+
+async def test_a_chat_bound_without_start_gets_its_roles_menu_in_its_language(
+    chats: Chats,
+) -> None:
+    await chats.network()
+    owner, hq = await chats.user("王店长", "zh"), await chats.user("HQ Operator")
+    async with unit_of_work(chats.runtime.db, chats.runtime.clock) as uow:  # as the demo does
+        for user, dealer, role, language in (
+            (owner, "near", "owner", "zh"),
+            (hq, "hq", "hq", "en"),
+        ):
+            invite = await create_invite(uow, dealer, role, created_by="demo")
+            await redeem(uow, invite.code, user, user, "someone", language)
+    shown: dict[int, list[dict[str, str]]] = {}
+
+    async def menus() -> bool:
+        for user in (owner, hq):
+            shown[user] = await chats.emu.commands(user, "zh" if user == owner else "en")
+        return shown[owner][0]["command"] == "orders" and shown[hq][0]["command"] == "broadcast"
+
+    await eventually(menus)
+    owner_menu = {c["command"]: c["description"] for c in shown[owner]}
+    assert owner_menu["orders"] == "查看未完成的订单及下一步"
+    assert owner_menu["pause"] == "暂停与恢复接收新订单"
+    assert not [d for d in owner_menu.values() if d.startswith("/") or "：" in d[:12]]
 
 
 async def test_help_lists_what_each_role_may_do(chats: Chats) -> None:
