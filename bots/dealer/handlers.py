@@ -19,7 +19,13 @@ from bots.dealer.identity import may, redeem
 from bots.dealer.menus import MENUS, queue_menu
 from bots.dealer.models import BotOrder, ChatUser
 from bots.dealer.next_step import as_code, awaited_order, expect_code, next_step_buttons
-from bots.dealer.parsing import Problem, parse_order_ref, parse_pickup, parse_stock_lines
+from bots.dealer.parsing import (
+    Problem,
+    StockReport,
+    parse_order_ref,
+    parse_pickup,
+    parse_stock_lines,
+)
 from bots.dealer.views import OPEN_STATUSES, order_line_text, stock_text
 from services.catalog.directory import CatalogDirectory
 from services.stock.view import avail_key
@@ -196,7 +202,8 @@ async def stock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat is None or not await allowed(update, chat, "stock"):
         return
     assert chat.user is not None and update.effective_message is not None
-    parts = (update.effective_message.text or "").split(None, 1)  # "/stock" and the rest
+    text = update.effective_message.text or ""
+    parts = text.split(None, 1)  # "/stock" and the rest
     body = parts[1] if len(parts) > 1 else ""
     if not body.strip():
         raw: dict[Any, Any] = await chat.runtime.redis.hgetall(avail_key(chat.user.dealer_id))
@@ -204,17 +211,17 @@ async def stock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         name = await CatalogDirectory(chat.runtime.db).dealer_name(chat.user.dealer_id)
         await reply(update, stock_text(chat.language, name, levels))
         return
-    await report_counts(update, chat, body)
+    first = 1 + text[: len(text) - len(body)].count("\n")  # the line the counts start on
+    await report_counts(update, chat, parse_stock_lines(body, first))
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-async def report_counts(update: Update, chat: Chat, text: str) -> None:
-    """Check typed or uploaded counts; all are reported, or none with the reason."""
+async def report_counts(update: Update, chat: Chat, report: StockReport) -> None:
+    """Report typed or uploaded counts, checked: all of them, or none with the reasons."""
     assert chat.user is not None
-    report = parse_stock_lines(text)
     if report.problems:
         await reply(update, "\n".join(chat.text(p.key, **p.values) for p in report.problems[:5]))
         return

@@ -169,6 +169,39 @@ async def test_a_csv_file_reports_many_counts_or_none(chats: Chats) -> None:
     await chats.expect(owner, "Saved 1 count")
 
 
+async def test_a_csv_file_is_answered_in_the_users_language_with_its_own_line_numbers(
+    chats: Chats,
+) -> None:
+    await chats.network()
+    owner = await chats.bound("near", "owner", "zh")
+
+    async def upload(content: bytes, expect: str) -> str:
+        before = await chats.last_id(owner)
+        await chats.emu.upload_document(owner, "库存.csv", content, "text/csv")
+        return str((await chats.expect(owner, expect, after=before))["text"])
+
+    text = await upload(
+        b"sku,count\nPX-1,3\n", "第 1 行（标题行）必须包含 sku 和 on_hand 两列，缺少：on_hand"
+    )
+    assert "库存文件为 CSV 格式：第一行写 sku,on_hand" in text and "header" not in text
+    text = await upload(
+        b"sku,on_hand\nPX-1,3\nAC-9,-2\n", "第 3 行：-2 小于 0"
+    )  # as Excel numbers rows
+    text = await upload(b"\xff\xfe\x00\xffsku", "无法读取该文件的文字内容")
+    assert "UTF-8 text" not in text
+    gbk = "sku,on_hand,备注\nPX-1,4,新到货\n".encode("gbk")  # what a Chinese Excel saves
+    await upload(gbk, "已保存 1 条库存")
+    before = await chats.last_id(owner)
+    await chats.say(owner, "/stock\nPX-1 5\nAC-9 x")  # typed: numbered from the /stock line
+    await chats.expect(owner, "第 3 行：x 不是整数", after=before)
+    before = await chats.last_id(owner)
+    await chats.say(owner, "/help")
+    assert (
+        "CSV 文件（列为 sku,on_hand）"
+        in (await chats.expect(owner, "/stock", after=before))["text"]
+    )
+
+
 async def test_only_an_owner_may_pause_and_resume(chats: Chats) -> None:
     await chats.network()
     owner = await chats.bound("near", "owner")
