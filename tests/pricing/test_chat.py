@@ -218,3 +218,53 @@ async def test_promotion_regions_match_in_either_language_and_show_in_the_reader
     assert "Promotions for Sichuan" in shown["text"] and "川渝周" in shown["text"]
     shown = await team.said(team.far_owner, "/prices", "Price floors in force")
     assert "川渝周" not in shown["text"]
+
+
+async def test_a_preview_is_refused_once_the_rule_changed_and_a_risky_floor_says_so(
+    chats: Chats,
+) -> None:
+    team = await Team(chats).build()
+    zero = await team.said(team.hq, "/price PX-1 0", "Preview: the price floor")
+    assert (
+        "⚠️ A floor of 0.00 CNY removes the floor: Phone X could then be sold at any price"
+        in (zero["text"])
+    )
+    assert chats.button(zero, "Yes, set it to 0.00 CNY")
+    assert "✅ Apply" not in str(zero["reply_markup"])  # no plain Apply for a risky floor
+    above = await team.said(team.hq, "/price PX-1 2500", "Preview: the price floor")
+    assert "above the list price of Phone X (1999.00 CNY)" in above["text"]
+
+    newer = await team.said(team.hq, "/price PX-1 1899.00", "Preview: the price floor")
+    assert await team.press(team.hq, newer, "Apply") == (
+        "Applied: PX-1 may not be sold below 1899.00 CNY. Dealers are being told."
+    )
+    stale = await team.press(team.hq, zero, "Yes, set it to 0.00 CNY")
+    assert stale == (
+        "The floor of PX-1 changed since this preview (it is 1899.00 CNY now), so nothing was "
+        "applied. Type /price again to start from there."
+    )
+    await chats.expect(team.hq, "changed since this preview")  # the old preview, edited
+    again = await team.press(team.hq, zero, "Yes, set it to 0.00 CNY", forge=True)
+    assert again == "This change was already applied or cancelled."  # single-use
+    assert [r.floor for r in await _rows(chats, PriceRule)] == [189900]
+    await chats.expect(team.near_owner, "New price floor from HQ")
+    told = [
+        m for m in await chats.emu.messages(team.near_owner) if "price floor" in (m["text"] or "")
+    ]
+    assert len(told) == 1
+
+    first = await team.said(
+        team.hq, "/promo First; off 10%; skus PX-1; to 2026-01-05; funded hq", "Preview:"
+    )
+    second = await team.said(
+        team.hq, "/promo Second; off 5%; categories phones; to 2026-01-05; funded hq", "Preview:"
+    )
+    assert (await team.press(team.hq, second, "Create")).startswith("Created promotion pr_")
+    assert await team.press(team.hq, first, "Create") == (
+        "The promotions on these products changed since this preview, so nothing was created. "
+        "Type /promo again to see them."
+    )
+    assert [p.name for p in await _rows(chats, Promotion)] == ["Second"]
+    zh_hq = await chats.bound("hq", "hq", "zh")
+    zero = await team.said(zh_hq, "/price PX-1 0", "预览：")
+    assert "等于取消底线" in zero["text"] and chats.button(zero, "确认设为 0.00 CNY")
