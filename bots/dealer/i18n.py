@@ -188,6 +188,7 @@ EN: dict[str, str] = {
     "broadcast.kind.notice": "notice",
     "broadcast.kind.price": "price floor",
     "broadcast.kind.promotion": "promotion",
+    "broadcast.kind.promotion_end": "promotion ended",
     "stats.title": "Recent broadcasts:",
     "stats.none": "No broadcasts yet. Type /broadcast to send one.",
     "stats.line": (
@@ -395,7 +396,7 @@ ZH: dict[str, str] = {
     "stock.line": "{sku}：可用 {available}",
     "stock.none": "尚未上报库存。输入 /stock 商品编码 数量 上报。",
     "stock.saved": "已保存 {count} 条库存，谢谢！",
-    "stock.remind_never": "您还没有报过库存。请输入 /stock SKU 数量（每行一个）或发送 CSV 文件，这样才能收到订单。",
+    "stock.remind_never": "您还没有报过库存。请输入 /stock 商品编码 数量（每行一条）或发送 CSV 文件，这样才能收到订单。",
     "stock.empty": "请输入 /stock 商品编码 数量，每行一条，例如 /stock PX-1 5。",
     "stock.too_many": "一次最多发送 {max} 行，或上传 CSV 文件。",
     "stock.bad_line": "第 {line} 行（{text}）：请写成“商品编码 数量”。未保存任何内容。",
@@ -459,6 +460,7 @@ ZH: dict[str, str] = {
     "broadcast.kind.notice": "通知",
     "broadcast.kind.price": "价格底线",
     "broadcast.kind.promotion": "促销",
+    "broadcast.kind.promotion_end": "促销提前结束",
     "stats.title": "最近的广播：",
     "stats.none": "还没有广播。输入 /broadcast 发送。",
     "stats.line": (
@@ -473,7 +475,7 @@ ZH: dict[str, str] = {
     "ack.reminder": "⏰ 提醒：总部请您阅读以下内容并点击“已阅”。",
     # -- price floors and promotions (bots.dealer.rules) --
     "help.price": "/price 商品编码 金额：预览后设置商品的价格底线",
-    "help.promo": "/promo 名称; off 10%; skus …; to 日期：预览后创建促销（只输入 /promo 查看说明）",
+    "help.promo": "/promo 名称；折扣 10%；商品 …；结束 日期：预览后创建促销（只输入 /promo 查看说明）",
     "help.prices": "/prices：查看适用于您的价格底线与促销",
     "price.hq_only": "只有总部可以修改价格底线。输入 /prices 查看适用于您的价格底线与促销。",
     "price.usage": "请输入 /price 商品编码 金额，例如 /price PX-1 1799.00。",

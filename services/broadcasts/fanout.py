@@ -19,7 +19,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Select, func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -34,7 +34,7 @@ from bots.dealer.views import keyboard
 from bots.sender.models import BLOCKED, ChatStatus
 from bots.sender.outbox import Lane, Outgoing, submit_many
 from services.broadcasts.models import QUEUED, QUEUING, Broadcast, BroadcastRecipient
-from services.broadcasts.render import body, check
+from services.broadcasts.render import Kind, body, check
 from services.catalog.models import Dealer
 from shared import audit
 from shared.bus.consumer import Context, Handler
@@ -126,7 +126,7 @@ async def launch(uow: UnitOfWork, broadcast: Broadcast, *, role: str | None = No
 async def start_broadcast(
     uow: UnitOfWork,
     *,
-    kind: Literal["notice", "price", "promotion"],
+    kind: Kind,
     params: dict[str, Any],
     region: str | None,
     created_by: str,
@@ -139,7 +139,8 @@ async def start_broadcast(
     caller rolls back, nobody is told anything. ``params`` by kind: notice ``{"text"}``;
     price ``{"sku", "name", "floor" (minor units), "currency", "effective_at" (ISO)}``;
     promotion ``{"promotion_id", "name", "discount" (text such as "10%"), "starts_at",
-    "ends_at" (ISO), "skus": [...], "categories": [...]}``. Each dealer reads it in their
+    "ends_at" (ISO), "skus": [...], "categories": [...]}``; promotion_end ``{"promotion_id",
+    "name"}``. Each dealer reads it in their
     language, with an Acknowledge button when ``requires_ack``. Bad params raise
     ``services.broadcasts.render.BadBroadcast`` (a ValueError) naming the field.
     """

@@ -13,8 +13,8 @@ from bots.dealer.i18n import t
 from bots.dealer.views import CHINA
 from shared.money import MoneyError, format_amount
 
-Kind = Literal["notice", "price", "promotion"]
-KINDS: tuple[str, ...] = ("notice", "price", "promotion")
+Kind = Literal["notice", "price", "promotion", "promotion_end"]
+KINDS: tuple[str, ...] = ("notice", "price", "promotion", "promotion_end")
 MAX_TEXT = 3_500  # Telegram takes 4,096 characters; the header and the ack line need room
 MAX_FIELD = 200
 MAX_ITEMS = 100
@@ -91,6 +91,8 @@ def check(kind: str, params: dict[str, Any]) -> dict[str, Any]:
             "ends_at": ends_at, "skus": _names(params, "skus"),
             "categories": _names(params, "categories"),
         }  # fmt: skip
+    if kind == "promotion_end":
+        return {"promotion_id": _text(params, "promotion_id", 64), "name": _text(params, "name")}
     raise BadBroadcast("kind", f"one of {', '.join(KINDS)}, not {kind!r}")
 
 
@@ -104,6 +106,8 @@ def body(kind: str, params: dict[str, Any], language: str) -> str:
     """The broadcast's text in ``language`` (``params`` as ``check`` returned them)."""
     if kind == "notice":
         return t(language, "broadcast.notice", text=params["text"])
+    if kind == "promotion_end":
+        return t(language, "promo.ended_notice", name=params["name"])
     if kind == "price":
         floor = format_amount(params["floor"], params["currency"])
         return t(

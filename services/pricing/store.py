@@ -177,12 +177,10 @@ async def end_promotion(
         raise RuleError([Issue("id", "already_over", message)], status=409)
     promotion.ended_at, promotion.ended_by = now, actor
     uow.session.add(promotion)
-    text = "\n\n".join(
-        t(language, "promo.ended_notice", name=promotion.name) for language in ("zh", "en")
-    )
+    params = {"promotion_id": promotion.id, "name": promotion.name}  # each in their language
     broadcasts = [
         await start_broadcast(
-            uow, kind="notice", params={"text": text}, region=region, created_by=actor,
+            uow, kind="promotion_end", params=params, region=region, created_by=actor,
             requires_ack=False,
         )
         for region in _regions(promotion)

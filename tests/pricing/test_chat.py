@@ -268,3 +268,21 @@ async def test_a_preview_is_refused_once_the_rule_changed_and_a_risky_floor_says
     zh_hq = await chats.bound("hq", "hq", "zh")
     zero = await team.said(zh_hq, "/price PX-1 0", "预览：")
     assert "等于取消底线" in zero["text"] and chats.button(zero, "确认设为 0.00 CNY")
+
+
+async def test_a_promotion_ended_early_is_announced_in_each_readers_language(
+    chats: Chats,
+) -> None:
+    team = await Team(chats).build()
+    body = {
+        "name": "春季特惠", "starts_at": "2026-01-01T08:00", "ends_at": "2026-01-08T08:00",
+        "skus": ["PX-1"], "percent_off": "10", "funded_by": "hq", "regions": ["四川"],
+    }  # fmt: skip
+    status, promotion = await chats.api.call("POST", "/v1/promotions", body)
+    assert status == 201, promotion
+    status, _ = await chats.api.call("POST", f"/v1/promotions/{promotion['id']}/end")
+    assert status == 200
+    ended = await chats.expect(team.other_owner, "总部已提前结束促销 春季特惠")
+    assert "HQ" not in ended["text"] and "early" not in ended["text"]
+    ended = await chats.expect(team.near_owner, "HQ ended the promotion 春季特惠 early")
+    assert "总部" not in ended["text"]
