@@ -77,10 +77,13 @@ def check(kind: str, params: dict[str, Any]) -> dict[str, Any]:
             format_amount(floor, currency)
         except MoneyError as exc:
             raise BadBroadcast("currency", str(exc)) from None
+        scope = params.get("scope", "sku")
+        if scope not in ("sku", "category"):
+            raise BadBroadcast("scope", "sku or category")
         return {
             "sku": _text(params, "sku", 64), "name": _text(params, "name"), "floor": floor,
             "currency": currency, "effective_at": _time(params, "effective_at"),
-        }  # fmt: skip
+        } | ({"scope": scope} if scope == "category" else {})  # fmt: skip
     if kind == "promotion":
         starts_at, ends_at = _time(params, "starts_at"), _time(params, "ends_at")
         if datetime.fromisoformat(ends_at) <= datetime.fromisoformat(starts_at):
@@ -110,8 +113,11 @@ def body(kind: str, params: dict[str, Any], language: str) -> str:
         return t(language, "promo.ended_notice", name=params["name"])
     if kind == "price":
         floor = format_amount(params["floor"], params["currency"])
+        name = params["name"]
+        if params.get("scope") == "category":  # "sku" is the category: name it in words
+            name = t(language, "price.category_name", category=params["sku"])
         return t(
-            language, "broadcast.price", name=params["name"], sku=params["sku"], floor=floor,
+            language, "broadcast.price", name=name, sku=params["sku"], floor=floor,
             currency=params["currency"], effective_at=when(params["effective_at"]),
         )  # fmt: skip
     items = [*params["skus"], *params["categories"]]

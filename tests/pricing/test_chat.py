@@ -286,3 +286,15 @@ async def test_a_promotion_ended_early_is_announced_in_each_readers_language(
     assert "HQ" not in ended["text"] and "early" not in ended["text"]
     ended = await chats.expect(team.near_owner, "HQ ended the promotion 春季特惠 early")
     assert "总部" not in ended["text"]
+
+
+async def test_a_category_floor_is_announced_in_each_readers_language(chats: Chats) -> None:
+    team = await Team(chats).build()
+    status, answer = await chats.api.call(
+        "PUT", "/v1/price-rules/category/phones", {"floor": "1700.00", "currency": "CNY"}
+    )
+    assert status == 201, answer
+    told = await chats.expect(team.other_owner, "总部新价格底线：品类 phones 的全部商品（phones）")
+    assert "all products" not in told["text"]
+    told = await chats.expect(team.near_owner, "New price floor from HQ: all products in category")
+    assert "品类" not in told["text"]
