@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 REASONS = ("out_of_stock", "too_busy", "cannot_deliver", "other")
 DEALER_ROLES = ("owner", "staff")
-CLEARED = ("button.used", "button.expired")  # replayed or run out: its row goes too
+# Replayed, run out, or its offer ended: its row goes too.
+CLEARED = ("button.used", "button.expired", "button.spent.offer")
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

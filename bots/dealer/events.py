@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bots.dealer.buttons import issue
+from bots.dealer.buttons import expire_offer, issue
 from bots.dealer.i18n import language_of, t
 from bots.dealer.models import BotOrder, ChatUser
 from bots.dealer.views import keyboard, offer_text, order_ref
@@ -105,6 +105,7 @@ async def offer_closed(event: OfferClosed, ctx: Context) -> None:
     """Edit each offer message to say how it ended; a stale button is answered, not acted on."""
     uow = ctx.uow
     await uow.cancel_timer(f"bot:remind:{event.offer_id}")
+    await expire_offer(uow, event.offer_id)  # its buttons, wherever shown, say it is over
     view = await uow.session.get(BotOrder, event.order_id, with_for_update=True)
     if view is not None and view.dealer_id == event.dealer_id and event.outcome != "accepted":
         view.status = "closed"

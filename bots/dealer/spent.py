@@ -2,9 +2,10 @@
 
 A button stays on its message after its offer closed or its order moved on (another
 message, /orders listed earlier, a decline's reasons). Pressing it then must not look like
-it worked: ``why_spent`` compares the action with the bot's view of the order, and
-``pruned`` gives the message's keyboard without the rows of an offer or order that is
-done with, so each press leaves only buttons that still mean something.
+it worked: an offer's buttons expire when it ends (``buttons.expire_offer``), an order's
+step buttons are held against the bot's view of the order (``why_spent``), and ``pruned``
+gives the message's keyboard without the rows of an offer or order that is done with, so
+each press leaves only buttons that still mean something.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from telegram import InlineKeyboardMarkup
 from bots.dealer.models import BotOrder, ButtonToken
 from bots.dealer.parsing import Problem
 
-OFFER_ACTIONS = frozenset({"accept", "decline", "decline_reason"})  # subject: the offer
 # Order buttons (subject: the order) and the statuses in which their step still applies.
 ORDER_STEPS: dict[str, frozenset[str]] = {
     "ready": frozenset({"accepted"}),
@@ -35,18 +35,18 @@ STATUSES = frozenset(
 
 
 async def why_spent(session: AsyncSession, token: ButtonToken) -> Problem | None:
-    """Why the button no longer applies to its offer or order; None if, as we know, it does."""
-    if token.action in OFFER_ACTIONS:
-        query = select(BotOrder).where(col(BotOrder.offer_id) == token.subject)
-        view = (await session.exec(query)).first()
-        if view is not None and view.status == "offered" and view.dealer_id == token.dealer_id:
-            return None
-        return Problem("button.spent.offer")  # answered, run out, or offered again elsewhere
+    """Why an order's step button no longer applies; None if, as we know, it does.
+
+    Offer buttons need no look here: they expire when their offer ends
+    (``buttons.expire_offer``), whichever dealer it went to next.
+    """
     steps = ORDER_STEPS.get(token.action)
-    if steps is None:
+    order = await session.get(BotOrder, token.subject) if steps is not None else None
+    if steps is None or order is None:
         return None
-    order = await session.get(BotOrder, token.subject)
-    if order is None or order.status in steps:
+    if order.dealer_id != token.dealer_id:  # offered to another store since
+        return Problem("button.spent.order", {"ref": order.ref, "status": "closed"})
+    if order.status in steps:
         return None
     status = order.status if order.status in STATUSES else "moved"
     return Problem("button.spent.order", {"ref": order.ref, "status": status})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bots.dealer.i18n import LANGUAGES, t
+from services.stock.view import avail_key
 from tests.bus.support import eventually
 from tests.dealer.conftest import Chats
 
@@ -117,9 +118,16 @@ async def test_a_spent_button_leaves_its_message_or_says_why_it_no_longer_applie
     await chats.network()
     await chats.stock("near", 2)
     owner = await chats.bound("near", "owner", "zh")
+    other = await chats.bound("other", "owner", "zh")
     placed = await chats.order("N-4")
     ref = placed["id"].removeprefix("o_")[:6].upper()
     offer = await chats.expect(owner, f"新订单 {ref}")
+    await chats.stock("other", 2)  # declined, the order goes on to the other store
+
+    async def other_has_stock() -> bool:  # as routing reads it
+        return bool(await chats.runtime.redis.hgetall(avail_key("other")))
+
+    await eventually(other_has_stock)
     listed = await _orders(chats, owner, "按下按钮")
     await _press(chats, owner, listed, f"拒绝 · {ref}")
 
@@ -137,6 +145,7 @@ async def test_a_spent_button_leaves_its_message_or_says_why_it_no_longer_applie
 
     await eventually(cleared)
     await chats.expect(owner, f"订单 {ref}：您已拒绝。")  # the offer message, edited
+    await chats.expect(other, f"新订单 {ref}")
     late = await chats.emu.press(
         owner, listed["message_id"], data=chats.button(listed, "缺货"), forge=True
     )
