@@ -123,8 +123,9 @@ async def order_accepted(event: OrderAccepted, ctx: Context) -> None:
     """Now the dealer may know the customer: details, and the button for the next step."""
     uow = ctx.uow
     view = await uow.session.get(BotOrder, event.order_id, with_for_update=True)
-    if view is not None:
-        view.status, view.customer = (
+    if view is not None:  # the store that took it (in grab mode, one of several offered)
+        view.dealer_id, view.status, view.customer = (
+            event.dealer_id,
             "accepted",
             {"name": event.customer_name, "phone": event.customer_phone},
         )
