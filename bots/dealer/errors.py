@@ -23,7 +23,10 @@ log = logging.getLogger(__name__)
 
 
 def describe(update: Update) -> str:
-    """What the user sent, in a few words for the log."""
+    """What the user sent, for the log: the command, not what follows it.
+
+    What follows may be a customer's pickup code, which is kept only as a hash.
+    """
     if update.callback_query is not None:
         return f"button {update.callback_query.data!r}"
     message = update.effective_message
@@ -31,7 +34,11 @@ def describe(update: Update) -> str:
         return "an update without a message"
     if message.document is not None:
         return f"file {message.document.file_name!r}"
-    return repr((message.text or "")[:80])
+    text = message.text or ""
+    if not text.startswith("/"):
+        return f"a message of {len(text)} characters"
+    command, *rest = text.split(maxsplit=1)
+    return repr(command[:40]) + (f" and {len(rest[0])} characters" if rest else "")
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
