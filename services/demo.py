@@ -35,12 +35,12 @@ PRODUCTS = {
 
 DEALERS = {
     "cd-tianfu": DealerBody(
-        name="Tianfu Square store", region="sichuan", city="Chengdu", lat=30.6574, lon=104.0658,
+        name="天府广场店", region="sichuan", city="Chengdu", lat=30.6574, lon=104.0658,
         service_radius_km=25, capabilities=["pickup", "delivery", "installation"], capacity=30,
         referral_code="CD-TIANFU",
     ),
     "cd-wuhou": DealerBody(
-        name="Wuhou store", region="sichuan", city="Chengdu", lat=30.6420, lon=104.0430,
+        name="武侯店", region="sichuan", city="Chengdu", lat=30.6420, lon=104.0430,
         service_radius_km=20, capabilities=["pickup", "delivery"], capacity=20,
         referral_code="CD-WUHOU",
     ),

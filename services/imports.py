@@ -6,7 +6,7 @@ import csv
 import io
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -17,10 +17,16 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class LineError:
-    """What is wrong with one line of the file (line 1 is the header)."""
+    """What is wrong with one line of the file (line 1 is the header).
+
+    ``message`` is English, for the command line; ``code`` and ``values`` let chat say the
+    same in the reader's language (``bots.dealer.documents``).
+    """
 
     line: int
     message: str
+    code: str = ""
+    values: dict[str, str] = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
@@ -44,22 +50,27 @@ def csv_records(text: str, required: set[str]) -> tuple[Iterator[Record], list[L
     try:
         header = [name.strip() for name in reader.fieldnames or []]
     except csv.Error as exc:
-        return iter(()), [LineError(1, f"not a CSV file: {exc}")]
+        return iter(()), [LineError(1, f"not a CSV file: {exc}", "not_csv")]
     missing = sorted(required - set(header))
     if missing:
-        return iter(()), [LineError(1, f"the header lacks: {', '.join(missing)}")]
+        columns = ", ".join(missing)
+        return iter(()), [
+            LineError(1, f"the header lacks: {columns}", "header_lacks", {"columns": columns})
+        ]
     reader.fieldnames = header
 
     def records() -> Iterator[Record]:
         try:
             for record in reader:
                 if None in record:
-                    yield LineError(reader.line_num, "more values than the header has columns")
+                    yield LineError(
+                        reader.line_num, "more values than the header has columns", "too_many"
+                    )
                     continue
                 fields = {k: (v or "").strip() for k, v in record.items()}
                 yield fields | {"__line__": str(reader.line_num)}
         except csv.Error as exc:
-            yield LineError(reader.line_num, f"not valid CSV here: {exc}")
+            yield LineError(reader.line_num, f"not valid CSV here: {exc}", "bad_csv")
 
     return records(), []
 

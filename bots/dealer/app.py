@@ -24,8 +24,10 @@ from bots.dealer import earnings, handlers, hq, rules
 from bots.dealer.callbacks import on_button
 from bots.dealer.context import RUNTIME_KEY
 from bots.dealer.documents import on_document
+from bots.dealer.errors import on_error
 from bots.dealer.i18n import LANGUAGES
 from bots.dealer.menus import commands
+from bots.dealer.pacing import PatientCalls
 from services.runtime import Runtime
 from shared.leader import LeaderLock
 
@@ -66,7 +68,9 @@ def build_application(token: str, api_url: str, runtime: Runtime | None = None) 
         .job_queue(None)  # calendar jobs run on Baton's elected scheduler, not in the bot
         .connection_pool_size(16)  # replies and edits in flight at once; PTB's default is 1
         .pool_timeout(10.0)
-        .concurrent_updates(8)  # one slow chat must not hold up the others
+        .rate_limiter(PatientCalls())  # every reply and edit waits out a 429 (pacing.py)
+        # One chat's updates waiting out its limit must not hold up the other chats.
+        .concurrent_updates(32)
         .post_init(set_menus)
         .build()
     )
@@ -76,6 +80,7 @@ def build_application(token: str, api_url: str, runtime: Runtime | None = None) 
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(MessageHandler(filters.Document.ALL, on_document))
     app.add_handler(MessageHandler(filters.ALL, handlers.unknown))
+    app.add_error_handler(on_error)
     return app
 
 

@@ -12,6 +12,9 @@ import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
+from sqlalchemy import update
+from sqlmodel import col
+
 from bots.dealer.models import ButtonToken, ChatUser
 from bots.dealer.parsing import Problem
 from shared.db.uow import UnitOfWork
@@ -20,6 +23,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_TTL = timedelta(days=3)
 SINGLE_USE = frozenset({"accept", "decline_reason"})
+OFFER_ACTIONS = frozenset({"accept", "decline", "decline_reason"})  # subject: the offer
 
 
 async def issue(
@@ -41,6 +45,19 @@ async def issue(
     return token.id
 
 
+async def expire_offer(uow: UnitOfWork, offer_id: str) -> None:
+    """The buttons of an offer that ended (on any message) stop working now."""
+    await uow.session.exec(
+        update(ButtonToken)
+        .where(
+            col(ButtonToken.subject) == offer_id,
+            col(ButtonToken.action).in_(OFFER_ACTIONS),
+            col(ButtonToken.expires_at) > uow.clock.now(),
+        )
+        .values(expires_at=uow.clock.now())
+    )
+
+
 async def press(uow: UnitOfWork, data: str | None, user: ChatUser | None) -> ButtonToken | Problem:
     """The token a press may use, marked used if it is single-use; or why it is refused."""
     if user is None:
@@ -55,10 +72,10 @@ async def press(uow: UnitOfWork, data: str | None, user: ChatUser | None) -> But
             token.id, token.action, token.dealer_id, user.user_id, user.dealer_id, user.role,
         )  # fmt: skip
         return Problem("button.not_yours")
-    if token.expires_at <= uow.clock.now():
-        return Problem("button.expired")
     if token.used_at is not None:
         return Problem("button.used")
+    if token.expires_at <= uow.clock.now():  # an offer's buttons expire when it ends
+        return Problem("button.spent.offer" if token.action in OFFER_ACTIONS else "button.expired")
     if token.action in SINGLE_USE:
         token.used_at = uow.clock.now()
         uow.session.add(token)

@@ -1,27 +1,60 @@
-"""A CSV file uploaded in chat reports many counts at once: `sku,on_hand` per line."""
+"""A CSV file uploaded in chat reports many counts at once: a header ``sku,on_hand``, then
+one product a line.
+
+Lines are numbered as a spreadsheet numbers its rows: the header is line 1, so the first
+product is line 2 (typed ``/stock`` lines are numbered from the line the command is on).
+A file from a Chinese Excel is often GB18030 rather than UTF-8: both are read.
+"""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bots.dealer.context import chat_of
+from bots.dealer.context import Chat, chat_of
 from bots.dealer.handlers import allowed, reply, report_counts
-from services.imports import LineError, csv_records, report
+from bots.dealer.parsing import StockReport, check_counts
+from services.imports import LineError, csv_records
 
 MAX_BYTES = 1024 * 1024
+COLUMNS = ("sku", "on_hand")
+SHOWN_ERRORS = 5
+ENCODINGS = ("utf-8-sig", "gb18030")  # Excel saves CSV as UTF-8, or in the system's (GBK)
 
 
-def csv_to_lines(text: str) -> tuple[str, list[LineError]]:
-    """The file as `SKU QTY` lines for the stock parser, or the header and line errors."""
-    records, errors = csv_records(text, {"sku", "on_hand"})
-    lines = []
+def decode(data: bytes) -> str | None:
+    """The file's text, or None if it is not text in any encoding dealers' tools write."""
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def read_counts(text: str) -> StockReport | list[LineError]:
+    """The counts in a CSV text, checked like typed ones; or the errors of its lines."""
+    records, errors = csv_records(text, set(COLUMNS))
+    rows = []
     for record in records:
         if isinstance(record, LineError):
             errors.append(record)
         else:
-            lines.append(f"{record['sku']} {record['on_hand']}")
-    return "\n".join(lines), errors
+            rows.append((int(record["__line__"]), record["sku"], record["on_hand"]))
+    return errors if errors else check_counts(rows)
+
+
+def errors_text(chat: Chat, errors: list[LineError]) -> str:
+    """The first few errors of a file in the user's language, and the format it should have."""
+    lines = [
+        chat.text(f"csv.{e.code}" if e.code else "csv.other", line=e.line, **e.values)
+        for e in errors[:SHOWN_ERRORS]
+    ]
+    if len(errors) > SHOWN_ERRORS:
+        lines.append(chat.text("csv.more", count=len(errors) - SHOWN_ERRORS))
+    return chat.text(
+        "stock.file_bad", errors="\n".join(lines), format=chat.text("stock.file_format")
+    )
 
 
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -36,13 +69,12 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await reply(update, chat.text("stock.file_too_big"))
         return
     data = await (await message.document.get_file()).download_as_bytearray()
-    try:
-        text = bytes(data).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        await reply(update, chat.text("stock.file_bad", errors="not UTF-8 text"))
+    text = decode(bytes(data))
+    if text is None:
+        await reply(update, chat.text("stock.file_not_text", format=chat.text("stock.file_format")))
         return
-    lines, errors = csv_to_lines(text)
-    if errors:
-        await reply(update, chat.text("stock.file_bad", errors=report(errors, limit=5)))
+    found = read_counts(text)
+    if isinstance(found, list):
+        await reply(update, errors_text(chat, found))
         return
-    await report_counts(update, chat, lines)
+    await report_counts(update, chat, found)

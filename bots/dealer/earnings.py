@@ -15,12 +15,20 @@ from telegram.ext import ContextTypes
 from bots.dealer.context import chat_of
 from bots.dealer.handlers import allowed, reply
 from bots.dealer.i18n import t
+from bots.dealer.parsing import fold
 from services.settlement.earnings import Earnings, Figures, dealer_earnings
 from services.settlement.models import PayoutLine
 from services.settlement.periods import RECENT, Period, recent
 from shared.money import format_amount
 
 DEFAULT_PERIOD = "week"
+# What a dealer may type after /earnings, in English or Chinese, for each period.
+PERIOD_WORDS = {
+    "today": "today", "day": "today", "今天": "today", "今日": "today", "当天": "today",
+    "week": "week", "本周": "week", "这周": "week", "本星期": "week",
+    "周": "week", "month": "month", "本月": "month", "这个月": "month", "当月": "month",
+    "月": "month",
+}  # fmt: skip
 SYMBOLS = {
     "CNY": "¥", "JPY": "JP¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$",
     "TWD": "NT$", "SGD": "S$", "KRW": "₩",
@@ -76,11 +84,11 @@ def earnings_text(language: str, earnings: Earnings, period: Period) -> str:
 
 
 def statement_text(
-    language: str, dealer_id: str, period: Period, earnings: Earnings, payouts: list[PayoutLine]
+    language: str, dealer: str, period: Period, earnings: Earnings, payouts: list[PayoutLine]
 ) -> str:
-    """A weekly statement: the period's figures, then what this period's payout did."""
+    """A weekly statement (``dealer``: the store's name): figures, then what the payout did."""
     lines = [
-        t(language, "statement.title", period=period.label, dealer=dealer_id,
+        t(language, "statement.title", period=period.label, dealer=dealer,
           first=period.first_day.isoformat(), last=period.last_day.isoformat()),
         t(language, "earnings.orders", fulfilled=earnings.fulfilled,
           originated=earnings.originated),
@@ -99,10 +107,10 @@ def statement_text(
 
 
 def period_word(args: list[str]) -> str | None:
-    """The period asked for (``week`` when none is); None if the word is not one we know."""
+    """The period asked for, in either language (``week`` when none is); None if unknown."""
     if not args:
         return DEFAULT_PERIOD
-    word = args[0].lower()
+    word = PERIOD_WORDS.get(fold(args[0]).strip().lower())
     return word if word in RECENT and len(args) == 1 else None
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bots.dealer.buttons import issue
+from bots.dealer.buttons import expire_offer, issue
 from bots.dealer.i18n import language_of, t
 from bots.dealer.models import BotOrder, ChatUser
 from bots.dealer.views import keyboard, offer_text, order_ref
@@ -25,11 +25,11 @@ from shared.db.uow import UnitOfWork
 from shared.messages import Message
 from shared.messages.bot import RemindOffer
 from shared.messages.orders import (
+    HandoverAnswered,
     OfferClosed,
     OrderAccepted,
     OrderOffered,
     OrderStatusChanged,
-    PickupAnswered,
 )
 
 OFFERS, HANDOVER = 0, 1  # lanes: an offer never waits behind anything
@@ -105,6 +105,7 @@ async def offer_closed(event: OfferClosed, ctx: Context) -> None:
     """Edit each offer message to say how it ended; a stale button is answered, not acted on."""
     uow = ctx.uow
     await uow.cancel_timer(f"bot:remind:{event.offer_id}")
+    await expire_offer(uow, event.offer_id)  # its buttons, wherever shown, say it is over
     view = await uow.session.get(BotOrder, event.order_id, with_for_update=True)
     if view is not None and view.dealer_id == event.dealer_id and event.outcome != "accepted":
         view.status = "closed"
@@ -122,8 +123,9 @@ async def order_accepted(event: OrderAccepted, ctx: Context) -> None:
     """Now the dealer may know the customer: details, and the button for the next step."""
     uow = ctx.uow
     view = await uow.session.get(BotOrder, event.order_id, with_for_update=True)
-    if view is not None:
-        view.status, view.customer = (
+    if view is not None:  # the store that took it (in grab mode, one of several offered)
+        view.dealer_id, view.status, view.customer = (
+            event.dealer_id,
             "accepted",
             {"name": event.customer_name, "phone": event.customer_phone},
         )
@@ -176,14 +178,25 @@ async def status_changed(event: OrderStatusChanged, ctx: Context) -> None:
         )
 
 
-async def pickup_answered(event: PickupAnswered, ctx: Context) -> None:
-    """Tell the staff member who typed the code how it went."""
+REFUSALS = frozenset(
+    {"offered", "completed", "cancelled", "returned", "rejected", "not_yours", "not_pickup",
+     "not_delivery", "no_code"}
+)  # fmt: skip
+
+
+async def handover_answered(event: HandoverAnswered, ctx: Context) -> None:
+    """Tell the user who typed the code or confirmed the delivery how it went, or why not."""
     user = await ctx.uow.session.get(ChatUser, int(event.actor.id))
     if user is None:
         return
-    ref = order_ref(event.order_id)
-    text = t(_language(user), f"pickup.{event.outcome}", ref=ref, remaining=event.remaining)
-    await _text(ctx.uow, f"pickup:{ctx.envelope.id}", user, text, HANDOVER)
+    if event.outcome == "done":
+        key = f"handover.done.{event.step}"
+    elif event.outcome == "refused":
+        key = f"handover.refused.{event.reason if event.reason in REFUSALS else 'other'}"
+    else:
+        key = f"pickup.{event.outcome}"
+    text = t(_language(user), key, ref=order_ref(event.order_id), remaining=event.remaining)
+    await _text(ctx.uow, f"handover:{ctx.envelope.id}", user, text, HANDOVER)
 
 
 HANDLERS: dict[type[Message], Handler] = {
@@ -191,7 +204,7 @@ HANDLERS: dict[type[Message], Handler] = {
     OfferClosed: offer_closed,
     OrderAccepted: order_accepted,
     OrderStatusChanged: status_changed,
-    PickupAnswered: pickup_answered,
+    HandoverAnswered: handover_answered,
     RemindOffer: remind_offer,
     **BROADCASTS,  # the broadcasts fan-out continues in the bot's consumer
 }

@@ -8,55 +8,39 @@ message.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlmodel import col, select
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from bots.dealer.context import Chat, chat_of
 from bots.dealer.identity import may, redeem
-from bots.dealer.menus import MENUS, set_chat_menu
+from bots.dealer.menus import MENUS, queue_menu
 from bots.dealer.models import BotOrder, ChatUser
 from bots.dealer.next_step import as_code, awaited_order, expect_code, next_step_buttons
-from bots.dealer.parsing import Problem, parse_order_ref, parse_pickup, parse_stock_lines
+from bots.dealer.parsing import (
+    Problem,
+    StockReport,
+    parse_order_ref,
+    parse_pickup,
+    parse_stock_lines,
+)
 from bots.dealer.views import OPEN_STATUSES, order_line_text, stock_text
-from bots.sender.calls import retry_seconds
 from services.catalog.directory import CatalogDirectory
 from services.stock.view import avail_key
 from shared.db.uow import unit_of_work
 from shared.messages.orders import ConfirmDelivery, ConfirmPickup, SetDealerPaused
 from shared.messages.stock import ReportStock, StockCount
 
-REPLY_TRIES = 4
 HELP = MENUS  # /help lists what the menu shows
 
 
-async def patiently(call: Callable[[], Awaitable[object]]) -> None:
-    """Make a Bot API call now, waiting out Telegram's per-chat limit if it bites.
-
-    Replies and edits answer something the user just did, so they are sent at once rather
-    than queued behind pushed messages; a user tapping faster than one message a second
-    gets a 429, and then the call waits the ``retry_after`` Telegram asks for (updates run
-    concurrently, so only this chat waits).
-    """
-    for _ in range(REPLY_TRIES - 1):
-        try:
-            await call()
-            return
-        except RetryAfter as exc:
-            await asyncio.sleep(retry_seconds(exc))
-    await call()
-
-
 async def reply(update: Update, text: str, markup: dict[str, Any] | None = None) -> None:
-    """Answer the message that came in (see ``patiently``)."""
+    """Answer the message that came in (a 429 is waited out: ``bots.dealer.pacing``)."""
     message = update.effective_message
     if message is not None:
-        await patiently(lambda: message.reply_text(text, reply_markup=_markup(markup)))
+        await message.reply_text(text, reply_markup=_markup(markup))
 
 
 def _markup(data: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
@@ -75,12 +59,16 @@ async def allowed(update: Update, chat: Chat, action: str) -> bool:
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start CODE: bind this chat user to a dealer; without a code, say how to get one."""
+    """/start CODE: bind this chat user to a dealer; without a code, say how, or to what it is."""
     chat = await chat_of(update, context)
     if chat is None:
         return
     sender = update.effective_user
     name = sender.full_name if sender else ""
+    if not context.args and chat.user is not None:  # linked already: say to what
+        linked = await bound_text(chat, chat.user, already=True)
+        await reply(update, chat.text("start.welcome_back", name=name) + "\n\n" + linked)
+        return
     if not context.args:
         text = chat.text("start.welcome", name=name) + "\n\n" + chat.text("start.no_code")
         await reply(update, text)
@@ -90,9 +78,16 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(bound, Problem):
         await reply(update, chat.text(bound.key, **bound.values))
         return
-    role = chat.text(f"role.{bound.role}")
-    await reply(update, chat.text("start.bound", dealer=bound.dealer_id, role=role))
-    await set_chat_menu(context.bot, chat.chat_id, bound.role, chat.language)
+    await reply(update, await bound_text(chat, bound))  # redeem queued the role's menu
+
+
+async def bound_text(chat: Chat, user: ChatUser, *, already: bool = False) -> str:
+    """Who this chat works for (``already``: before this message): the store's name, the role."""
+    key = "start.linked" if already else "start.bound"
+    if user.role == "hq":
+        return chat.text(f"{key}_hq")
+    name = await CatalogDirectory(chat.runtime.db).dealer_name(user.dealer_id)
+    return chat.text(key, dealer=name, role=chat.text(f"role.{user.role}"))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -121,10 +116,9 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if user is not None:
                 user.language = wanted
                 uow.session.add(user)
+                await queue_menu(uow, user)  # the menu in the new language
     chat.language = wanted
     await reply(update, chat.text("lang.set"))
-    if chat.user is not None:
-        await set_chat_menu(context.bot, chat.chat_id, chat.user.role, wanted)
 
 
 async def orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -185,7 +179,7 @@ async def pickup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def delivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/delivered ORDER: the dealer confirms the delivery."""
+    """/delivered ORDER: the dealer confirms the delivery; the answer comes back as an event."""
     chat = await chat_of(update, context)
     if chat is None or not await allowed(update, chat, "handover"):
         return
@@ -199,7 +193,7 @@ async def delivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
         uow.emit(ConfirmDelivery(order_id=order.order_id, actor=chat.actor()))
-    await reply(update, chat.text("delivered.ok", ref=order.ref))
+    # The orders service answers (HandoverAnswered): delivered, or why not.
 
 
 async def stock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -208,24 +202,26 @@ async def stock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat is None or not await allowed(update, chat, "stock"):
         return
     assert chat.user is not None and update.effective_message is not None
-    parts = (update.effective_message.text or "").split(None, 1)  # "/stock" and the rest
+    text = update.effective_message.text or ""
+    parts = text.split(None, 1)  # "/stock" and the rest
     body = parts[1] if len(parts) > 1 else ""
     if not body.strip():
         raw: dict[Any, Any] = await chat.runtime.redis.hgetall(avail_key(chat.user.dealer_id))
         levels = {_text(k): int(v) for k, v in raw.items()}
-        await reply(update, stock_text(chat.language, chat.user.dealer_id, levels))
+        name = await CatalogDirectory(chat.runtime.db).dealer_name(chat.user.dealer_id)
+        await reply(update, stock_text(chat.language, name, levels))
         return
-    await report_counts(update, chat, body)
+    first = 1 + text[: len(text) - len(body)].count("\n")  # the line the counts start on
+    await report_counts(update, chat, parse_stock_lines(body, first))
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-async def report_counts(update: Update, chat: Chat, text: str) -> None:
-    """Check typed or uploaded counts; all are reported, or none with the reason."""
+async def report_counts(update: Update, chat: Chat, report: StockReport) -> None:
+    """Report typed or uploaded counts, checked: all of them, or none with the reasons."""
     assert chat.user is not None
-    report = parse_stock_lines(text)
     if report.problems:
         await reply(update, "\n".join(chat.text(p.key, **p.values) for p in report.problems[:5]))
         return

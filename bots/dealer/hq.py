@@ -2,9 +2,10 @@
 
 ``/broadcast`` alone explains the syntax; ``/broadcast TEXT`` goes to every region and
 ``/broadcast region=Sichuan TEXT`` (``region="Inner Mongolia"`` for a name with spaces;
-``地区=`` works too) to one. The text may span several lines. Nothing is sent before the
-HQ user presses Send under the preview, which shows the text and how many dealer chats
-would get it. Anyone other than HQ is refused politely, and the attempt is audited.
+``地区=四川`` works too: a region is named in either language) to one. The text may span
+several lines. Nothing is sent before the HQ user presses Send under the preview, which
+shows the text and how many dealer chats would get it. Anyone other than HQ is refused
+politely, and the attempt is audited.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from services.broadcasts.render import MAX_TEXT, body, when
 from services.broadcasts.stats import counts, recent
 from shared import audit
 from shared.db.uow import UnitOfWork, unit_of_work
+from shared.regions import region_name
 
 HQ = ("hq",)
 SEND, CANCEL = "bc_send", "bc_cancel"  # button actions, dispatched by bots.dealer.callbacks
@@ -58,7 +60,7 @@ def parse_broadcast(rest: str) -> tuple[str | None, str] | Problem:
 def _where(chat: Chat, region: str | None) -> str:
     if region is None:
         return chat.text("broadcast.where_all")
-    return chat.text("broadcast.where_region", region=region)
+    return chat.text("broadcast.where_region", region=region_name(region, chat.language))
 
 
 async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bots.dealer.menus import queue_menu
 from bots.dealer.models import ChatUser, Invite
 from bots.dealer.parsing import Problem
 from shared.db.uow import UnitOfWork
@@ -77,6 +78,7 @@ async def redeem(
         )  # fmt: skip
         user.bound_at = now
     uow.session.add(user)
+    await queue_menu(uow, user)  # whoever binds (chat, demo, a script), the menu follows
     return user
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 SKU = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 REF = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
+WHOLE = re.compile(r"^[+-]?[0-9]+$")
 MAX_QTY = 1_000_000
 MAX_LINES = 200
 
@@ -37,30 +39,61 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def parse_stock_lines(text: str) -> StockReport:
-    """``SKU QTY`` per line (spaces, ``:`` ``=`` or ``,`` between); all lines or none."""
-    counts: dict[str, int] = {}
+def parse_stock_lines(text: str, first: int = 1) -> StockReport:
+    """``SKU QTY`` per line (spaces, ``:`` ``=`` or ``,`` between); all lines or none.
+
+    Lines are numbered as the dealer sees them, the first being ``first`` (the line the
+    command is on), blank lines included.
+    """
+    rows: list[tuple[int, str, str]] = []
     problems: list[Problem] = []
-    lines = [ln.strip() for ln in fold(text).splitlines() if ln.strip()]
+    numbered = [(n, ln.strip()) for n, ln in enumerate(fold(text).splitlines(), first)]
+    lines = [(n, ln) for n, ln in numbered if ln]
     if not lines:
         return StockReport({}, [Problem("stock.empty")])
     if len(lines) > MAX_LINES:
         return StockReport({}, [Problem("stock.too_many", {"max": MAX_LINES})])
-    for number, line in enumerate(lines, start=1):
+    for number, line in lines:
         parts = re.split(r"[\s:=,]+", line)
-        if len(parts) != 2:
+        if len(parts) == 2:
+            rows.append((number, parts[0], parts[1]))
+        else:
             problems.append(Problem("stock.bad_line", {"line": number, "text": line[:40]}))
-            continue
-        sku, qty = parts
+    checked = check_counts(rows)
+    problems = sorted(problems + checked.problems, key=lambda p: int(p.values.get("line", 0)))
+    return StockReport({} if problems else checked.counts, problems)
+
+
+def check_counts(rows: Iterable[tuple[int, str, str]]) -> StockReport:
+    """Each ``(line, SKU, count)`` checked, typed or from a file: all counts, or none."""
+    counts: dict[str, int] = {}
+    problems: list[Problem] = []
+    for number, raw_sku, raw_qty in rows:
+        sku, qty = fold(raw_sku).strip(), fold(raw_qty).strip()
         if not SKU.match(sku):
-            problems.append(Problem("stock.bad_sku", {"line": number, "sku": sku[:40]}))
-        elif not qty.isascii() or not qty.isdigit() or int(qty) > MAX_QTY:
-            problems.append(Problem("stock.bad_qty", {"line": number, "qty": qty[:20]}))
+            key = "stock.bad_sku" if sku else "stock.no_sku"
+            problems.append(Problem(key, {"line": number, "sku": sku[:40]}))
+        elif (problem := count_problem(number, qty)) is not None:
+            problems.append(problem)
         elif sku in counts:
             problems.append(Problem("stock.repeated", {"line": number, "sku": sku}))
         else:
             counts[sku] = int(qty)
     return StockReport({} if problems else counts, problems)
+
+
+def count_problem(line: int, qty: str) -> Problem | None:
+    """What is wrong with a typed count (a whole number from 0 to ``MAX_QTY``), if anything."""
+    shown = qty[:20]
+    if not qty:
+        return Problem("stock.no_qty", {"line": line})
+    if not WHOLE.match(qty):
+        return Problem("stock.bad_qty", {"line": line, "qty": shown})
+    if int(qty) < 0:
+        return Problem("stock.negative", {"line": line, "qty": shown})
+    if int(qty) > MAX_QTY:
+        return Problem("stock.too_big", {"line": line, "qty": shown, "max": f"{MAX_QTY:,}"})
+    return None
 
 
 @dataclass(frozen=True)

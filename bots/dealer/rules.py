@@ -4,8 +4,11 @@
 nothing by themselves: they answer with a preview — the rule, and how many dealer chats
 will be told — under Apply and Cancel buttons. Apply sets the rule, audits it and starts
 its broadcast in one transaction (``services.pricing.store``); the draft's state makes
-either button work once. Anyone but HQ is refused politely and the attempt audited.
-``/prices`` shows a dealer the floors in force and the promotions of their region.
+either button work once, and Apply refuses if the rules changed since the preview
+(``bots.dealer.rule_basis``). A floor of 0 or above the list price is previewed with its
+risk, under an Apply button that names the value. Anyone but HQ is refused politely and
+the attempt audited. ``/prices`` shows a dealer the floors in force and the promotions of
+their region.
 """
 
 from __future__ import annotations
@@ -28,23 +31,27 @@ from bots.dealer.guard import command_text, hq_only
 from bots.dealer.handlers import allowed, reply
 from bots.dealer.models import ButtonToken
 from bots.dealer.parsing import Problem
+from bots.dealer.rule_basis import floor_risk, price_basis, promo_basis
 from bots.dealer.rule_parsing import PriceRequest, PromoText, parse_price, parse_promo
 from bots.dealer.views import keyboard
+from bots.dealer.zones import zone_name
 from bots.sender.outbox import Lane, submit
 from services.broadcasts.fanout import audience_size
 from services.catalog.models import Dealer, Product
 from services.pricing.models import Promotion, RuleDraft
-from services.pricing.queries import ProductFloor, price_list, product_floor
+from services.pricing.queries import ProductFloor, price_list
 from services.pricing.rules import discount_text
 from services.pricing.schemas import PromotionBody, validation_context
 from services.pricing.store import RuleError, check_promotion, create_promotion, set_floor
 from shared import audit
 from shared.db.uow import UnitOfWork, unit_of_work
 from shared.money import MoneyError, format_amount, parse_amount
+from shared.regions import region_name
 
 HQ = ("hq",)
 APPLY, CANCEL = "rule_apply", "rule_cancel"  # button actions, dispatched by bots.dealer.callbacks
 PENDING, APPLIED, CANCELLED = "pending", "applied", "cancelled"
+STALE = "stale"  # refused: the rules changed after the preview (``rule_basis``)
 SHOWN_FLOORS = 30  # /prices lists this many products, then says how many more
 SHOWN_PROMOTIONS = 15
 SHOWN_ITEMS = 8  # SKUs, categories or regions named in one line
@@ -60,8 +67,10 @@ def _when(moment: datetime, zone: tzinfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-async def _preview(update: Update, chat: Chat, kind: str, spec: dict[str, Any], text: str) -> None:
-    """Keep the draft and show it with Apply and Cancel."""
+async def _preview(
+    update: Update, chat: Chat, kind: str, spec: dict[str, Any], text: str, label: str | None
+) -> None:
+    """Keep the draft and show it with Apply (``label``, if it must say more) and Cancel."""
     assert chat.user is not None
     async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
         draft = RuleDraft(
@@ -71,7 +80,7 @@ async def _preview(update: Update, chat: Chat, kind: str, spec: dict[str, Any], 
         uow.session.add(draft)
         apply = await issue(uow, APPLY, draft.id, chat.user.dealer_id, HQ)
         cancel = await issue(uow, CANCEL, draft.id, chat.user.dealer_id, HQ)
-    labels = chat.text(f"{kind}.apply"), chat.text(f"{kind}.cancel")
+    labels = label or chat.text(f"{kind}.apply"), chat.text(f"{kind}.cancel")
     await reply(update, text, keyboard([[(labels[0], apply), (labels[1], cancel)]]))
 
 
@@ -94,8 +103,11 @@ async def price(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _price_draft(
     chat: Chat, session: AsyncSession, request: PriceRequest
-) -> tuple[dict[str, Any], str] | str:
-    """The draft of a floor and its preview text, or what is wrong."""
+) -> tuple[dict[str, Any], str, str | None] | str:
+    """The draft of a floor, its preview text and Apply's label; or what is wrong.
+
+    A floor of 0 or above the list price is shown with its risk, and Apply names it.
+    """
     product = await session.get(Product, request.sku)
     if product is None:
         return chat.text("price.unknown_sku", sku=request.sku)
@@ -103,14 +115,21 @@ async def _price_draft(
         floor = parse_amount(request.amount, product.currency)
     except MoneyError:
         return chat.text("price.bad_amount", amount=request.amount[:20], currency=product.currency)
-    current = await product_floor(session, product, chat.runtime.clock.now())
+    basis = await price_basis(session, product, chat.runtime.clock.now())
+    shown = {"name": product.name, "currency": product.currency,
+             "floor": format_amount(floor, product.currency)}  # fmt: skip
     text = chat.text(
         "price.preview", name=product.name, sku=product.sku,
-        old=format_amount(current.amount, product.currency),
-        new=format_amount(floor, product.currency), currency=product.currency,
-        audience=await audience_size(session, None),
+        old=format_amount(basis["floor"], product.currency), new=shown["floor"],
+        currency=product.currency, audience=await audience_size(session, None),
     )  # fmt: skip
-    return {"sku": product.sku, "floor": floor, "currency": product.currency}, text
+    label, risk = None, floor_risk(floor, product)
+    if risk is not None:
+        listed = format_amount(product.list_price, product.currency)
+        text += "\n\n" + chat.text(f"price.risk.{risk}", list=listed, **shown)
+        label = chat.text("price.apply_risky", **shown)
+    spec = {"sku": product.sku, "floor": floor, "currency": product.currency, "basis": basis}
+    return spec, text, label
 
 
 async def promo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -132,8 +151,8 @@ async def promo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _promo_draft(
     chat: Chat, session: AsyncSession, parsed: PromoText
-) -> tuple[dict[str, Any], str] | str:
-    """The draft of a promotion and its preview text, or what is wrong."""
+) -> tuple[dict[str, Any], str, str | None] | str:
+    """The draft of a promotion, its preview text (and no special label); or what is wrong."""
     now, zone = chat.runtime.clock.now(), _zone(chat)
     data = {"starts_at": now.isoformat()} | parsed.data
     if parsed.needs_currency:
@@ -151,7 +170,8 @@ async def _promo_draft(
         audience += await audience_size(session, region)
     summary = _summary(chat, body, zone)
     text = _fit([chat.text("promo.preview", summary=summary, audience=audience)])
-    return {"body": body.model_dump(mode="json")}, text
+    basis = await promo_basis(session, body, now)
+    return {"body": body.model_dump(mode="json"), "basis": basis}, text, None
 
 
 async def _currency_of(session: AsyncSession, data: dict[str, Any]) -> str | None:
@@ -187,13 +207,15 @@ def _fit(lines: list[str]) -> str:
 
 
 def _summary(chat: Chat, body: PromotionBody, zone: tzinfo) -> str:
-    regions = _listed(body.regions) or chat.text("promo.everywhere")
+    names = [region_name(r, chat.language) for r in body.regions]
+    regions = _listed(names) or chat.text("promo.everywhere")
     cap = str(body.unit_cap) if body.unit_cap is not None else chat.text("promo.no_cap")
     return chat.text(
         "promo.summary", name=body.name,
         discount=discount_text(body.percent_bp, body.amount_minor, body.currency),
         items=_items(chat, body.skus, body.categories), starts=_when(body.starts_at, zone),
-        ends=_when(body.ends_at, zone), zone=str(zone), regions=regions,
+        ends=_when(body.ends_at, zone), zone=zone_name(zone, chat.language, body.starts_at),
+        regions=regions,
         funder=chat.text(f"promo.funder.{body.funded_by}"), cap=cap,
         stack=chat.text("promo.stack.yes" if body.stackable else "promo.stack.no"),
     )  # fmt: skip
@@ -229,11 +251,17 @@ async def on_button(uow: UnitOfWork, token: ButtonToken, chat: Chat, message_id:
 async def _apply(uow: UnitOfWork, chat: Chat, draft: RuleDraft, actor: str) -> str:
     assert chat.user is not None
     role, spec = chat.user.role, draft.spec
+    now = uow.clock.now()
     if draft.kind == "price":
         product = await uow.session.get(Product, spec["sku"])
         if product is None or product.currency != spec["currency"]:
             draft.state = CANCELLED
             return chat.text("price.changed", sku=spec["sku"])
+        basis = await price_basis(uow.session, product, now)
+        if basis != spec.get("basis", basis):  # another change since: the preview is stale
+            draft.state = STALE
+            floor = format_amount(basis["floor"], product.currency)
+            return chat.text("price.stale", sku=product.sku, floor=floor, currency=product.currency)
         rule, _ = await set_floor(
             uow, scope="sku", key=product.sku, floor=spec["floor"], currency=product.currency,
             effective_at=None, actor=actor, role=role,
@@ -242,6 +270,9 @@ async def _apply(uow: UnitOfWork, chat: Chat, draft: RuleDraft, actor: str) -> s
         floor = format_amount(rule.floor, rule.currency)
         return chat.text("price.applied", sku=product.sku, floor=floor, currency=rule.currency)
     body = PromotionBody.model_validate(spec["body"], context=validation_context(_zone(chat)))
+    if "basis" in spec and await promo_basis(uow.session, body, now) != spec["basis"]:
+        draft.state = STALE
+        return chat.text("promo.stale")
     try:
         promotion = await create_promotion(uow, body, actor=actor, role=role)
     except RuleError as exc:
@@ -287,12 +318,13 @@ def prices_text(
             lines.append(chat.text("prices.next", floor=later, currency=item.currency, at=at))
     if len(floors) > SHOWN_FLOORS:
         lines.append(chat.text("prices.more", count=len(floors) - SHOWN_FLOORS))
-    where = region if region else chat.text("promo.everywhere")
+    where = region_name(region, chat.language) if region else chat.text("promo.everywhere")
     lines.append("")
     if not promotions:
         lines.append(chat.text("prices.no_promos", region=where))
     else:
-        lines.append(chat.text("prices.promos", region=where, zone=str(zone)))
+        lines.append(chat.text("prices.promos", region=where,
+                               zone=zone_name(zone, chat.language, now)))  # fmt: skip
     for p in promotions[:SHOWN_PROMOTIONS]:
         state = "live" if p.starts_at <= now else "scheduled"
         left = "" if p.unit_cap is None else " " + chat.text(

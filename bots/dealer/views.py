@@ -8,6 +8,7 @@ from typing import Any
 from bots.dealer.i18n import t
 from bots.dealer.models import BotOrder
 from shared.messages.orders import OfferLine, OrderOffered
+from shared.regions import region_name
 
 OPEN_STATUSES = ("offered", "accepted", "ready_for_pickup", "out_for_delivery")
 # Dealers read times in China's time zone; the offer deadline is shown as HH:MM there.
@@ -39,7 +40,11 @@ def offer_text(language: str, offer: OrderOffered) -> str:
         lines.append(t(language, "offer.delivery", distance=f"{offer.distance_km:.1f}"))
     if offer.needs_installation:
         lines.append(t(language, "offer.installation"))
-    lines.append(t(language, "offer.where", district=offer.district))
+    district = offer.district
+    if offer.region:  # the region's name in the reader's language, not as the shop spelt it
+        name = region_name(offer.region, language)
+        district = t(language, "offer.district", city=offer.city, region=name)
+    lines.append(t(language, "offer.where", district=district))
     return "\n".join(lines)
 
 
@@ -56,10 +61,10 @@ def order_line_text(language: str, order: BotOrder) -> str:
     return t(language, "orders.line", ref=order.ref, status=status, items=items)
 
 
-def stock_text(language: str, dealer_id: str, levels: dict[str, int]) -> str:
-    """The reply to /stock."""
+def stock_text(language: str, dealer: str, levels: dict[str, int]) -> str:
+    """The reply to /stock (``dealer``: the store's name)."""
     if not levels:
         return t(language, "stock.none")
-    lines = [t(language, "stock.title", dealer=dealer_id)]
+    lines = [t(language, "stock.title", dealer=dealer)]
     lines += [t(language, "stock.line", sku=sku, available=n) for sku, n in sorted(levels.items())]
     return "\n".join(lines)

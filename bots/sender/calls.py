@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from telegram import (
     Bot,
+    BotCommand,
+    BotCommandScopeChat,
     ForceReply,
     InlineKeyboardMarkup,
     Message,
@@ -25,10 +27,14 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.ext import ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
 Kind = Literal["sent", "rate_limited", "retry", "blocked", "failed", "migrated"]
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
+# The sender paces itself and must see a 429 to hold its chat back: a rate limiter on the
+# bot (the dealer bot's waits out 429s for replies, ``bots.dealer.pacing``) lets it through.
+SELF_PACED = "self-paced"
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,9 @@ async def call(
 ) -> int | None:
     """Make the Bot API call; returns the message id it sent or edited."""
     p = payload
-    times: dict[str, Any] = {} if read_timeout is None else {"read_timeout": read_timeout}
+    extra: dict[str, Any] = {} if read_timeout is None else {"read_timeout": read_timeout}
+    if isinstance(bot, ExtBot) and bot.rate_limiter is not None:
+        extra["rate_limit_args"] = SELF_PACED
     if method == "sendMessage":
         message: Message | bool = await bot.send_message(
             chat_id,
@@ -73,7 +81,7 @@ async def call(
             parse_mode=p.get("parse_mode"),
             reply_markup=markup(p.get("reply_markup")),
             disable_notification=p.get("disable_notification"),
-            **times,
+            **extra,
         )
     elif method == "sendDocument":
         document = p["document"]
@@ -90,7 +98,7 @@ async def call(
             parse_mode=p.get("parse_mode"),
             reply_markup=markup(p.get("reply_markup")),
             disable_notification=p.get("disable_notification"),
-            **times,
+            **extra,
         )
     elif method == "editMessageText":
         message = await bot.edit_message_text(
@@ -99,15 +107,18 @@ async def call(
             message_id=target_id or p.get("message_id"),
             parse_mode=p.get("parse_mode"),
             reply_markup=_inline(p.get("reply_markup")),
-            **times,
+            **extra,
         )
     elif method == "editMessageReplyMarkup":
         message = await bot.edit_message_reply_markup(
             chat_id=chat_id,
             message_id=target_id or p.get("message_id"),
             reply_markup=_inline(p.get("reply_markup")),
-            **times,
+            **extra,
         )
+    elif method == "setMyCommands":
+        listed = [BotCommand(c["command"], c["description"]) for c in p["commands"]]
+        message = await bot.set_my_commands(listed, scope=BotCommandScopeChat(chat_id), **extra)
     else:
         raise ValueError(f"cannot send {method}")
     return message.message_id if isinstance(message, Message) else target_id

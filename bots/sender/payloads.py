@@ -26,6 +26,7 @@ FIELDS: dict[str, dict[str, bool]] = {
         "message_id": False,
     },
     "editMessageReplyMarkup": {"reply_markup": False, "message_id": False},
+    "setMyCommands": {"commands": True},  # the menu of one chat (BotCommandScopeChat)
     "sendDocument": {
         "document": True,
         "caption": False,

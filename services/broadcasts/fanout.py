@@ -1,8 +1,8 @@
 """Fan-out: a broadcast queued in the chat outbox for every chat of its audience, once each.
 
 The audience is every active chat user of role owner or staff of a dealer of the region
-(every region when None) — not HQ, not warehouses, not chats that blocked the bot — one
-message per chat.
+(every region when None; a region matches in either language and any case) — not HQ,
+not warehouses, not chats that blocked the bot — one message per chat.
 
 ``start_broadcast`` commits the broadcast with the caller's transaction and queues the
 first ``CHUNK`` messages in it. If more remain it emits ``ContinueBroadcast`` in the same
@@ -19,7 +19,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Select, func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -34,13 +34,14 @@ from bots.dealer.views import keyboard
 from bots.sender.models import BLOCKED, ChatStatus
 from bots.sender.outbox import Lane, Outgoing, submit_many
 from services.broadcasts.models import QUEUED, QUEUING, Broadcast, BroadcastRecipient
-from services.broadcasts.render import body, check
+from services.broadcasts.render import Kind, body, check
 from services.catalog.models import Dealer
 from shared import audit
 from shared.bus.consumer import Context, Handler
 from shared.db.uow import UnitOfWork
 from shared.messages import Message
 from shared.messages.broadcasts import ContinueBroadcast
+from shared.regions import region_key
 
 __all__ = ["ACK", "CHUNK", "HANDLERS", "audience_size", "message_key", "start_broadcast"]
 
@@ -55,7 +56,20 @@ def message_key(broadcast_id: str, chat_id: int) -> str:
     return f"bc:{broadcast_id}:{chat_id}"
 
 
-def _audience(columns: Sequence[Any], region: str | None) -> Select[Any]:
+async def stored_spellings(session: AsyncSession, region: str) -> list[str]:
+    """How dealers' rows spell ``region``: every stored region it names, in any language.
+
+    Dealers' regions are stored as typed (``sichuan``, ``四川``, ``Sichuan``), so the match
+    is made on the few distinct values with ``shared.regions.region_key``, not in SQL.
+    """
+    wanted = region_key(region)
+    stored = (await session.exec(select(Dealer.region).distinct())).all()
+    return [name for name in stored if region_key(name) == wanted]
+
+
+async def _audience(
+    session: AsyncSession, columns: Sequence[Any], region: str | None
+) -> Select[Any]:
     query = (
         select(*columns)
         .join(Dealer, col(Dealer.id) == col(ChatUser.dealer_id))
@@ -68,13 +82,13 @@ def _audience(columns: Sequence[Any], region: str | None) -> Select[Any]:
         )
     )
     if region is not None:
-        query = query.where(func.lower(col(Dealer.region)) == region.strip().lower())
+        query = query.where(col(Dealer.region).in_(await stored_spellings(session, region)))
     return query
 
 
 async def audience_size(session: AsyncSession, region: str | None) -> int:
     """How many chats a broadcast to ``region`` (None: every region) would go to now."""
-    query = _audience([func.count(func.distinct(col(ChatUser.chat_id)))], region)
+    query = await _audience(session, [func.count(func.distinct(col(ChatUser.chat_id)))], region)
     return int((await session.exec(query)).one())  # type: ignore[call-overload]
 
 
@@ -112,7 +126,7 @@ async def launch(uow: UnitOfWork, broadcast: Broadcast, *, role: str | None = No
 async def start_broadcast(
     uow: UnitOfWork,
     *,
-    kind: Literal["notice", "price", "promotion"],
+    kind: Kind,
     params: dict[str, Any],
     region: str | None,
     created_by: str,
@@ -125,7 +139,8 @@ async def start_broadcast(
     caller rolls back, nobody is told anything. ``params`` by kind: notice ``{"text"}``;
     price ``{"sku", "name", "floor" (minor units), "currency", "effective_at" (ISO)}``;
     promotion ``{"promotion_id", "name", "discount" (text such as "10%"), "starts_at",
-    "ends_at" (ISO), "skus": [...], "categories": [...]}``. Each dealer reads it in their
+    "ends_at" (ISO), "skus": [...], "categories": [...]}``; promotion_end ``{"promotion_id",
+    "name"}``. Each dealer reads it in their
     language, with an Acknowledge button when ``requires_ack``. Bad params raise
     ``services.broadcasts.render.BadBroadcast`` (a ValueError) naming the field.
     """
@@ -140,10 +155,10 @@ async def start_broadcast(
 async def queue_chunk(uow: UnitOfWork, broadcast: Broadcast, limit: int | None = None) -> int:
     """Queue the next ``limit`` (default ``CHUNK``) chats after the cursor; returns how many."""
     limit = limit or CHUNK
-    query = _audience(
-        [ChatUser.chat_id, ChatUser.user_id, ChatUser.dealer_id, ChatUser.language],
-        broadcast.region,
-    ).order_by(col(ChatUser.chat_id), col(ChatUser.user_id))
+    columns = [ChatUser.chat_id, ChatUser.user_id, ChatUser.dealer_id, ChatUser.language]
+    query = (await _audience(uow.session, columns, broadcast.region)).order_by(
+        col(ChatUser.chat_id), col(ChatUser.user_id)
+    )
     if broadcast.cursor is not None:
         query = query.where(col(ChatUser.chat_id) > broadcast.cursor)
     rows = (await uow.session.exec(query.limit(limit))).all()  # type: ignore[call-overload]

@@ -23,7 +23,7 @@ class Broadcast(SQLModel, table=True):
     __table_args__ = (Index("ix_broadcasts_state", "state"),)
 
     id: str = Field(primary_key=True, max_length=32)
-    kind: str = Field(max_length=16)  # notice | price | promotion
+    kind: str = Field(max_length=16)  # notice | price | promotion | promotion_end
     params: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     region: str | None = Field(default=None, max_length=64)  # None: every region
     created_by: str = Field(max_length=128)  # the audit actor: "tg:<user id>", "api", ...

@@ -13,8 +13,8 @@ from bots.dealer.i18n import t
 from bots.dealer.views import CHINA
 from shared.money import MoneyError, format_amount
 
-Kind = Literal["notice", "price", "promotion"]
-KINDS: tuple[str, ...] = ("notice", "price", "promotion")
+Kind = Literal["notice", "price", "promotion", "promotion_end"]
+KINDS: tuple[str, ...] = ("notice", "price", "promotion", "promotion_end")
 MAX_TEXT = 3_500  # Telegram takes 4,096 characters; the header and the ack line need room
 MAX_FIELD = 200
 MAX_ITEMS = 100
@@ -77,10 +77,13 @@ def check(kind: str, params: dict[str, Any]) -> dict[str, Any]:
             format_amount(floor, currency)
         except MoneyError as exc:
             raise BadBroadcast("currency", str(exc)) from None
+        scope = params.get("scope", "sku")
+        if scope not in ("sku", "category"):
+            raise BadBroadcast("scope", "sku or category")
         return {
             "sku": _text(params, "sku", 64), "name": _text(params, "name"), "floor": floor,
             "currency": currency, "effective_at": _time(params, "effective_at"),
-        }  # fmt: skip
+        } | ({"scope": scope} if scope == "category" else {})  # fmt: skip
     if kind == "promotion":
         starts_at, ends_at = _time(params, "starts_at"), _time(params, "ends_at")
         if datetime.fromisoformat(ends_at) <= datetime.fromisoformat(starts_at):
@@ -91,6 +94,8 @@ def check(kind: str, params: dict[str, Any]) -> dict[str, Any]:
             "ends_at": ends_at, "skus": _names(params, "skus"),
             "categories": _names(params, "categories"),
         }  # fmt: skip
+    if kind == "promotion_end":
+        return {"promotion_id": _text(params, "promotion_id", 64), "name": _text(params, "name")}
     raise BadBroadcast("kind", f"one of {', '.join(KINDS)}, not {kind!r}")
 
 
@@ -104,10 +109,15 @@ def body(kind: str, params: dict[str, Any], language: str) -> str:
     """The broadcast's text in ``language`` (``params`` as ``check`` returned them)."""
     if kind == "notice":
         return t(language, "broadcast.notice", text=params["text"])
+    if kind == "promotion_end":
+        return t(language, "promo.ended_notice", name=params["name"])
     if kind == "price":
         floor = format_amount(params["floor"], params["currency"])
+        name = params["name"]
+        if params.get("scope") == "category":  # "sku" is the category: name it in words
+            name = t(language, "price.category_name", category=params["sku"])
         return t(
-            language, "broadcast.price", name=params["name"], sku=params["sku"], floor=floor,
+            language, "broadcast.price", name=name, sku=params["sku"], floor=floor,
             currency=params["currency"], effective_at=when(params["effective_at"]),
         )  # fmt: skip
     items = [*params["skus"], *params["categories"]]

@@ -29,7 +29,8 @@ class BroadcastBody(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_TEXT, description="the notice, any lines")
     region: str | None = Field(
         default=None, min_length=1, max_length=64,
-        description="only the dealers of this region (case-insensitive); absent: every region",
+        description="only the dealers of this region, named in Chinese or English, any case "
+        "(四川, Sichuan, sichuan); absent: every region",
     )  # fmt: skip
     requires_ack: bool = Field(default=False, description="show an Acknowledge button")
 

@@ -1,4 +1,4 @@
-"""The catalog as other services' routes may ask it: does this dealer or SKU exist?"""
+"""The catalog as other services and the bot may ask it: does this exist, what is it called?"""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.catalog.models import Dealer, Product
 from shared.db.engine import Database
@@ -13,8 +14,17 @@ from shared.db.engine import Database
 CHUNK = 500  # ids per query, well inside every database's limit on parameters
 
 
+async def dealer_names(session: AsyncSession, dealer_ids: Iterable[str]) -> dict[str, str]:
+    """The names people know these dealers by, for those the catalog has, by id."""
+    wanted = set(dealer_ids)
+    if not wanted:
+        return {}
+    query = select(Dealer.id, Dealer.name).where(col(Dealer.id).in_(wanted))
+    return {dealer_id: name for dealer_id, name in (await session.exec(query)).all() if name}
+
+
 class CatalogDirectory:
-    """Answers existence questions from the catalog tables."""
+    """Answers questions about products and dealers from the catalog tables."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -45,3 +55,8 @@ class CatalogDirectory:
                 query = select(column).where(column.in_(wanted[start : start + CHUNK]))
                 found.update((await session.exec(query)).all())
         return found
+
+    async def dealer_name(self, dealer_id: str) -> str:
+        """The dealer's name, as chat shows it; the id itself if the catalog has no name."""
+        async with self.db.read() as session:
+            return (await dealer_names(session, [dealer_id])).get(dealer_id, dealer_id)

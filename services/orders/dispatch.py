@@ -38,6 +38,7 @@ from services.stock.view import availability
 from shared.db.uow import UnitOfWork
 from shared.messages.stock import ReserveStock, StockLine
 from shared.messages.system import HqAlertRaised
+from shared.regions import region_key
 from shared.settings import Settings
 
 GEO_LIMIT = 500
@@ -72,7 +73,7 @@ class Routing:
                 min_qty_for_dealers=settings.order_size_min_qty,
             ),
             grab_regions=frozenset(
-                r.strip() for r in settings.grab_regions.split(",") if r.strip()
+                region_key(r) for r in settings.grab_regions.split(",") if r.strip()
             ),
             offer_timeout=timedelta(seconds=settings.offer_timeout_s),
             max_radius_km=settings.max_service_radius_km,
@@ -85,7 +86,7 @@ def facts_of(loaded: Loaded, channels: dict[str, str]) -> OrderFacts:
     address = intake["address"]
     return OrderFacts(
         order_id=order.id,
-        region=address["region"],
+        region=region_key(address["region"]),  # 四川, Sichuan, sichuan: one region
         city=address["city"],
         lat=address["lat"],
         lon=address["lon"],
@@ -129,7 +130,7 @@ async def candidates_for(
                 daily_capacity=None if dealer.warehouse else dealer.capacity,
                 load_today=record.accepted_today,
                 open_offers=record.open,
-                exclusive_regions=frozenset(dealer.exclusive_regions),
+                exclusive_regions=frozenset(region_key(r) for r in dealer.exclusive_regions),
                 acceptance_rate=record.acceptance_rate,
                 median_response_s=record.median_response_s,
                 recently_declined_this_order=dealer.id in tried,

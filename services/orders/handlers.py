@@ -115,7 +115,8 @@ def build_handlers(redis: Redis, routing: Routing) -> dict[type[Message], Handle
                     needs_installation=intake["needs_installation"],
                     distance_km=offer.distance_km,
                     district=f"{intake['address']['city']}, {intake['address']['region']}",
-                    deadline=deadline,
+                    deadline=deadline, city=intake["address"]["city"],
+                    region=intake["address"]["region"],
                 )
             )  # fmt: skip
 

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlmodel import col, select
 
 from services.catalog.models import Dealer
 from services.orders import sales
 from services.orders.domain.attribution import binding_after_fulfilment
-from services.orders.domain.order import IllegalTransition
+from services.orders.domain.order import IllegalTransition, Order
 from services.orders.domain.pickup import Accepted, Locked, PickupGuard, Wrong
-from services.orders.domain.status import Fulfilment, OrderStatus
+from services.orders.domain.status import FINAL, Fulfilment, OrderStatus
 from services.orders.models import CustomerBinding, OfferRow
 from services.orders.repository import Loaded, load_order
 from shared.bus.consumer import Context
 from shared.db.uow import UnitOfWork
-from shared.messages.orders import Actor, ConfirmDelivery, ConfirmPickup, MarkReady, PickupAnswered
+from shared.messages.orders import (
+    Actor,
+    ConfirmDelivery,
+    ConfirmPickup,
+    HandoverAnswered,
+    MarkReady,
+)
 from shared.messages.stock import CommitReservation
 from shared.messages.system import HqAlertRaised
 
@@ -36,28 +44,31 @@ async def mark_ready(msg: MarkReady, ctx: Context) -> None:
 
 
 async def confirm_pickup(msg: ConfirmPickup, ctx: Context) -> None:
-    """Staff typed the customer's code: hand over on the right one, lock after five wrong."""
-    loaded = await _own_order(ctx, msg.order_id, msg.actor)
+    """Staff typed the customer's code: hand over on the right one, lock after five wrong.
+
+    The right code on an accepted order hands it over too (``Order.pick_up``): the customer
+    is at the counter, so the order was ready. Every other answer says why not.
+    """
+    loaded = await load_order(ctx.uow.session, msg.order_id)
     if loaded is None:
         return
     row, order = loaded.row, loaded.order
-    if order.status != OrderStatus.READY_FOR_PICKUP or not row.pickup_digest:
-        ctx.uow.emit(PickupAnswered(order_id=row.id, actor=msg.actor, outcome="not_ready"))
+    why = refusal(order, msg.actor, "pickup")
+    if why is None and not row.pickup_digest:
+        why = "no_code"
+    if why is not None:
+        _answer(ctx, msg.order_id, msg.actor, "pickup", "refused", reason=why)
         return
     before = row.pickup_failures
-    guard = PickupGuard(bytes.fromhex(row.pickup_salt or ""), row.pickup_digest, before)
+    guard = PickupGuard(bytes.fromhex(row.pickup_salt or ""), row.pickup_digest or "", before)
     result = guard.check(msg.code)
     row.pickup_failures = guard.wrong
     if isinstance(result, Accepted):
         await _complete(ctx.uow, loaded, msg.actor)
-        ctx.uow.emit(PickupAnswered(order_id=row.id, actor=msg.actor, outcome="accepted"))
+        _answer(ctx, row.id, msg.actor, "pickup", "done")
     elif isinstance(result, Wrong):
         ctx.uow.session.add(row)
-        ctx.uow.emit(
-            PickupAnswered(
-                order_id=row.id, actor=msg.actor, outcome="wrong", remaining=result.remaining
-            )
-        )
+        _answer(ctx, row.id, msg.actor, "pickup", "wrong", remaining=result.remaining)
     else:
         assert isinstance(result, Locked)
         ctx.uow.session.add(row)
@@ -70,24 +81,59 @@ async def confirm_pickup(msg: ConfirmPickup, ctx: Context) -> None:
                     subject_id=row.id,
                 )
             )
-        ctx.uow.emit(PickupAnswered(order_id=row.id, actor=msg.actor, outcome="locked"))
+        _answer(ctx, row.id, msg.actor, "pickup", "locked")
 
 
 async def confirm_delivery(msg: ConfirmDelivery, ctx: Context) -> None:
-    """The fulfilling dealer delivered the order."""
-    loaded = await _own_order(ctx, msg.order_id, msg.actor)
-    if loaded is None or loaded.order.fulfilment != Fulfilment.DELIVERY:
+    """The fulfilling dealer delivered the order; the answer says so, or why not."""
+    loaded = await load_order(ctx.uow.session, msg.order_id)
+    if loaded is None:
         return
-    try:
-        await _complete(ctx.uow, loaded, msg.actor)
-    except IllegalTransition:
+    why = refusal(loaded.order, msg.actor, "delivery")
+    if why is not None:
+        _answer(ctx, msg.order_id, msg.actor, "delivery", "refused", reason=why)
         return
+    await _complete(ctx.uow, loaded, msg.actor)
+    _answer(ctx, msg.order_id, msg.actor, "delivery", "done")
+
+
+def refusal(order: Order, actor: Actor, step: Literal["pickup", "delivery"]) -> str | None:
+    """Why ``actor`` cannot hand ``order`` over by ``step`` now; None if they can.
+
+    A dealer the order was never offered to learns nothing about it: ``not_yours``.
+    """
+    mine = order.fulfilling_dealer_id is not None and order.fulfilling_dealer_id == actor.dealer_id
+    if not mine and actor.dealer_id not in order.tried:
+        return "not_yours"
+    offer = order.current_offer
+    if order.status == OrderStatus.OFFERED and offer and actor.dealer_id in offer.dealer_ids:
+        return "offered"  # theirs to accept first
+    ended = order.status in (OrderStatus.COMPLETED, *FINAL)
+    if ended and (mine or order.fulfilling_dealer_id is None):
+        return str(order.status)
+    if not mine:
+        return "not_yours"
+    if order.fulfilment != step:
+        return f"not_{step}"
+    return None
+
+
+def _answer(
+    ctx: Context, order_id: str, actor: Actor, step: Literal["pickup", "delivery"],
+    outcome: Literal["done", "wrong", "locked", "refused"], *, remaining: int = 0,
+    reason: str = "",
+) -> None:  # fmt: skip
+    ctx.uow.emit(HandoverAnswered(order_id=order_id, actor=actor, step=step, outcome=outcome,
+                                  remaining=remaining, reason=reason))  # fmt: skip
 
 
 async def _complete(uow: UnitOfWork, loaded: Loaded, actor: Actor) -> None:
     order, now = loaded.order, uow.clock.now()
     dealer_id = order.fulfilling_dealer_id or ""
-    order.complete(dealer_id, now, actor.id)
+    if order.fulfilment == Fulfilment.PICKUP:
+        order.pick_up(dealer_id, now, actor.id)
+    else:
+        order.complete(dealer_id, now, actor.id)
     loaded.save(uow)
     await sales.handed_over(uow, loaded)
     accepted = (

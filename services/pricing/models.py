@@ -70,5 +70,5 @@ class RuleDraft(SQLModel, table=True):
     spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_by: str = Field(max_length=128)
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    state: str = Field(default="pending", max_length=16)  # pending | applied | cancelled
+    state: str = Field(default="pending", max_length=16)  # pending|applied|cancelled|stale
     result: str | None = Field(default=None, max_length=64)  # the rule or promotion made

@@ -18,7 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.catalog.models import Product
 from services.pricing.models import PriceRule, Promotion
-from services.pricing.rules import Floor, FloorRule, Scope, Terms, floor_in_force, region_key
+from services.pricing.rules import Floor, FloorRule, Scope, Terms, floor_in_force
+from shared.regions import region_key
 
 
 class PromotionGone(Exception):
@@ -120,6 +121,18 @@ async def release_units(session: AsyncSession, used: dict[str, int]) -> None:
                 )
             )
         )
+
+
+async def promotions_on(
+    session: AsyncSession, skus: Iterable[str], categories: Iterable[str], at: datetime
+) -> list[Promotion]:
+    """The promotions not over at ``at`` that name any of these SKUs or categories."""
+    skus, categories = set(skus), set(categories)
+    query = select(Promotion).where(_not_over(at)).order_by(col(Promotion.id))
+    return [
+        p for p in (await session.exec(query)).all()
+        if skus & set(p.skus) or categories & set(p.categories)
+    ]  # fmt: skip
 
 
 async def history(session: AsyncSession, scope: Scope, key: str) -> list[PriceRule]:

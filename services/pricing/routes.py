@@ -38,6 +38,7 @@ from services.pricing.store import RuleError, create_promotion, end_promotion, s
 from services.runtime import Runtime
 from shared.db.uow import unit_of_work
 from shared.money import MoneyError, format_amount, parse_amount
+from shared.regions import region_key
 
 ACTOR, ROLE = "api", "hq"
 STATES = ("scheduled", "live", "ended")
@@ -130,13 +131,15 @@ def register(api: Api) -> None:
         "GET", "/v1/promotions", summary="Promotions, newest first", response=PromotionList,
         query=[
             Choice("state", "only promotions in this state now", choices=STATES),
-            Text("region", "only promotions that apply in this region (case-insensitive)",
+            Text("region", "only promotions in this region (Chinese or English, any case)",
                  default=""),
         ],
     )  # fmt: skip
     async def list_promotions(request: web.Request) -> web.StreamResponse:
         runtime = request.app[RUNTIME]
-        state, region = query(request)["state"], query(request)["region"].casefold()
+        state = query(request)["state"]
+        typed = query(request)["region"].strip()
+        region = region_key(typed) if typed else ""  # 四川 and Sichuan are one region
         now = runtime.clock.now()
         async with runtime.db.read() as session:
             newest = (col(Promotion.created_at).desc(), col(Promotion.id))
@@ -144,7 +147,7 @@ def register(api: Api) -> None:
         views = [
             PromotionView.of(p, now) for p in rows
             if (state is None or promotion_state(p, now) == state)
-            and (not region or not p.regions or region in {r.casefold() for r in p.regions})
+            and (not region or not p.regions or region in {region_key(r) for r in p.regions})
         ]  # fmt: skip
         return _json(PromotionList(promotions=views).model_dump())
 

@@ -32,17 +32,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from shared.money import format_amount
+from shared.regions import region_key
 
 Funder = Literal["hq", "dealer", "shared"]
 FUNDERS: tuple[Funder, ...] = ("hq", "dealer", "shared")
 Scope = Literal["sku", "category"]
 BASIS_POINTS = 10_000  # 100 %
 SYMBOLS = {"CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}
-
-
-def region_key(region: str) -> str:
-    """A region as rules compare it: trimmed and case-folded."""
-    return region.strip().casefold()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bots.dealer.i18n import t
 from services.broadcasts.fanout import start_broadcast
 from services.catalog.models import Product
 from services.pricing.models import PriceRule, Promotion
@@ -75,7 +74,7 @@ async def set_floor(
     name = await _name_of(uow.session, scope, key)
     params = {
         "sku": key, "name": name, "floor": floor, "currency": currency,
-        "effective_at": at.isoformat(),
+        "effective_at": at.isoformat(), "scope": scope,  # a category is named per reader
     }  # fmt: skip
     broadcast = await start_broadcast(
         uow, kind="price", params=params, region=None, created_by=actor, requires_ack=True
@@ -90,11 +89,7 @@ async def set_floor(
 
 async def _name_of(session: AsyncSession, scope: Scope, key: str) -> str:
     if scope == "category":
-        return (
-            t("zh", "price.category_name", category=key)
-            + " / "
-            + t("en", "price.category_name", category=key)
-        )
+        return key  # the message names "all products in category …" in each reader's words
     product = await session.get(Product, key)
     return product.name if product is not None else key
 
@@ -177,12 +172,10 @@ async def end_promotion(
         raise RuleError([Issue("id", "already_over", message)], status=409)
     promotion.ended_at, promotion.ended_by = now, actor
     uow.session.add(promotion)
-    text = "\n\n".join(
-        t(language, "promo.ended_notice", name=promotion.name) for language in ("zh", "en")
-    )
+    params = {"promotion_id": promotion.id, "name": promotion.name}  # each in their language
     broadcasts = [
         await start_broadcast(
-            uow, kind="notice", params={"text": text}, region=region, created_by=actor,
+            uow, kind="promotion_end", params=params, region=region, created_by=actor,
             requires_ack=False,
         )
         for region in _regions(promotion)

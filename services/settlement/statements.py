@@ -24,6 +24,7 @@ from bots.dealer.i18n import language_of, t
 from bots.dealer.models import ChatUser
 from bots.sender.outbox import submit
 from bots.sender.payloads import MAX_DOCUMENT_BYTES, Lane
+from services.catalog.directory import dealer_names
 from services.settlement.earnings import Line, earnings_in, statement_lines
 from services.settlement.models import PayoutLine
 from services.settlement.payouts import close_period, payout_csv, write_atomically
@@ -118,10 +119,11 @@ async def _statement(
         ).all()
     )
     document = statement_csv(entries, tz).encode()
+    name = (await dealer_names(session, [dealer_id])).get(dealer_id, dealer_id)
     queued = 0
     for user in owners:
         language = user.language or language_of(None)
-        text = statement_text(language, dealer_id, period, found, payouts)
+        text = statement_text(language, name, period, found, payouts)
         key = f"statement:{period.label}:{user.user_id}"
         if len(document) > MAX_DOCUMENT_BYTES:
             text += "\n" + t(language, "statement.too_big")

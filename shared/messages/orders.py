@@ -137,8 +137,10 @@ class OrderOffered(Message):
     fulfilment: Literal["pickup", "delivery"]
     needs_installation: bool
     distance_km: float
-    district: str
+    district: str  # "city, region" as the shop wrote them
     deadline: AwareDatetime
+    city: str = ""  # the same, apart: chat shows the region's name in the reader's language
+    region: str = ""
 
 
 @message("orders.OfferClosed", stream="order-events")
@@ -178,14 +180,21 @@ class OrderAccepted(Message):
     lines: list[OfferLine]
 
 
-@message("orders.PickupAnswered", stream="order-events")
-class PickupAnswered(Message):
-    """The result of a pickup code typed in chat, for the bot to reply with."""
+@message("orders.HandoverAnswered", stream="order-events")
+class HandoverAnswered(Message):
+    """How a handover asked for in chat went (a pickup code, a delivery), for the bot's reply.
+
+    ``refused`` names the ``reason``: the order's status (``offered``, ``completed``,
+    ``cancelled``, ``returned``, ``rejected``), ``not_yours`` (another store has it now),
+    ``not_pickup`` / ``not_delivery`` (it is handed over the other way), ``no_code``.
+    """
 
     order_id: Id
     actor: Actor
-    outcome: Literal["accepted", "wrong", "locked", "not_ready"]
+    step: Literal["pickup", "delivery"]
+    outcome: Literal["done", "wrong", "locked", "refused"]
     remaining: int = 0
+    reason: str = ""
 
 
 @message("orders.SetDealerPaused", stream="orders")

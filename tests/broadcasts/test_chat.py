@@ -145,12 +145,14 @@ async def test_hq_in_chinese_and_bad_input(chats: Chats) -> None:
     team = await Team(chats).build()
     hq_zh = await chats.bound("hq", "hq", "zh")
     await chats.say(hq_zh, "/broadcast 地区=Yunnan 周五盘点库存")
-    preview = await chats.expect(hq_zh, "预览：将发送给地区 Yunnan 的 1 个经销商聊天")
+    preview = await chats.expect(hq_zh, "预览：将发送给云南的 1 个经销商聊天")
     assert chats.button(preview, "发送") and chats.button(preview, "取消")
     await chats.say(hq_zh, '/broadcast region="Inner Mongolia 你好')
     await chats.expect(hq_zh, "请这样写地区")
     await chats.say(hq_zh, "/broadcast region=Tibet hello")
-    await chats.expect(hq_zh, "地区 Tibet 没有可接收的经销商聊天")
+    await chats.expect(hq_zh, "西藏没有可接收的经销商聊天")
+    await chats.say(hq_zh, "/broadcast 地区=华西大区 你好")
+    await chats.expect(hq_zh, "华西大区没有可接收的经销商聊天")  # not a province: as typed
     await chats.say(team.hq, "/broadcast " + "x" * 3501)
     await chats.expect(team.hq, "The text is too long: 3501 characters, at most 3500.")
     await chats.say(team.hq, "/help")
@@ -222,3 +224,29 @@ async def test_a_rule_is_acknowledged_once_and_the_rest_get_one_reminder(chats: 
     line = await chats.expect(team.hq, "Recent broadcasts:", after=before)
     assert "price floor to region Sichuan: 3 chats; sent 3, delivered 3" in line["text"]
     assert "acknowledged 2" in line["text"]
+
+
+async def test_a_region_is_named_in_either_language_and_shown_in_the_readers(
+    chats: Chats,
+) -> None:
+    team = await Team(chats).build()  # the Sichuan stores are stored as "sichuan"
+    hq_zh = await chats.bound("hq", "hq", "zh")
+    for typed in ("region=四川", "地区=四川省", "地区=SICHUAN"):
+        before = await chats.last_id(hq_zh)
+        await chats.say(hq_zh, f"/broadcast {typed} 周五盘点库存")
+        await chats.expect(hq_zh, "预览：将发送给四川的 3 个经销商聊天", after=before)
+    before = await chats.last_id(team.hq)
+    await chats.say(team.hq, "/broadcast region=四川 Stock count on Friday")
+    await chats.expect(
+        team.hq, "Preview: this goes to 3 dealer chats in region Sichuan", after=before
+    )
+    status, body = await chats.api.call(
+        "POST", "/v1/broadcasts", {"text": "Closing early", "region": "四川"}
+    )
+    assert status == 201 and body["audience"] == 3, body
+    before = await chats.last_id(hq_zh)
+    await chats.say(hq_zh, "/stats")
+    line = await chats.expect(hq_zh, "最近的广播", after=before)
+    assert "通知 → 四川：3 个聊天" in line["text"], line["text"]
+    texts = [t for c in team.sichuan for t in await _texts(chats, c)]
+    assert not [t for t in texts if "sichuan" in t]

@@ -62,7 +62,7 @@ class Chats:
         async with unit_of_work(self.runtime.db, self.runtime.clock) as uow:
             invite = await create_invite(uow, dealer_id, role, created_by="test")
         await self.say(user_id, f"/start {invite.code}")
-        await self.expect(user_id, "now works for" if language == "en" else "绑定到")
+        await self.expect(user_id, "now works for" if language == "en" else "现已绑定")
         return user_id
 
     async def say(self, user_id: int, text: str) -> dict[str, Any]:

@@ -83,7 +83,7 @@ async def test_a_dealers_day(chats: Chats, language: str) -> None:
         owner, details["message_id"], data=chats.button(details, text("button.ready"))
     )
     await chats.expect(owner, text("ready.pickup", ref=ref))
-    await answer(f"/pickup {ref} {picked['pickup_code']}", "pickup.accepted", ref=ref)
+    await answer(f"/pickup {ref} {picked['pickup_code']}", "handover.done.pickup", ref=ref)
     await status(picked["id"], "completed")
 
     delivery = await chats.order(f"D-{language}-3", fulfilment="delivery")
@@ -97,7 +97,7 @@ async def test_a_dealers_day(chats: Chats, language: str) -> None:
         owner, details["message_id"], data=chats.button(details, text("button.out"))
     )
     await chats.expect(owner, text("ready.delivery", ref=ref))
-    await answer(f"/delivered {ref}", "delivered.ok", ref=ref)
+    await answer(f"/delivered {ref}", "handover.done.delivery", ref=ref)
     await status(delivery["id"], "completed")
 
     await answer("/pause", "pause.done")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bots.dealer.i18n import LANGUAGES, t
+from services.stock.view import avail_key
 from tests.bus.support import eventually
 from tests.dealer.conftest import Chats
 
@@ -104,3 +105,81 @@ async def test_a_code_is_only_taken_after_the_button_and_only_once(chats: Chats)
     await chats.say(owner, placed["pickup_code"])
     await chats.expect(owner, "I did not understand", after=offer["message_id"])
     await _status(chats, placed["id"], "offered")
+
+
+async def _current(chats: Chats, user: int, message_id: int) -> dict[str, Any]:
+    [now] = [m for m in await chats.emu.messages(user) if m["message_id"] == message_id]
+    return dict(now)
+
+
+async def test_a_spent_button_leaves_its_message_or_says_why_it_no_longer_applies(
+    chats: Chats,
+) -> None:
+    await chats.network()
+    await chats.stock("near", 2)
+    owner = await chats.bound("near", "owner", "zh")
+    other = await chats.bound("other", "owner", "zh")
+    placed = await chats.order("N-4")
+    ref = placed["id"].removeprefix("o_")[:6].upper()
+    offer = await chats.expect(owner, f"新订单 {ref}")
+    await chats.stock("other", 2)  # declined, the order goes on to the other store
+
+    async def other_has_stock() -> bool:  # as routing reads it
+        return bool(await chats.runtime.redis.hgetall(avail_key("other")))
+
+    await eventually(other_has_stock)
+    listed = await _orders(chats, owner, "按下按钮")
+    await _press(chats, owner, listed, f"拒绝 · {ref}")
+
+    async def reasons() -> bool:
+        listed.update(await _current(chats, owner, listed["message_id"]))
+        return "太忙" in str(listed.get("reply_markup"))
+
+    await eventually(reasons)
+    answer = await chats.emu.press(owner, listed["message_id"], data=chats.button(listed, "太忙"))
+    assert answer.text == "正在拒绝…"
+
+    async def cleared() -> bool:  # the reasons leave the /orders message once one is chosen
+        now = await _current(chats, owner, listed["message_id"])
+        return "缺货" not in str(now.get("reply_markup"))
+
+    await eventually(cleared)
+    await chats.expect(owner, f"订单 {ref}：您已拒绝。")  # the offer message, edited
+    await chats.expect(other, f"新订单 {ref}")
+    late = await chats.emu.press(
+        owner, listed["message_id"], data=chats.button(listed, "缺货"), forge=True
+    )
+    assert late.text == "该订单已不再等待您答复，此按钮已失效。输入 /orders 查看未完成的订单。"
+    late = await chats.emu.press(
+        owner, offer["message_id"], data=chats.button(offer, "接单"), forge=True
+    )
+    assert late.text is not None and late.text.startswith("该订单已不再等待您答复")
+
+
+async def test_a_step_button_of_an_order_that_moved_on_says_where_it_stands(chats: Chats) -> None:
+    await chats.network()
+    await chats.stock("near", 2)
+    owner = await chats.bound("near", "owner")
+    placed = await chats.order("N-5")
+    ref = placed["id"].removeprefix("o_")[:6].upper()
+    offer = await chats.expect(owner, f"New order {ref}")
+    await _press(chats, owner, offer, "Accept")
+    details = await chats.expect(owner, f"Order {ref} is yours")
+    await chats.say(owner, f"/pickup {ref} {placed['pickup_code']}")
+    await chats.expect(owner, f"✅ Order {ref} handed over")
+    await _status(chats, placed["id"], "completed")
+
+    async def known() -> bool:  # the bot's view follows the order's events
+        answer = await chats.emu.press(
+            owner, details["message_id"], data=chats.button(details, "Ready"), forge=True
+        )
+        return answer.text == (
+            f"Order {ref}: handed over. This button no longer applies; /orders shows the next step."
+        )
+
+    await eventually(known, interval=0.2)
+
+    async def gone() -> bool:
+        return not (await _current(chats, owner, details["message_id"])).get("reply_markup")
+
+    await eventually(gone)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bots.dealer.i18n import CATALOGS, t
+from bots.dealer.i18n import CATALOGS, render, t
 from bots.dealer.parsing import (
     PickupRequest,
     Problem,
@@ -43,9 +44,18 @@ def test_stock_lines_are_read_from_phone_keyboards() -> None:
     assert report.counts == {"PX-1": 5, "AC-9": 2, "CASE-1": 0}
     bad = parse_stock_lines("PX-1 5\nAC-9 -2")
     assert bad.counts == {}
-    assert [p.key for p in bad.problems] == ["stock.bad_line"] or [p.key for p in bad.problems] == [
-        "stock.bad_qty"
+    assert [p.key for p in bad.problems] == ["stock.negative"]
+
+
+def test_a_count_below_0_or_too_big_says_so() -> None:
+    report = parse_stock_lines("PX-1 -2\nAC-9 ９９９９９９９９９９９\nCASE-1 2.5")
+    assert report.problems == [
+        Problem("stock.negative", {"line": 1, "qty": "-2"}),
+        Problem("stock.too_big", {"line": 2, "qty": "99999999999", "max": "1,000,000"}),
+        Problem("stock.bad_qty", {"line": 3, "qty": "2.5"}),
     ]
+    assert "below 0" in t("en", "stock.negative", line=1, qty="-2")
+    assert "不是整数" not in t("zh", "stock.negative", line=1, qty="-2")
 
 
 def test_pickup_and_order_refs() -> None:
@@ -74,3 +84,14 @@ def test_any_pickup_args_give_a_request_or_a_problem(args: list[str]) -> None:
         assert result.order and result.code
     ref = parse_order_ref(args)
     assert isinstance(ref, str | Problem)
+
+
+def test_english_counts_agree_with_their_number() -> None:
+    one = t("en", "broadcast.preview", audience=1, where="every region", text="Hi")
+    assert one.startswith("Preview: this goes to 1 dealer chat in every region.")
+    many = t("en", "price.preview", name="Phone X", sku="PX-1", old="1.00", new="2.00",
+             currency="CNY", audience=3)  # fmt: skip
+    assert "3 dealer chats will be told" in many
+    plural = re.compile(r"\b1 (\w+ )?(chats|counts|days|minutes|tries|units|products|promotions)\b")
+    for key, text in CATALOGS["en"].items():
+        assert not plural.search(render(text, **dict.fromkeys(placeholders(text), 1))), key

@@ -1,12 +1,15 @@
 // Runs the dev chat page's script in Node against a live emulator, with a tiny DOM stand-in.
-// Usage: node devchat_harness.js <page.html> <emulator base url> <user first name>
-// Picks the user, sends /start, waits for the bot's reply, presses its first button and
-// waits for the answer toast. Prints a JSON summary; exit code 0 on success.
+// Usage: node devchat_harness.js <page.html> <emulator base url> <user first name> [scenario]
+// Scenario "chat" (the default): picks the user, sends /start, waits for the bot's reply,
+// presses its first button and waits for the answer toast. Scenario "multiline": types a
+// message over two lines with Shift+Enter, which must not send, and sends it with Enter
+// (an Enter while an input method composes must not send either). Prints a JSON summary;
+// exit code 0 on success.
 "use strict";
 const fs = require("fs");
 const vm = require("vm");
 
-const [pagePath, baseUrl, userName] = process.argv.slice(2);
+const [pagePath, baseUrl, userName, scenario = "chat"] = process.argv.slice(2);
 const html = fs.readFileSync(pagePath, "utf8");
 const script = html.match(/<script>([\s\S]*)<\/script>/)[1];
 const watchers = [];
@@ -66,10 +69,33 @@ vm.createContext(context);
 vm.runInContext(script, context);
 const $ = (id) => document.getElementById(id);
 
+function key(fields) {
+  return { key: "Enter", shiftKey: false, isComposing: false, keyCode: 13, prevented: false,
+           preventDefault() { this.prevented = true; }, ...fields };
+}
+
+async function multiline() {
+  const box = $("text");
+  box.value = "/stock PX-1 5";
+  const shift = key({ shiftKey: true });
+  await box.fire("keydown", shift);  // the browser then inserts the new line itself
+  if (shift.prevented || box.value === "") throw new Error("Shift+Enter sent the message");
+  box.value = "/stock PX-1 5\nAC-9 2";
+  const composing = key({ isComposing: true, keyCode: 229 });
+  await box.fire("keydown", composing);
+  if (composing.prevented || box.value === "") throw new Error("Enter in an IME sent it");
+  const enter = key({});
+  await box.fire("keydown", enter);
+  if (!enter.prevented) throw new Error("Enter did not send the message");
+  await until(() => /AC-9 2/.test($("messages").innerHTML), "the message in the chat");
+  console.log(JSON.stringify({ messages: $("messages").innerHTML, left: box.value }));
+}
+
 (async () => {
   await until(() => $("userlist").children.length > 0, "the user list");
   const li = $("userlist").children.find((c) => c.innerHTML.includes(userName));
   await li.fire("click");
+  if (scenario === "multiline") { await multiline(); process.exit(0); }
   $("text").value = "/start";
   await $("composer").fire("submit");
   await until(() => /data-cb=/.test($("messages").innerHTML), "the bot's reply with buttons");

@@ -85,3 +85,21 @@ async def test_page_script_drives_a_chat(server: EmulatorServer) -> None:
     assert "/start" in result["messages"]
     texts = [m.text for m in server.emulator.messages(user.id)]
     assert texts == ["/start", "Welcome & hi"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+async def test_the_page_sends_several_lines_with_enter_and_breaks_lines_with_shift_enter(
+    server: EmulatorServer,
+) -> None:
+    assert '<textarea id="text"' in page_source()  # a field that holds several lines
+    user = server.emulator.create_user("店员小李", language_code="zh")
+    node = await asyncio.create_subprocess_exec(
+        "node", str(HARNESS), str(resources.files("bots.emulator") / "devchat.html"),
+        server.url, user.first_name, "multiline",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(node.communicate(), 15)
+    assert node.returncode == 0, err.decode()
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    assert result["left"] == ""  # the field is empty again
+    assert [m.text for m in server.emulator.messages(user.id)] == ["/stock PX-1 5\nAC-9 2"]

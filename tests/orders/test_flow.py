@@ -8,9 +8,9 @@ from shared.messages.orders import (
     ConfirmDelivery,
     ConfirmPickup,
     DeclineOffer,
+    HandoverAnswered,
     MarkReady,
     OrderOffered,
-    PickupAnswered,
 )
 from tests.bus.support import eventually
 from tests.orders.conftest import CHENGDU, Flow, dealer, dealer_actor, order
@@ -44,16 +44,51 @@ async def test_a_pickup_order_goes_from_the_shop_to_the_customer(flow: Flow) -> 
     await flow.send(ConfirmPickup(order_id=placed["id"], code=wrong, actor=dealer_actor("near")))
     await flow.send(ConfirmPickup(order_id=placed["id"], code=code, actor=dealer_actor("near")))
     done = await flow.until(placed["id"], "completed")
-    answers = await flow.events("orders.PickupAnswered")
-    assert [(a.outcome, a.remaining) for a in answers if isinstance(a, PickupAnswered)] == [
+    answers = await flow.events("orders.HandoverAnswered")
+    assert [(a.outcome, a.remaining) for a in answers if isinstance(a, HandoverAnswered)] == [
         ("wrong", 4),
-        ("accepted", 0),
+        ("done", 0),
     ]
     assert [s["step"] for s in done["timeline"]][-3:] == [
         "accepted",
         "ready_for_pickup",
         "completed",
     ]
+    await flow.until_stock("near", on_hand=1, reserved=0)
+
+
+async def test_the_right_code_on_an_accepted_order_hands_it_over_and_records_ready(
+    flow: Flow,
+) -> None:
+    await flow.setup({"near": NEAR, "far": FAR}, {"near": 2, "far": 2})
+    placed = await flow.place(order("A-11"))
+    offer = flow.open_offer(await flow.until(placed["id"], "offered"))
+    near = dealer_actor("near")
+    await flow.send(ConfirmPickup(order_id=placed["id"], code=placed["pickup_code"], actor=near))
+    await flow.send(AcceptOffer(offer_id=offer["id"], actor=near))
+    await flow.until(placed["id"], "accepted")
+    await flow.send(ConfirmDelivery(order_id=placed["id"], actor=near))
+    await flow.send(ConfirmPickup(order_id=placed["id"], code=placed["pickup_code"], actor=near))
+    done = await flow.until(placed["id"], "completed")
+    ready, handover = done["timeline"][-2:]
+    assert (ready["step"], ready["detail"]["implied"]) == ("ready_for_pickup", True)
+    assert (handover["step"], handover["detail"]["was"]) == ("completed", "ready_for_pickup")
+    await flow.send(ConfirmDelivery(order_id=placed["id"], actor=near))
+    await flow.send(ConfirmPickup(order_id=placed["id"], code="000000", actor=dealer_actor("far")))
+
+    async def answered() -> bool:
+        return len(await flow.events("orders.HandoverAnswered")) == 5
+
+    await eventually(answered)
+    answers = [
+        (a.step, a.outcome, a.reason)
+        for a in await flow.events("orders.HandoverAnswered") if isinstance(a, HandoverAnswered)
+    ]  # fmt: skip
+    assert answers == [
+        ("pickup", "refused", "offered"), ("delivery", "refused", "not_delivery"),
+        ("pickup", "done", ""), ("delivery", "refused", "completed"),
+        ("pickup", "refused", "not_yours"),
+    ]  # fmt: skip
     await flow.until_stock("near", on_hand=1, reserved=0)
 
 
@@ -204,11 +239,11 @@ async def test_five_wrong_codes_lock_the_pickup_and_alert_hq(flow: Flow) -> None
     )
 
     async def answered() -> bool:
-        return len(await flow.events("orders.PickupAnswered")) == 6
+        return len(await flow.events("orders.HandoverAnswered")) == 6
 
     await eventually(answered)
     answers = [
-        a for a in await flow.events("orders.PickupAnswered") if isinstance(a, PickupAnswered)
+        a for a in await flow.events("orders.HandoverAnswered") if isinstance(a, HandoverAnswered)
     ]
     assert [(a.outcome, a.remaining) for a in answers] == [
         ("wrong", 4), ("wrong", 3), ("wrong", 2), ("wrong", 1), ("locked", 0), ("locked", 0),

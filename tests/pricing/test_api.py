@@ -154,7 +154,10 @@ async def test_a_promotion_is_created_listed_audited_and_announced_per_region(sh
     assert status == 200 and ended["ended_at"] == shop.clock.now().isoformat()
     [entry] = await shop.audit("promotion.end")
     assert entry.target == fixed["id"]
-    assert any(b.kind == "notice" and "ended" in b.params["text"] for b in await _broadcasts(shop))
+    ended_notices = [b for b in await _broadcasts(shop) if b.kind == "promotion_end"]
+    assert [b.params for b in ended_notices] == [
+        {"promotion_id": fixed["id"], "name": fixed["name"]}
+    ]
 
 
 async def test_bad_promotions_name_each_field_and_change_nothing(shop: Shop) -> None:

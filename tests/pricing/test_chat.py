@@ -131,7 +131,7 @@ async def test_promo_previews_with_its_audience_and_creates_on_apply(chats: Chat
             "to 2026-01-08 10:00\nfunded dealer\ncap 10")  # fmt: skip
     preview = await team.said(team.hq, text, "Preview:")
     for part in ("🎉 Spring sale: 15% off PX-1", "From 2026-01-01 10:00 to 2026-01-08 10:00",
-                 "(Asia/Shanghai time)", "Regions: Sichuan", "Funded by: the dealer",
+                 "(China Standard Time)", "Regions: Sichuan", "Funded by: the dealer",
                  "Cap: 10", "Stacks with other promotions: no",
                  "2 dealer chats will be told"):  # fmt: skip
         assert part in preview["text"], (part, preview["text"])
@@ -180,17 +180,17 @@ async def test_prices_shows_a_dealer_the_floors_and_their_regions_promotions(
     text = shown["text"]
     assert "PX-1 Phone X: 1799.00 CNY" in text
     assert "from 2026-01-03 08:00: 1899.00 CNY" in text  # the next version, in HQ time
-    assert "Promotions for sichuan (Asia/Shanghai time):" in text
+    assert "Promotions for Sichuan (China Standard Time):" in text
     assert "🎉 Sichuan days: 10% off PX-1, until 2026-01-02 08:00" in text
     assert "🕒 Later: 5% off category phones, from 2026-01-05 00:00 to 2026-01-06 00:00" in text
     assert "Yunnan" not in text
 
     shown = await team.said(team.other_owner, "/prices", "当前价格底线")
     assert "PX-1 Phone X：1799.00 CNY" in shown["text"]
-    assert "sichuan的促销（Asia/Shanghai 时间）：" in shown["text"]
+    assert "四川的促销（北京时间）：" in shown["text"]
     assert "🎉 Sichuan days：PX-1 优惠 10%，至 2026-01-02 08:00" in shown["text"]
 
-    shown = await team.said(team.far_owner, "/prices", "Promotions for yunnan")
+    shown = await team.said(team.far_owner, "/prices", "Promotions for Yunnan")
     assert "Yunnan days: 20% off PX-1, until 2026-01-02 08:00 (5 units left)" in shown["text"]
     assert "Sichuan days" not in shown["text"]
     shown = await team.said(team.hq, "/prices", "Promotions for every region")
@@ -200,3 +200,101 @@ async def test_prices_shows_a_dealer_the_floors_and_their_regions_promotions(
     assert "/price SKU AMOUNT" in help_text["text"] and "/promo" in help_text["text"]
     help_text = await team.said(team.near_owner, "/help", "What you can do")
     assert "/prices" in help_text["text"] and "/promo" not in help_text["text"]
+
+
+async def test_promotion_regions_match_in_either_language_and_show_in_the_readers(
+    chats: Chats,
+) -> None:
+    team = await Team(chats).build()  # near and other: "sichuan"; far: "yunnan"
+    zh_hq = await chats.bound("hq", "hq", "zh")
+    typed = "/promo 川渝周；折扣 10%；商品 PX-1；地区 四川；结束 2026-01-05；承担 总部"
+    preview = await team.said(zh_hq, typed, "预览：")
+    assert "地区：四川" in preview["text"] and "将通知 2 个经销商聊天" in preview["text"]
+    await team.press(zh_hq, preview, "创建")
+    await chats.expect(team.other_owner, "总部促销：川渝周")
+    shown = await team.said(team.other_owner, "/prices", "当前价格底线")
+    assert "四川的促销（北京时间）：" in shown["text"] and "川渝周" in shown["text"]
+    shown = await team.said(team.near_owner, "/prices", "Price floors in force")
+    assert "Promotions for Sichuan" in shown["text"] and "川渝周" in shown["text"]
+    shown = await team.said(team.far_owner, "/prices", "Price floors in force")
+    assert "川渝周" not in shown["text"]
+
+
+async def test_a_preview_is_refused_once_the_rule_changed_and_a_risky_floor_says_so(
+    chats: Chats,
+) -> None:
+    team = await Team(chats).build()
+    zero = await team.said(team.hq, "/price PX-1 0", "Preview: the price floor")
+    assert (
+        "⚠️ A floor of 0.00 CNY removes the floor: Phone X could then be sold at any price"
+        in (zero["text"])
+    )
+    assert chats.button(zero, "Yes, set it to 0.00 CNY")
+    assert "✅ Apply" not in str(zero["reply_markup"])  # no plain Apply for a risky floor
+    above = await team.said(team.hq, "/price PX-1 2500", "Preview: the price floor")
+    assert "above the list price of Phone X (1999.00 CNY)" in above["text"]
+
+    newer = await team.said(team.hq, "/price PX-1 1899.00", "Preview: the price floor")
+    assert await team.press(team.hq, newer, "Apply") == (
+        "Applied: PX-1 may not be sold below 1899.00 CNY. Dealers are being told."
+    )
+    stale = await team.press(team.hq, zero, "Yes, set it to 0.00 CNY")
+    assert stale == (
+        "The floor of PX-1 changed since this preview (it is 1899.00 CNY now), so nothing was "
+        "applied. Type /price again to start from there."
+    )
+    await chats.expect(team.hq, "changed since this preview")  # the old preview, edited
+    again = await team.press(team.hq, zero, "Yes, set it to 0.00 CNY", forge=True)
+    assert again == "This change was already applied or cancelled."  # single-use
+    assert [r.floor for r in await _rows(chats, PriceRule)] == [189900]
+    await chats.expect(team.near_owner, "New price floor from HQ")
+    told = [
+        m for m in await chats.emu.messages(team.near_owner) if "price floor" in (m["text"] or "")
+    ]
+    assert len(told) == 1
+
+    first = await team.said(
+        team.hq, "/promo First; off 10%; skus PX-1; to 2026-01-05; funded hq", "Preview:"
+    )
+    second = await team.said(
+        team.hq, "/promo Second; off 5%; categories phones; to 2026-01-05; funded hq", "Preview:"
+    )
+    assert (await team.press(team.hq, second, "Create")).startswith("Created promotion pr_")
+    assert await team.press(team.hq, first, "Create") == (
+        "The promotions on these products changed since this preview, so nothing was created. "
+        "Type /promo again to see them."
+    )
+    assert [p.name for p in await _rows(chats, Promotion)] == ["Second"]
+    zh_hq = await chats.bound("hq", "hq", "zh")
+    zero = await team.said(zh_hq, "/price PX-1 0", "预览：")
+    assert "等于取消底线" in zero["text"] and chats.button(zero, "确认设为 0.00 CNY")
+
+
+async def test_a_promotion_ended_early_is_announced_in_each_readers_language(
+    chats: Chats,
+) -> None:
+    team = await Team(chats).build()
+    body = {
+        "name": "春季特惠", "starts_at": "2026-01-01T08:00", "ends_at": "2026-01-08T08:00",
+        "skus": ["PX-1"], "percent_off": "10", "funded_by": "hq", "regions": ["四川"],
+    }  # fmt: skip
+    status, promotion = await chats.api.call("POST", "/v1/promotions", body)
+    assert status == 201, promotion
+    status, _ = await chats.api.call("POST", f"/v1/promotions/{promotion['id']}/end")
+    assert status == 200
+    ended = await chats.expect(team.other_owner, "总部已提前结束促销 春季特惠")
+    assert "HQ" not in ended["text"] and "early" not in ended["text"]
+    ended = await chats.expect(team.near_owner, "HQ ended the promotion 春季特惠 early")
+    assert "总部" not in ended["text"]
+
+
+async def test_a_category_floor_is_announced_in_each_readers_language(chats: Chats) -> None:
+    team = await Team(chats).build()
+    status, answer = await chats.api.call(
+        "PUT", "/v1/price-rules/category/phones", {"floor": "1700.00", "currency": "CNY"}
+    )
+    assert status == 201, answer
+    told = await chats.expect(team.other_owner, "总部新价格底线：品类 phones 的全部商品（phones）")
+    assert "all products" not in told["text"]
+    told = await chats.expect(team.near_owner, "New price floor from HQ: all products in category")
+    assert "品类" not in told["text"]

@@ -98,6 +98,16 @@ async def test_a_promotion_covers_a_price_below_the_floor_only_in_its_window(sho
     assert (view["state"], view["units_sold"]) == ("ended", 1)
 
 
+async def test_a_promotions_region_matches_the_order_in_either_language(shop: Shop) -> None:
+    await shop.catalog()
+    promotion = await shop.promotion(regions=["四川省"])  # the order's region is "sichuan"
+    status, answer = await shop.place("R-1", "1699.15")
+    assert status == 201, answer
+    assert (await shop.sale_line(answer["id"]))["promotion_id"] == promotion["id"]
+    status, listed = await shop.api.call("GET", "/v1/promotions?region=Sichuan")
+    assert status == 200 and [p["id"] for p in listed["promotions"]] == [promotion["id"]]
+
+
 async def test_the_promotion_is_recorded_only_when_the_price_used_it(shop: Shop) -> None:
     await shop.catalog()
     promotion = await shop.promotion()

@@ -39,5 +39,5 @@ def test_a_long_price_list_is_cut_to_one_message() -> None:
         assert len(text) <= 4096
         assert text.startswith("Price floors" if language == "en" else "当前价格底线")
     short = prices_text(_chat("en"), floors[:1], [], "sichuan", NOW)
-    assert "…and" not in short and "No promotions now or coming for sichuan." in short
+    assert "…and" not in short and "No promotions now or coming for Sichuan." in short
     assert "   from 2026-01-02 08:00: 0.05 CNY" in short

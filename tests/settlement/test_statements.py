@@ -24,6 +24,7 @@ from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work
 from shared.messages.settlement import ReleaseEarnings
+from tests.broadcasts.support import dealer_row
 from tests.settlement.support import Books, snapshot, stages, transaction_keys
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -40,6 +41,9 @@ async def people(db: Database, clock: FakeClock) -> None:
         (15, "D", "owner", "en", False),  # unbound
     ]
     async with unit_of_work(db, clock) as uow:
+        store = dealer_row("B", "sichuan", clock.now())
+        store.name = "春熙路店"
+        uow.session.add(store)  # the statement names the store; A and C are not in the catalog
         for user_id, dealer_id, role, language, active in rows:
             uow.session.add(
                 ChatUser(user_id=user_id, chat_id=user_id, dealer_id=dealer_id, role=role,
@@ -71,7 +75,7 @@ async def test_the_weekly_job_closes_the_week_and_tells_every_owner_once(
     }
     assert all(m.lane == Lane.BULK for m in messages.values())
     b_text = messages["statement:2026-W03:11:text"].payload["text"]
-    assert "B 的对账单 2026-W03（2026-01-12 至 2026-01-18）" in b_text
+    assert "春熙路店的对账单 2026-W03（2026-01-12 至 2026-01-18）" in b_text
     assert "本期支付给您：¥1,849.30" in b_text
     a_text = messages["statement:2026-W03:13:text"].payload["text"]
     assert "Paid to you for this period: ¥49.90" in a_text

@@ -160,6 +160,22 @@ class Order:
         """Handover: pickup after a correct code, delivery on the dealer's confirmation."""
         self._advance("complete", S.COMPLETED, dealer_id, at, actor)
 
+    def pick_up(self, dealer_id: str, at: datetime, actor: str) -> None:
+        """The customer collects a pickup order, having shown the right code.
+
+        A customer at the counter with the goods in hand means the order was ready, even if
+        nobody pressed Ready: from ``accepted`` that step is logged first (``implied``),
+        then the handover; both or neither happen.
+        """
+        if self.fulfilment != Fulfilment.PICKUP:
+            self._refuse("complete", "a delivery order is not picked up; confirm the delivery")
+        if self.status == S.ACCEPTED:
+            # Whatever refuses ``complete`` from ready_for_pickup refuses this step too
+            # (the dealer), so the order never stops half-way.
+            self._advance("ready_for_pickup", S.READY_FOR_PICKUP, dealer_id, at, actor,
+                          implied=True)  # fmt: skip
+        self._advance("complete", S.COMPLETED, dealer_id, at, actor)
+
     # -- endings ------------------------------------------------------------------------
 
     def cancel(self, reason: str, at: datetime, actor: str) -> None:
@@ -279,13 +295,14 @@ class Order:
         self._log(step, at, actor, dealer_id=dealer_id, offer_id=offer_id)
 
     def _advance(
-        self, action: str, to: OrderStatus, dealer_id: str, at: datetime, actor: str
-    ) -> None:
+        self, action: str, to: OrderStatus, dealer_id: str, at: datetime, actor: str,
+        **extra: Any,
+    ) -> None:  # fmt: skip
         at = self._check(action, at)
         if dealer_id != self.fulfilling_dealer_id:
             self._refuse(action, f"dealer {dealer_id} does not fulfil this order")
         was, self.status = self.status, to
-        detail: dict[str, Any] = {"dealer_id": dealer_id, "was": str(was)}
+        detail: dict[str, Any] = {"dealer_id": dealer_id, "was": str(was), **extra}
         if to == S.COMPLETED:
             pickup = self.fulfilment == Fulfilment.PICKUP
             detail["proof"] = "pickup_code" if pickup else "delivery_confirmed"

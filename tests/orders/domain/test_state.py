@@ -368,6 +368,33 @@ def test_a_pickup_is_ready_then_completed_with_the_code() -> None:
     }
 
 
+def test_a_pickup_with_the_right_code_from_accepted_records_the_implied_ready_step() -> None:
+    order = accepted(P)
+    order.pick_up("D1", LATER, "staff:D1")
+    assert order.status is S.COMPLETED
+    ready_step, handover = order.timeline[-2:]
+    assert (ready_step.step, ready_step.at, ready_step.detail) == (
+        "ready_for_pickup", LATER, {"dealer_id": "D1", "was": "accepted", "implied": True},
+    )  # fmt: skip
+    assert (handover.step, handover.detail["was"]) == ("completed", "ready_for_pickup")
+    already_ready = ready(P)
+    already_ready.pick_up("D1", LATER, "staff:D1")
+    assert [e.step for e in already_ready.timeline][-2:] == ["ready_for_pickup", "completed"]
+    assert "implied" not in already_ready.timeline[-2].detail
+
+
+@pytest.mark.parametrize("situation", ["offered", "accepted_by_another", "completed", "delivery"])
+def test_a_pick_up_that_is_refused_changes_nothing(situation: str) -> None:
+    order, dealer = {
+        "offered": (offered(P), "D1"), "accepted_by_another": (accepted(P), "D2"),
+        "completed": (completed(P), "D1"), "delivery": (accepted(D), "D1"),
+    }[situation]  # fmt: skip
+    before = copy.deepcopy(order)
+    with pytest.raises(IllegalTransition):
+        order.pick_up(dealer, LATER, "staff")
+    assert order == before
+
+
 @pytest.mark.parametrize("via_out", [True, False])
 def test_a_delivery_completes_from_accepted_or_out_for_delivery(via_out: bool) -> None:
     order = out(D) if via_out else accepted(D)
