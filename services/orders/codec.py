@@ -39,9 +39,6 @@ def load(data: dict[str, Any]) -> Order:
     """The aggregate from what ``dump`` wrote."""
     offer = data["current_offer"]
     status = OrderStatus(data["status"])
-    if status is OrderStatus.RECEIVED and data.get("waiting_for_hq"):
-        # Written before waiting for HQ was a status of its own: a flag beside "received".
-        status = OrderStatus.WAITING_FOR_HQ
     return Order(
         id=data["id"],
         fulfilment=Fulfilment(data["fulfilment"]),
