@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func
 from sqlmodel import select
 
+from baton.runtime import open_runtime
 from benchmarks.common import BenchError, bench_stores, run_bench
 from bots.dealer.app import build_application, polling
 from bots.dealer.events import HANDLERS as CHAT_EVENTS
@@ -44,8 +45,8 @@ from services.broadcasts.fanout import start_broadcast
 from services.broadcasts.models import Broadcast
 from services.broadcasts.stats import counts
 from services.catalog.models import Dealer
-from services.runtime import Runtime, delivery_loops, open_runtime, running
 from shared.db.uow import unit_of_work
+from shared.runtime import Runtime, delivery_loops, running
 from shared.settings import Settings
 
 Progress = Callable[[str], None]

@@ -31,6 +31,8 @@ from redis.asyncio import Redis
 from sqlalchemy import func, insert
 from sqlmodel import select
 
+from baton.api import serve_api
+from baton.runtime import open_runtime
 from benchmarks.common import BenchError
 from benchmarks.routing import (
     SKUS,
@@ -42,12 +44,10 @@ from benchmarks.routing import (
     percentile,
     warehouse,
 )
-from services.api.app import serve_api
 from services.catalog.models import Dealer, Product
 from services.orders.domain.facts import OrderFacts
 from services.orders.models import OrderRow
 from services.orders.service import serve_orders
-from services.runtime import Runtime, delivery_loops, open_runtime, running
 from services.stock.models import StockLevel
 from services.stock.service import serve_stock
 from shared.bus.connection import connect
@@ -55,6 +55,7 @@ from shared.bus.streams import FIELD, stream_key
 from shared.clock import SystemClock
 from shared.db.engine import Database
 from shared.messages import Envelope
+from shared.runtime import Runtime, delivery_loops, running
 from shared.settings import Settings
 
 EVENTS = stream_key("order-events")

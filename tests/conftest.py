@@ -15,8 +15,8 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from services.api.app import serve_api
-from services.runtime import Runtime, open_runtime
+from baton.api import serve_api
+from baton.runtime import open_runtime
 from shared.bus.connection import connect
 from shared.bus.consumer import Consumer, ConsumerOptions, Handler
 from shared.bus.embedded import EmbeddedRedis
@@ -25,6 +25,7 @@ from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.migrate import load_models, upgrade_sync
 from shared.messages import Message
+from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.bus.support import Deposit, apply_deposit
 

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def baton(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
+        [sys.executable, "-m", "baton.cli", *args],
         cwd=ROOT, env=clean | env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from services.cli import build_parser
-from services.registry import SERVICES
+from baton.cli import build_parser
+from baton.registry import SERVICES
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 WEBHOOK_PORT = 8443  # the default of BATON_TELEGRAM_WEBHOOK_PORT

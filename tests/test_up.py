@@ -52,7 +52,7 @@ def example_order(example: str) -> tuple[dict[str, Any], Path]:
 async def start(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
     """``baton up --demo`` in a process of its own, once it printed where to go."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.cli", "up", "--demo",
+        sys.executable, "-m", "baton.cli", "up", "--demo",
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stdout is not None

@@ -28,8 +28,8 @@ from bots.dealer.errors import on_error
 from bots.dealer.i18n import LANGUAGES
 from bots.dealer.menus import commands
 from bots.dealer.pacing import PatientCalls
-from services.runtime import Runtime
 from shared.leader import LeaderLock
+from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from telegram.ext import ContextTypes
 from bots.dealer.i18n import language_of, t
 from bots.dealer.identity import binding
 from bots.dealer.models import ChatUser
-from services.runtime import Runtime
 from shared.messages.orders import Actor
+from shared.runtime import Runtime
 
 RUNTIME_KEY = "baton_runtime"
 

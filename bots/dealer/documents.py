@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bots.dealer.context import Chat, chat_of
 from bots.dealer.handlers import allowed, reply, report_counts
 from bots.dealer.parsing import StockReport, check_counts
-from services.imports import LineError, csv_records
+from shared.imports import LineError, csv_records
 
 MAX_BYTES = 1024 * 1024
 COLUMNS = ("sku", "on_hand")

@@ -16,8 +16,8 @@ from telegram.ext import ContextTypes
 from bots.dealer.context import RUNTIME_KEY, chat_of
 from bots.dealer.i18n import language_of, t
 from bots.sender.outbox import Lane, submit
-from services.runtime import Runtime
 from shared.db.uow import unit_of_work
+from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from bots.dealer.identity import create_invite, deep_link
-from services.api.context import DIRECTORY, RUNTIME
-from services.api.errors import ApiError, read_body
-from services.api.openapi import Api
 from shared.audit import record
 from shared.db.uow import unit_of_work
+from shared.http.context import DIRECTORY, RUNTIME
+from shared.http.errors import ApiError, read_body
+from shared.http.openapi import Api
 
 HQ_DEALER = "hq"
 

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from telegram import Update
 from telegram.ext import Application
 
-from shared.http_input import BadJson, BodyTooLarge, loads, read_limited
+from shared.http.body import BadJson, BodyTooLarge, loads, read_limited
 
 log = logging.getLogger(__name__)
 

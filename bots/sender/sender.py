@@ -113,7 +113,7 @@ class ChatSender:
         return snapshot
 
     def gauges(self) -> dict[str, Callable[[], float]]:
-        """Metric readers for ``services.metrics.Metrics.gauges``."""
+        """Metric readers for ``shared.metrics.Metrics.gauges``."""
         return gauges(self.stats)
 
     async def run(self, stop: asyncio.Event) -> None:

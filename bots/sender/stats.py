@@ -34,7 +34,7 @@ class SenderStats:
 
 
 def gauges(read: Callable[[], SenderStats]) -> dict[str, Callable[[], float]]:
-    """Metric names and readers, for ``services.metrics.Metrics.gauges``."""
+    """Metric names and readers, for ``shared.metrics.Metrics.gauges``."""
     found = {f"baton_chat_{name}_total": _counter(read, name) for name in COUNTERS}
     found["baton_chat_in_flight"] = _counter(read, "in_flight")
     for lane in range(4):

@@ -7,10 +7,10 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from services.api.context import RUNTIME
-from services.api.openapi import Api
-from services.api.params import Int, Text, query
 from shared.audit import entries
+from shared.http.context import RUNTIME
+from shared.http.openapi import Api
+from shared.http.params import Int, Text, query
 
 MAX_LIMIT = 500
 

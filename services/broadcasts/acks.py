@@ -34,10 +34,10 @@ from services.broadcasts import fanout
 from services.broadcasts.fanout import ACK, ACK_TTL, DEALER_ROLES, message_key
 from services.broadcasts.models import QUEUED, Broadcast, BroadcastRecipient
 from services.broadcasts.render import acknowledged, reminder
-from services.runtime import Runtime
 from shared.clock import Clock
 from shared.db.engine import Database
 from shared.db.uow import UnitOfWork, unit_of_work
+from shared.runtime import Runtime
 from shared.scheduling import ElectedScheduler
 
 log = logging.getLogger(__name__)

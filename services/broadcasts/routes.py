@@ -11,14 +11,14 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.api.context import RUNTIME
-from services.api.errors import ApiError, read_body
-from services.api.openapi import Api
 from services.broadcasts.fanout import audience_size, start_broadcast
 from services.broadcasts.models import DRAFT, Broadcast
 from services.broadcasts.render import MAX_TEXT
 from services.broadcasts.stats import counts, summary
 from shared.db.uow import unit_of_work
+from shared.http.context import RUNTIME
+from shared.http.errors import ApiError, read_body
+from shared.http.openapi import Api
 
 
 class BroadcastBody(BaseModel):

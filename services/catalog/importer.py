@@ -7,9 +7,9 @@ from typing import Any
 
 from services.catalog.schemas import DealerBody, ProductBody, valid_id
 from services.catalog.store import put_dealer, put_product
-from services.imports import LineError, Parsed, parse_models
-from services.runtime import Runtime
 from shared.db.uow import unit_of_work
+from shared.imports import LineError, Parsed, parse_models
+from shared.runtime import Runtime
 
 CHUNK = 500
 PRODUCT_COLUMNS = {"name", "category", "currency", "list_price", "wholesale_price", "floor_price"}

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.api.context import RUNTIME
-from services.api.errors import ApiError, read_body
-from services.api.openapi import Api
 from services.catalog.models import Dealer, Product
 from services.catalog.schemas import (
     DealerBody,
@@ -17,6 +14,9 @@ from services.catalog.schemas import (
 )
 from services.catalog.store import CatalogConflict, put_dealer, put_product
 from shared.db.uow import unit_of_work
+from shared.http.context import RUNTIME
+from shared.http.errors import ApiError, read_body
+from shared.http.openapi import Api
 
 
 def register(api: Api) -> None:

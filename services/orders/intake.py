@@ -33,9 +33,9 @@ from services.orders.domain.status import Fulfilment
 from services.orders.models import CustomerBinding, OrderRow
 from services.pricing.queries import PromotionGone, claim_units, pricing_inputs
 from services.pricing.rules import LineIn, Quote, quote_order, units_used
-from services.runtime import Runtime
 from shared.db.uow import unit_of_work
 from shared.messages.orders import OrderStatusChanged, RouteOrder, SaleLine
+from shared.runtime import Runtime
 
 _RANDOM = random.SystemRandom()
 PRICING_TRIES = 4  # a promotion's last units taken by another order: price the order again

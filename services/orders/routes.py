@@ -8,9 +8,6 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
-from services.api.context import RUNTIME
-from services.api.errors import ApiError, read_body, read_json
-from services.api.openapi import Api
 from services.orders.aftercare import cancel, return_lines
 from services.orders.domain.body import OrderBody
 from services.orders.domain.order import IllegalTransition
@@ -19,6 +16,9 @@ from services.orders.models import RoutingRow
 from services.orders.repository import Loaded, load_order, offers_of
 from services.orders.view import order_view
 from shared.db.uow import unit_of_work
+from shared.http.context import RUNTIME
+from shared.http.errors import ApiError, read_body, read_json
+from shared.http.openapi import Api
 
 
 class Created(BaseModel):

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from services.catalog.geo import rebuild
 from services.orders.dispatch import Routing
 from services.orders.handlers import build_handlers
-from services.runtime import Runtime, running
+from shared.runtime import Runtime, running
 
 
 @asynccontextmanager

@@ -14,10 +14,6 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.api.context import RUNTIME
-from services.api.errors import ApiError, invalid, read_json
-from services.api.openapi import Api
-from services.api.params import Choice, Text, query
 from services.catalog.models import Product
 from services.catalog.schemas import valid_id
 from services.pricing.models import Promotion
@@ -35,10 +31,14 @@ from services.pricing.schemas import (
     version_view,
 )
 from services.pricing.store import RuleError, create_promotion, end_promotion, set_floor
-from services.runtime import Runtime
 from shared.db.uow import unit_of_work
+from shared.http.context import RUNTIME
+from shared.http.errors import ApiError, invalid, read_json
+from shared.http.openapi import Api
+from shared.http.params import Choice, Text, query
 from shared.money import MoneyError, format_amount, parse_amount
 from shared.regions import region_key
+from shared.runtime import Runtime
 
 ACTOR, ROLE = "api", "hq"
 STATES = ("scheduled", "live", "ended")

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.api.context import DIRECTORY, RUNTIME
-from services.api.errors import ApiError
-from services.api.openapi import Api
-from services.api.params import DayOrTime, query
-from services.api.problems import invalid_fields
 from services.settlement.earnings import dealer_earnings
 from services.settlement.periods import MAX_DAYS, local_day, local_midnight
+from shared.http.context import DIRECTORY, RUNTIME
+from shared.http.errors import ApiError
+from shared.http.openapi import Api
+from shared.http.params import DayOrTime, query
+from shared.http.problems import invalid_fields
 
 
 class KindOut(BaseModel):

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from services.runtime import Runtime, running
 from services.settlement.handlers import build_handlers
 from services.settlement.split import (
     SplitConfig,
@@ -17,6 +16,7 @@ from services.settlement.split import (
     parse_split_rules,
 )
 from services.settlement.statements import weekly
+from shared.runtime import Runtime, running
 from shared.scheduling import ElectedScheduler
 from shared.settings import Settings
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from services.catalog.directory import CatalogDirectory
-from services.imports import LineError, Parsed, csv_records
-from services.runtime import Runtime
 from services.stock.handlers import apply_report
 from shared.db.uow import unit_of_work
+from shared.imports import LineError, Parsed, csv_records
+from shared.runtime import Runtime
 
 CHUNK = 500
 COLUMNS = {"dealer_id", "sku", "on_hand"}

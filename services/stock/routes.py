@@ -8,13 +8,13 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import col, select
 
-from services.api.context import DIRECTORY, RUNTIME
-from services.api.errors import ApiError, invalid, read_body
-from services.api.openapi import Api
 from services.stock.core import StockError
 from services.stock.handlers import apply_report
 from services.stock.models import StockLevel
 from shared.db.uow import unit_of_work
+from shared.http.context import DIRECTORY, RUNTIME
+from shared.http.errors import ApiError, invalid, read_body
+from shared.http.openapi import Api
 from shared.messages.stock import StockCount
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from services.runtime import Runtime, running
 from services.stock.handlers import lock_batch, stock_handlers
 from services.stock.view import rebuild
+from shared.runtime import Runtime, running
 
 
 @asynccontextmanager

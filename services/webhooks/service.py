@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 
-from services.runtime import Runtime, running
 from services.webhooks.handlers import handlers_for
 from services.webhooks.sender import WebhookSender
+from shared.runtime import Runtime, running
 
 
 @asynccontextmanager

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from services.api.app import serve_api
-from services.runtime import Runtime, delivery_loops, running
+from baton.api import serve_api
+from shared.runtime import Runtime, delivery_loops, running
 
 AUTH = {"Authorization": "Bearer test-token"}
 

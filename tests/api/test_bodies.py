@@ -1,6 +1,6 @@
 """Bodies are read whole, however slowly they arrive, and refused past the size limit.
 
-The API and the bot's webhook read them through one helper (``shared.http_input``).
+The API and the bot's webhook read them through one helper (``shared.http.body``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from bots.dealer.app import build_application
 from bots.dealer.webhook import MAX_BODY, PATH, SECRET_HEADER, webhook_app
-from services.api.errors import MAX_BODY_BYTES
+from shared.http.errors import MAX_BODY_BYTES
 from tests.api.rawhttp import send_slowly, split
 from tests.conftest import ApiClient
 

@@ -1,7 +1,7 @@
 """Inputs at the edges of what Python and 64-bit columns hold are 4xx naming the field.
 
 Each of these was a 500 with a traceback: depth, dates and amounts are bounded where the
-input is read (``shared.http_input``, ``shared.times``, ``shared.money``, the API's
+input is read (``shared.http.body``, ``shared.times``, ``shared.money``, the API's
 query parameters), not in each handler.
 """
 

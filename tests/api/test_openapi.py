@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from services.api.app import create_app
-from services.api.context import API
-from services.api.openapi import path_params
-from services.runtime import Runtime
+from baton.api import create_app
+from shared.http.context import API
+from shared.http.openapi import path_params
+from shared.runtime import Runtime
 from tests.api.test_errors import CASES, answer, seed
 from tests.conftest import ApiClient
 

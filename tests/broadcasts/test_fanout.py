@@ -17,11 +17,11 @@ from services.broadcasts.fanout import audience_size, queue_chunk, start_broadca
 from services.broadcasts.models import QUEUED, QUEUING, Broadcast, BroadcastRecipient
 from services.broadcasts.render import BadBroadcast
 from services.broadcasts.stats import counts
-from services.runtime import Runtime
 from shared.audit import entries
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work
+from shared.runtime import Runtime
 from shared.scheduling import ElectedScheduler
 from shared.settings import Settings
 from tests.broadcasts.support import broadcast_row, chat_user, dealer_row, keys, network, pump

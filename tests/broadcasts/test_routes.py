@@ -6,8 +6,8 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bots.sender.models import ChatMessage
-from services.runtime import Runtime
 from shared.audit import entries
+from shared.runtime import Runtime
 from tests.broadcasts.support import keys, network, pump
 from tests.conftest import ApiClient
 

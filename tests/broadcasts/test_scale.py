@@ -12,7 +12,7 @@ from __future__ import annotations
 from benchmarks.broadcast import run_broadcast
 from bots.emulator import EmulatorServer, Limits
 from bots.sender.limits import SenderLimits
-from services.runtime import Runtime
+from shared.runtime import Runtime
 
 DEALERS, ACKS = 2_000, 200
 RATE = 400.0

@@ -16,13 +16,14 @@ import sys
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from baton.runtime import open_runtime
 from bots.dealer.events import HANDLERS as CHAT_EVENTS
 from bots.sender.limits import SenderLimits
 from bots.sender.sender import ChatSender, SenderOptions
 from services.broadcasts import fanout
-from services.runtime import delivery_loops, open_runtime, running
 from shared.bus.consumer import Context
 from shared.messages.broadcasts import ContinueBroadcast
+from shared.runtime import delivery_loops, running
 from shared.settings import Settings
 
 RATE = 400.0

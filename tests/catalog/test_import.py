@@ -8,7 +8,7 @@ from sqlmodel import func, select
 
 from services.catalog.importer import apply_dealers, parse_dealers, parse_products
 from services.catalog.models import Dealer
-from services.runtime import Runtime
+from shared.runtime import Runtime
 
 PRODUCTS = """sku,name,category,currency,list_price,wholesale_price,floor_price,channel
 PX-1,Phone X,phones,CNY,1999.00,1500.00,1799.00,both

@@ -5,7 +5,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from services.catalog.geo import nearby, rebuild
-from services.runtime import Runtime
+from shared.runtime import Runtime
 from tests.conftest import ApiClient
 
 PHONE = {

@@ -15,10 +15,10 @@ from bots.emulator.limits import Limits
 from bots.sender.limits import SenderLimits
 from bots.sender.sender import ChatSender
 from services.orders.service import serve_orders
-from services.runtime import Runtime, delivery_loops, running
 from services.stock.service import serve_stock
 from shared.clock import FakeClock
 from shared.db.uow import unit_of_work
+from shared.runtime import Runtime, delivery_loops, running
 from tests.conftest import ApiClient
 from tests.orders.conftest import NEAR_BODY, PRODUCT, order
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.invite_command import run_invite
-from services.runtime import Runtime
+from baton.invite_command import run_invite
 from shared.audit import entries
+from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.conftest import ApiClient
 from tests.orders.conftest import NEAR_BODY

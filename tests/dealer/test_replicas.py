@@ -8,8 +8,8 @@ from redis.asyncio import Redis
 
 from bots.dealer.app import build_application, polling
 from bots.emulator import EmulatorClient, EmulatorServer
-from services.runtime import Runtime
 from shared.leader import LeaderLock
+from shared.runtime import Runtime
 from tests.bus.support import eventually
 
 TOKEN = "7000000003:replica-test-token"

@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 from bots.dealer.app import build_application
 from bots.dealer.webhook import SECRET_HEADER, serving_webhook
 from bots.emulator import EmulatorClient, EmulatorServer
-from services.runtime import Runtime
+from shared.runtime import Runtime
 
 TOKEN = "7000000002:webhook-test-token"
 

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from services.orders.service import serve_orders
-from services.runtime import Runtime, delivery_loops, running
 from services.stock.service import serve_stock
 from shared.bus.relay import TimerRunner
 from shared.clock import FakeClock
 from shared.messages import REGISTRY, Envelope, Message
 from shared.messages.orders import Actor
+from shared.runtime import Runtime, delivery_loops, running
 from shared.settings import Settings
 from tests.bus.support import eventually
 from tests.conftest import ApiClient

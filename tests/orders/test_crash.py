@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from services.orders.service import serve_orders
-from services.runtime import Runtime, delivery_loops, running
 from services.stock.service import serve_stock
 from shared.clock import FakeClock
 from shared.messages.orders import AcceptOffer, ConfirmDelivery
+from shared.runtime import Runtime, delivery_loops, running
 from tests.bus.support import eventually
 from tests.conftest import ApiClient
 from tests.orders.conftest import NEAR_BODY, Flow, dealer_actor, order

@@ -9,9 +9,9 @@ import asyncio
 import sys
 from pathlib import Path
 
+from baton.runtime import open_runtime
 from services.orders.dispatch import Routing
 from services.orders.handlers import build_handlers
-from services.runtime import open_runtime
 from shared.bus.consumer import Context
 from shared.messages.stock import StockReserved
 from shared.settings import Settings

@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import col, select
 
 from services.pricing.models import PriceRule, Promotion
-from services.runtime import Runtime
 from shared.audit import AuditEntry
 from shared.clock import FakeClock
+from shared.runtime import Runtime
 from tests.conftest import ApiClient
 from tests.dealer.conftest import chats
 from tests.orders.conftest import NEAR_BODY, PRODUCT, order

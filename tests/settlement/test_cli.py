@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from services.cli import main
+from baton.cli import main
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.messages.settlement import ReleaseEarnings

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.runtime import Runtime
 from services.settlement.earnings import dealer_earnings
 from shared.clock import FakeClock
 from shared.messages.settlement import ReleaseEarnings
+from shared.runtime import Runtime
 from tests.conftest import ApiClient
 from tests.orders.conftest import dealer
 from tests.settlement.support import Books, returned, snapshot, stages

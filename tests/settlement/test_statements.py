@@ -12,7 +12,6 @@ from sqlmodel import col, select
 from bots.dealer.models import ChatUser
 from bots.sender.models import ChatMessage
 from bots.sender.payloads import Lane
-from services.runtime import Runtime
 from services.settlement.service import (
     STATEMENT_JOB,
     scheduler_for,
@@ -24,6 +23,7 @@ from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work
 from shared.messages.settlement import ReleaseEarnings
+from shared.runtime import Runtime
 from tests.broadcasts.support import dealer_row
 from tests.settlement.support import Books, snapshot, stages, transaction_keys
 

@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 from sqlmodel import func, select
 
+from baton.import_command import run_import
 from services.catalog import importer as catalog
-from services.import_command import run_import
-from services.runtime import Runtime
 from services.stock import importer
 from services.stock.importer import StockRow, apply_stock_rows, parse_stock_csv
 from services.stock.models import StockLevel, StockReservation
 from services.stock.view import availability
+from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.stock.conftest import reserve_now
 

@@ -11,14 +11,14 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlmodel import select
 
-from services.api.app import build_api
-from services.api.context import API, DIRECTORY, RUNTIME
-from services.api.errors import auth_middleware, errors_middleware
-from services.runtime import Runtime
+from baton.api import build_api
 from services.stock import routes
 from services.stock.view import availability
 from shared.db.models import OutboxRow
+from shared.http.context import API, DIRECTORY, RUNTIME
+from shared.http.errors import auth_middleware, errors_middleware
 from shared.messages import Envelope
+from shared.runtime import Runtime
 from tests.conftest import ApiClient
 from tests.stock.conftest import reserve_now
 

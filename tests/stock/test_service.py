@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 
-from services.runtime import Runtime
 from services.stock.handlers import apply_report
 from services.stock.service import serve_stock
 from services.stock.view import availability
 from shared.db.uow import unit_of_work
 from shared.messages import Envelope
 from shared.messages.stock import ReserveStock, StockLine
+from shared.runtime import Runtime
 from tests.bus.support import eventually
 
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from baton.runtime import open_runtime
 from services.catalog import importer as catalog
-from services.imports import LineError, Parsed, Progress, report
-from services.runtime import Runtime, open_runtime
 from services.stock.importer import apply_stock_rows, parse_stock_csv, unknown_references
+from shared.imports import LineError, Parsed, Progress, report
+from shared.runtime import Runtime
 from shared.settings import Settings
 
 Check = Callable[[Runtime, list[tuple[int, Any]]], Awaitable[list[LineError]]]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from services.runtime import open_runtime
+from baton.runtime import open_runtime
 from services.settlement.check import check_ledger
 from services.settlement.models import PayoutLine
 from services.settlement.payouts import close_period, payout_csv, write_atomically

@@ -1,4 +1,4 @@
-"""The composition root: the clients a Baton process needs, made once and closed once."""
+"""What a service is given to run: settings, clock, database, Redis, metrics, and its loops."""
 
 from __future__ import annotations
 
@@ -11,16 +11,14 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from services.metrics import Metrics
 from shared.bus.connection import connect
 from shared.bus.consumer import Consumer, ConsumerOptions, Handler, LockPlan
-from shared.bus.embedded import EmbeddedRedis
 from shared.bus.relay import OutboxRelay, TimerRunner
 from shared.bus.streams import Publisher
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock
 from shared.db.engine import Database
-from shared.db.migrate import check_current, upgrade
 from shared.messages import Message
+from shared.metrics import Metrics
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,46 +72,6 @@ class Runtime:
     def with_settings(self, **changes: Any) -> Runtime:
         """The same clients under changed settings (e.g. the emulator's bot token)."""
         return replace(self, settings=self.settings.model_copy(update=changes))
-
-
-@asynccontextmanager
-async def open_runtime(
-    settings: Settings, *, clock: Clock | None = None, migrate: bool = False
-) -> AsyncIterator[Runtime]:
-    """Start the embedded Redis if none is configured, connect, and close it all on exit.
-
-    With ``migrate`` the schema is brought up to date; without, it must already be.
-    """
-    embedded: EmbeddedRedis | None = None
-    redis_url = settings.redis_url
-    if redis_url is None:
-        embedded = EmbeddedRedis(settings.data_dir / "redis")
-        redis_url = await embedded.astart()
-        log.info("embedded Redis at %s", redis_url)
-    db = Database(settings.sqlalchemy_url)
-    redis = connect(redis_url)
-    runtime = Runtime(
-        settings=settings,
-        clock=clock or SystemClock(),
-        db=db,
-        redis=redis,
-        redis_url=redis_url,
-        publisher=Publisher(redis, settings.stream_maxlen),
-    )
-    try:
-        await redis.ping()
-        if migrate:
-            await upgrade(settings.sqlalchemy_url)
-        else:
-            await check_current(db)
-        yield runtime
-    finally:
-        for client in runtime._readers:
-            await client.aclose()
-        await redis.aclose()
-        await db.dispose()
-        if embedded is not None:
-            await embedded.astop()
 
 
 Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]

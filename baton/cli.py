@@ -19,8 +19,8 @@ and splits the profit. Configuration comes from BATON_* environment variables
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    from services.import_command import KINDS
-    from services.registry import SERVICES
+    from baton.import_command import KINDS
+    from baton.registry import SERVICES
 
     parser = argparse.ArgumentParser(prog="baton", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -150,11 +150,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from services.import_command import run_import
-    from services.invite_command import run_invite
-    from services.registry import SERVICES, ServiceUnavailable
-    from services.settle_command import run_check, run_close
-    from services.up import run_one, up
+    from baton.import_command import run_import
+    from baton.invite_command import run_invite
+    from baton.registry import SERVICES, ServiceUnavailable
+    from baton.settle_command import run_check, run_close
+    from baton.up import run_one, up
     from shared.db.migrate import SchemaOutOfDate, upgrade
 
     try:

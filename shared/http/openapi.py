@@ -16,8 +16,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from services.api.params import QUERY, Param, parse_query
-from services.api.problems import ERROR_STATUSES, ErrorBody
+from shared.http.params import QUERY, Param, parse_query
+from shared.http.problems import ERROR_STATUSES, ErrorBody
 
 Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from services.api.openapi import Endpoint
-from services.api.problems import ApiError, error_body
-from shared.http_input import BadJson, BodyTooLarge, loads, read_limited
+from shared.http.body import BadJson, BodyTooLarge, loads, read_limited
+from shared.http.openapi import Endpoint
+from shared.http.problems import ApiError, error_body
 
 __all__ = ["ApiError", "invalid", "read_body", "read_json"]
 

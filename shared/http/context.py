@@ -6,8 +6,8 @@ from typing import Protocol
 
 from aiohttp import web
 
-from services.api.openapi import Api
-from services.runtime import Runtime
+from shared.http.openapi import Api
+from shared.runtime import Runtime
 
 
 class Directory(Protocol):

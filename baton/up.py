@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
+from baton.demo import example_order, seed
+from baton.registry import DEV_BOT_TOKEN, SERVICES, Service
+from baton.runtime import open_runtime
 from bots.dealer.identity import create_invite, redeem
 from bots.emulator import EmulatorServer
-from services.demo import example_order, seed
-from services.registry import DEV_BOT_TOKEN, SERVICES, Service
-from services.runtime import Runtime, delivery_loops, open_runtime, running
 from shared.db.uow import unit_of_work
+from shared.runtime import Runtime, delivery_loops, running
 from shared.settings import Settings, TokenOrigin
 
 # Demo chat users, already bound (as an invitation would bind them): name, language,

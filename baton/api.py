@@ -10,18 +10,18 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bots.dealer import routes as invite_routes
-from services.api.context import API, DIRECTORY, RUNTIME, Directory
-from services.api.errors import auth_middleware, errors_middleware
-from services.api.openapi import Api
 from services.audit import routes as audit_routes
 from services.broadcasts import routes as broadcast_routes
 from services.catalog import routes as catalog_routes
 from services.catalog.directory import CatalogDirectory
 from services.orders import routes as order_routes
 from services.pricing import routes as pricing_routes
-from services.runtime import Runtime
 from services.settlement import routes as settlement_routes
 from services.stock import routes as stock_routes
+from shared.http.context import API, DIRECTORY, RUNTIME, Directory
+from shared.http.errors import auth_middleware, errors_middleware
+from shared.http.openapi import Api
+from shared.runtime import Runtime
 
 
 def build_api() -> Api:

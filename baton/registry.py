@@ -8,19 +8,19 @@ from dataclasses import dataclass
 
 from apscheduler.triggers.interval import IntervalTrigger
 
+from baton.api import serve_api
 from bots.dealer.app import build_application, polling
 from bots.dealer.events import HANDLERS as CHAT_EVENTS
 from bots.dealer.reminders import remind_stale_stock
 from bots.dealer.webhook import serving_webhook
 from bots.sender.sender import ChatSender
-from services.api.app import serve_api
 from services.broadcasts.acks import schedule_reminders
 from services.orders.service import serve_orders
-from services.runtime import Runtime, running
 from services.settlement.service import serve_settlement
 from services.stock.service import serve_stock
 from services.webhooks.service import serve_webhooks
 from shared.leader import LeaderLock
+from shared.runtime import Runtime, running
 from shared.scheduling import ElectedScheduler
 
 # The token of the bot that the built-in emulator knows, when no real token is configured.

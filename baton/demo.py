@@ -13,9 +13,9 @@ from services.catalog.store import put_dealer, put_product
 from services.pricing.models import Promotion
 from services.pricing.schemas import PromotionBody, validation_context
 from services.pricing.store import create_promotion
-from services.runtime import Runtime
 from services.stock.handlers import apply_report
 from shared.db.uow import unit_of_work
+from shared.runtime import Runtime
 
 PRODUCTS = {
     "PX-1": ProductBody(

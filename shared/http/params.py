@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from services.api.problems import ApiError
+from shared.http.problems import ApiError
 from shared.times import RANGE, parse_day_or_instant
 
 QUERY: web.RequestKey[dict[str, Any]] = web.RequestKey("query", dict)

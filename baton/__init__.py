@@ -1,0 +1,1 @@
+"""Entry points: the `baton` command, the composition root and the demo; above everything."""
