@@ -24,6 +24,11 @@ from tests.bus.support import (
 STREAM = stream_key("test")
 
 
+async def no_blocked_reads(redis: Redis) -> bool:
+    clients = await redis.client_list()
+    return not any(c["cmd"] == "xreadgroup" and "b" in c["flags"] for c in clients)
+
+
 async def pending(redis: Redis, group: str = "g") -> int:
     info = await redis.xpending(STREAM, group)
     return int(info["pending"])
@@ -233,9 +238,13 @@ async def test_names_of_stopped_replicas_are_forgotten_but_never_their_pending_e
         await eventually(lambda: replica.stats.applied == 1)  # noqa: B023
         stop.set()
         await task
+    # A stopped replica's XREADGROUP stays blocked in Redis until it sees the socket close,
+    # and would take the next entry: wait for none to be left.
+    await eventually(lambda: no_blocked_reads(redis))
     await publisher.publish("test", Envelope.wrap(Deposit(account="a", amount=99), clock))
     await redis.xreadgroup("g", "dead-replica", {STREAM: ">"}, count=1)  # left pending
-    assert len(await redis.xinfo_consumers(STREAM, "g")) == 13
+    before = {c["name"] for c in await redis.xinfo_consumers(STREAM, "g")}
+    assert b"dead-replica" in before and len(before) == 13  # each restart left its name
 
     survivor = make_consumer(claim_idle_ms=600_000, forget_idle_ms=0)
     running.start(survivor)
