@@ -21,7 +21,8 @@ STAMP = VENV / ".baton-installed"
 
 USAGE = """\
 usage: python3 dev.py up [ARGS...]     set up, then run everything with demo data (baton up --demo)
-       python3 dev.py test [ARGS...]   set up, then lint, type-check and run every test
+       python3 dev.py test [ARGS...]   set up, then lint, type-check, check the import
+                                       layers and run every test
                                        (ARGS go to pytest, e.g. -k bus)
        python3 dev.py setup            only set up .venv
 """
@@ -63,7 +64,13 @@ def main(args: list[str]) -> int:
     if args[0] == "up":
         os.chdir(ROOT)
         os.execv(str(BIN / "baton"), ["baton", "up", "--demo", *args[1:]])
-    for step in (("ruff", "check", "."), ("ruff", "format", "--check", "."), ("mypy", ".")):
+    steps = (
+        ("ruff", "check", "."),
+        ("ruff", "format", "--check", "."),
+        ("mypy", "."),
+        ("lint-imports", "--no-cache"),  # the layers and public faces of pyproject.toml
+    )
+    for step in steps:
         if run(*step) != 0:
             return 1
     # The whole suite runs on every core (pytest-xdist; each worker has its own Redis and

@@ -8,7 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
-from shared.settings import Settings, SettingsError, load_settings
+from baton.settings import load_settings
+from shared.settings import Settings, SettingsError
 
 DESCRIPTION = """\
 Baton routes a brand's online orders to its dealers, who work them in a chat bot,

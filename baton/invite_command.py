@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 
 from baton.runtime import open_runtime
-from bots.dealer.identity import create_invite, deep_link
 from bots.dealer.routes import HQ_DEALER
 from services.catalog.directory import CatalogDirectory
 from shared.audit import record
+from shared.chat.identity import create_invite, deep_link
 from shared.db.uow import unit_of_work
 from shared.settings import Settings
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from baton.demo import example_order, seed
 from baton.registry import DEV_BOT_TOKEN, SERVICES, Service
 from baton.runtime import open_runtime
-from bots.dealer.identity import create_invite, redeem
 from bots.emulator import EmulatorServer
+from shared.chat.identity import create_invite, redeem
 from shared.db.uow import unit_of_work
 from shared.runtime import Runtime, delivery_loops, running
 from shared.settings import Settings, TokenOrigin

@@ -35,16 +35,16 @@ from baton.runtime import open_runtime
 from benchmarks.common import BenchError, bench_stores, run_bench
 from bots.dealer.app import build_application, polling
 from bots.dealer.events import HANDLERS as CHAT_EVENTS
-from bots.dealer.models import ChatUser
 from bots.emulator import EmulatorServer, Limits
 from bots.emulator.models import StoredMessage
 from bots.sender.limits import SenderLimits
-from bots.sender.outbox import Lane, submit
 from bots.sender.sender import ChatSender, SenderOptions
 from services.broadcasts.fanout import start_broadcast
 from services.broadcasts.models import Broadcast
 from services.broadcasts.stats import counts
 from services.catalog.models import Dealer
+from shared.chat.models import ChatUser
+from shared.chat.outbox import Lane, submit
 from shared.db.uow import unit_of_work
 from shared.runtime import Runtime, delivery_loops, running
 from shared.settings import Settings

@@ -33,10 +33,10 @@ from telegram.request import HTTPXRequest
 from benchmarks.common import BenchError, bench_stores, run_bench
 from bots.emulator import EmulatorServer, Limits
 from bots.sender.limits import SenderLimits
-from bots.sender.models import PENDING, ChatMessage
-from bots.sender.outbox import Lane, Outgoing, submit, submit_many
 from bots.sender.sender import ChatSender
 from shared.bus.connection import connect
+from shared.chat.models import PENDING, ChatMessage
+from shared.chat.outbox import Lane, Outgoing, submit, submit_many
 from shared.clock import SystemClock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import api_token
@@ -99,19 +99,6 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value or None
 
-    @field_validator("routing_rules")
-    @classmethod
-    def _rules(cls, value: str) -> str:
-        from services.orders.domain.rules import RULES  # the pure rule table, no I/O
-
-        names = [n.strip() for n in value.split(",") if n.strip()]
-        unknown = [n for n in names if n not in RULES]
-        if unknown:
-            raise ValueError(f"unknown rules {unknown}; known: {', '.join(sorted(RULES))}")
-        if len(set(names)) != len(names):
-            raise ValueError("a rule is named twice")
-        return ",".join(names)
-
     @field_validator("hq_timezone", "settlement_tz")
     @classmethod
     def _zone(cls, value: str) -> str:
@@ -132,20 +119,6 @@ class Settings(BaseSettings):
             CronTrigger.from_crontab(value, timezone="UTC")
         except ValueError as exc:
             raise ValueError(f"not a crontab line ({exc}); e.g. 0 9 * * mon") from None
-        return value
-
-    @field_validator("split_rules", "provider_commission")
-    @classmethod
-    def _split(cls, value: str, info: ValidationInfo) -> str:
-        from services.settlement import split  # the pure split calculator, no I/O
-
-        try:
-            if info.field_name == "split_rules":
-                split.parse_split_rules(value)
-            else:
-                split.parse_provider_commission(value)
-        except split.ConfigError as exc:
-            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("log_level")

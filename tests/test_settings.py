@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import SettingsError, TokenOrigin, load_settings
+from baton.settings import load_settings
+from shared.settings import SettingsError, TokenOrigin
 
 ROOT = Path(__file__).resolve().parents[1]
 

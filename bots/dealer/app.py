@@ -25,9 +25,9 @@ from bots.dealer.callbacks import on_button
 from bots.dealer.context import RUNTIME_KEY
 from bots.dealer.documents import on_document
 from bots.dealer.errors import on_error
-from bots.dealer.i18n import LANGUAGES
 from bots.dealer.menus import commands
 from bots.dealer.pacing import PatientCalls
+from shared.chat.i18n import LANGUAGES
 from shared.leader import LeaderLock
 from shared.runtime import Runtime
 

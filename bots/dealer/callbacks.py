@@ -15,16 +15,15 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bots.dealer import hq, rules
-from bots.dealer.buttons import issue, press
 from bots.dealer.context import Chat, chat_of
 from bots.dealer.handlers import reply
-from bots.dealer.models import ButtonToken
 from bots.dealer.next_step import expect_code
-from bots.dealer.parsing import Problem
 from bots.dealer.spent import SPENDS, pruned, subject_of, why_spent
-from bots.dealer.views import keyboard, order_ref
-from services.broadcasts.acks import acknowledge
-from services.broadcasts.fanout import ACK
+from services.broadcasts.public import ACK, acknowledge
+from shared.chat.buttons import issue, press
+from shared.chat.i18n import Problem
+from shared.chat.models import ButtonToken
+from shared.chat.render import keyboard, order_ref
 from shared.db.uow import UnitOfWork, unit_of_work
 from shared.messages.orders import AcceptOffer, ConfirmDelivery, DeclineOffer, MarkReady
 

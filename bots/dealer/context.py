@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bots.dealer.i18n import language_of, t
-from bots.dealer.identity import binding
-from bots.dealer.models import ChatUser
+from shared.chat.i18n import language_of, t
+from shared.chat.identity import binding
+from shared.chat.models import ChatUser
 from shared.messages.orders import Actor
 from shared.runtime import Runtime
 

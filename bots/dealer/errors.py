@@ -14,8 +14,8 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bots.dealer.context import RUNTIME_KEY, chat_of
-from bots.dealer.i18n import language_of, t
-from bots.sender.outbox import Lane, submit
+from shared.chat.i18n import language_of, t
+from shared.chat.outbox import Lane, submit
 from shared.db.uow import unit_of_work
 from shared.runtime import Runtime
 

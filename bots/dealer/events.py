@@ -13,14 +13,15 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bots.dealer.buttons import expire_offer, issue
-from bots.dealer.i18n import language_of, t
-from bots.dealer.models import BotOrder, ChatUser
-from bots.dealer.views import keyboard, offer_text, order_ref
-from bots.sender.models import ChatMessage
-from bots.sender.outbox import submit
-from services.broadcasts.fanout import HANDLERS as BROADCASTS
+from bots.dealer.models import BotOrder
+from bots.dealer.views import offer_text
+from services.broadcasts.public import HANDLERS as BROADCASTS
 from shared.bus.consumer import Context, Handler
+from shared.chat.buttons import expire_offer, issue
+from shared.chat.i18n import language_of, t
+from shared.chat.models import ChatMessage, ChatUser
+from shared.chat.outbox import submit
+from shared.chat.render import keyboard, order_ref
 from shared.db.uow import UnitOfWork
 from shared.messages import Message
 from shared.messages.bot import RemindOffer

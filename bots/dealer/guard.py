@@ -6,8 +6,8 @@ from telegram import Update
 
 from bots.dealer.context import Chat
 from bots.dealer.handlers import reply
-from bots.dealer.identity import may
 from shared import audit
+from shared.chat.identity import may
 from shared.db.uow import unit_of_work
 
 

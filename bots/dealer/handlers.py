@@ -15,20 +15,21 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bots.dealer.context import Chat, chat_of
-from bots.dealer.identity import may, redeem
-from bots.dealer.menus import MENUS, queue_menu
-from bots.dealer.models import BotOrder, ChatUser
+from bots.dealer.models import BotOrder
 from bots.dealer.next_step import as_code, awaited_order, expect_code, next_step_buttons
 from bots.dealer.parsing import (
-    Problem,
     StockReport,
     parse_order_ref,
     parse_pickup,
     parse_stock_lines,
 )
 from bots.dealer.views import OPEN_STATUSES, order_line_text, stock_text
-from services.catalog.directory import CatalogDirectory
-from services.stock.view import avail_key
+from services.catalog.public import CatalogDirectory
+from services.stock.public import available_at
+from shared.chat.i18n import Problem
+from shared.chat.identity import may, redeem
+from shared.chat.menus import MENUS, queue_menu
+from shared.chat.models import ChatUser
 from shared.db.uow import unit_of_work
 from shared.messages.orders import ConfirmDelivery, ConfirmPickup, SetDealerPaused
 from shared.messages.stock import ReportStock, StockCount
@@ -206,17 +207,12 @@ async def stock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     parts = text.split(None, 1)  # "/stock" and the rest
     body = parts[1] if len(parts) > 1 else ""
     if not body.strip():
-        raw: dict[Any, Any] = await chat.runtime.redis.hgetall(avail_key(chat.user.dealer_id))
-        levels = {_text(k): int(v) for k, v in raw.items()}
+        levels = await available_at(chat.runtime.redis, chat.user.dealer_id)
         name = await CatalogDirectory(chat.runtime.db).dealer_name(chat.user.dealer_id)
         await reply(update, stock_text(chat.language, name, levels))
         return
     first = 1 + text[: len(text) - len(body)].count("\n")  # the line the counts start on
     await report_counts(update, chat, parse_stock_lines(body, first))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 async def report_counts(update: Update, chat: Chat, report: StockReport) -> None:

@@ -15,19 +15,29 @@ import re
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bots.dealer.buttons import issue
 from bots.dealer.context import Chat, chat_of
 from bots.dealer.guard import command_text, hq_only
 from bots.dealer.handlers import reply
-from bots.dealer.models import ButtonToken
-from bots.dealer.parsing import Problem
-from bots.dealer.views import keyboard
-from bots.sender.outbox import Lane, submit
-from services.broadcasts.fanout import audience_size, create, launch
-from services.broadcasts.models import CANCELLED, DRAFT, Broadcast
-from services.broadcasts.render import MAX_TEXT, body, when
-from services.broadcasts.stats import counts, recent
+from services.broadcasts.public import (
+    CANCELLED,
+    DRAFT,
+    MAX_TEXT,
+    Broadcast,
+    audience_size,
+    body,
+    counts,
+    create,
+    launch,
+    recent,
+    when,
+)
+from services.broadcasts.public import draft as broadcast_draft
 from shared import audit
+from shared.chat.buttons import issue
+from shared.chat.i18n import Problem
+from shared.chat.models import ButtonToken
+from shared.chat.outbox import Lane, submit
+from shared.chat.render import keyboard
 from shared.db.uow import UnitOfWork, unit_of_work
 from shared.regions import region_name
 
@@ -108,7 +118,7 @@ async def on_button(uow: UnitOfWork, token: ButtonToken, chat: Chat, message_id:
     Telegram's limits) to say what happened, without its buttons.
     """
     assert chat.user is not None
-    draft = await uow.session.get(Broadcast, token.subject, with_for_update=True)
+    draft = await broadcast_draft(uow.session, token.subject)
     if draft is None or draft.state != DRAFT:
         return chat.text("broadcast.closed")
     if token.action == SEND:

@@ -1,49 +1,12 @@
-"""The command menu: what an unbound chat may type by default, what its role may once bound.
-
-Telegram shows the menu of the most specific scope: a bound user's chat gets the commands of
-their role in their language; everyone else sees the default one, in their Telegram
-language. The chat's menu is queued in the chat outbox in the transaction that binds the
-user or changes their language (``queue_menu``), so a chat bound any way — an invitation,
-the demo, a script — gets its menu, sent by the chat sender within Telegram's limits.
-"""
+"""The command menu as python-telegram-bot BotCommands (the table: ``shared.chat.menus``)."""
 
 from __future__ import annotations
 
-import re
-import secrets
-
 from telegram import BotCommand
 
-from bots.dealer.i18n import DEFAULT_LANGUAGE, t
-from bots.dealer.models import ChatUser
-from bots.sender.outbox import Lane, submit
-from shared.db.uow import UnitOfWork
-
-# What each role finds in the menu, in this order (``/help`` lists the same).
-MENUS: dict[str | None, tuple[str, ...]] = {
-    "owner": ("orders", "pickup", "delivered", "stock", "prices", "earnings", "pause", "lang",
-              "help"),
-    "staff": ("orders", "pickup", "delivered", "stock", "prices", "lang", "help"),
-    "hq": ("broadcast", "stats", "price", "promo", "prices", "lang", "help"),
-    None: ("start", "lang", "help"),
-}  # fmt: skip
-_COLON = re.compile("[:：]")  # the Chinese catalog writes a full-width colon
-
-
-def description(name: str, language: str) -> str:
-    """The menu's line for ``/name``: its help text after the command and its arguments."""
-    return _COLON.split(t(language, f"help.{name}"), maxsplit=1)[-1].strip()[:256]
+from shared.chat.menus import menu
 
 
 def commands(role: str | None, language: str) -> list[BotCommand]:
-    """The menu of ``role`` with the catalog's one-line description of each command."""
-    return [BotCommand(name, description(name, language)) for name in MENUS[role]]
-
-
-async def queue_menu(uow: UnitOfWork, user: ChatUser) -> None:
-    """Queue the menu of the user's role and language for their chat, in this transaction."""
-    listed = commands(user.role, user.language or DEFAULT_LANGUAGE)
-    payload = {"commands": [{"command": c.command, "description": c.description} for c in listed]}
-    # A fresh key each time: switching zh → en → zh must send the last menu again.
-    key = f"menu:{user.chat_id}:{secrets.token_hex(6)}"
-    await submit(uow, key, user.chat_id, Lane.PROMPT, "setMyCommands", payload)
+    """The menu of ``role`` in ``language``, for ``set_my_commands``."""
+    return [BotCommand(item["command"], item["description"]) for item in menu(role, language)]

@@ -14,11 +14,11 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bots.dealer.buttons import issue
-from bots.dealer.i18n import t
 from bots.dealer.models import BotOrder
 from bots.dealer.parsing import fold
-from bots.dealer.views import keyboard
+from shared.chat.buttons import issue
+from shared.chat.i18n import t
+from shared.chat.render import keyboard
 from shared.db.uow import UnitOfWork
 
 DEALER_ROLES = ("owner", "staff")

@@ -9,21 +9,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from shared.chat.i18n import Problem
 
 SKU = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 REF = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
 WHOLE = re.compile(r"^[+-]?[0-9]+$")
 MAX_QTY = 1_000_000
 MAX_LINES = 200
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something to tell the user: a catalog key and the values it needs."""
-
-    key: str
-    values: dict[str, str | int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
-from bots.dealer.i18n import language_of, t
-from bots.dealer.models import ChatUser
-from bots.sender.outbox import Lane, Outgoing, submit_many
-from services.catalog.models import Dealer
-from services.stock.models import StockLevel
+from services.catalog import public as catalog
+from services.stock import public as stock
+from shared.chat.i18n import language_of, t
+from shared.chat.models import ChatUser
+from shared.chat.outbox import Lane, Outgoing, submit_many
 from shared.clock import Clock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work
@@ -36,23 +36,15 @@ async def remind_stale_stock(db: Database, clock: Clock, days: int) -> int:
     cutoff = now - timedelta(days=days)
     period = (now - EPOCH).days // days
     async with unit_of_work(db, clock) as uow:
-        last = dict(
-            (
-                await uow.session.exec(
-                    select(StockLevel.dealer_id, func.max(StockLevel.reported_at)).group_by(
-                        col(StockLevel.dealer_id)
-                    )
-                )
-            ).all()
+        last: dict[str, datetime | None] = dict(
+            (await uow.session.exec(stock.last_reported())).all()
         )
         users = (
             await uow.session.exec(
-                select(ChatUser)
-                .join(Dealer, col(Dealer.id) == col(ChatUser.dealer_id))
-                .where(
+                select(ChatUser).where(
                     col(ChatUser.active),
                     col(ChatUser.role).in_(DEALER_ROLES),
-                    col(Dealer.warehouse).is_(False),
+                    col(ChatUser.dealer_id).in_(await catalog.stores(uow.session)),
                 )
             )
         ).all()

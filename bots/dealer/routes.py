@@ -7,8 +7,8 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bots.dealer.identity import create_invite, deep_link
 from shared.audit import record
+from shared.chat.identity import create_invite, deep_link
 from shared.db.uow import unit_of_work
 from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError, read_body

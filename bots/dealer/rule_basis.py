@@ -12,15 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.catalog.models import Product
-from services.pricing.queries import product_floor, promotions_on
-from services.pricing.schemas import PromotionBody
+from services.catalog import public as catalog
+from services.pricing.public import PromotionBody, product_floor, promotions_on
 
 
-async def price_basis(session: AsyncSession, product: Product, at: datetime) -> dict[str, Any]:
+async def price_basis(
+    session: AsyncSession, product: catalog.Product, at: datetime
+) -> dict[str, Any]:
     """The floor in force for ``product`` and what it comes from, and its list price."""
     floor = await product_floor(session, product, at)
     return {
@@ -31,16 +31,13 @@ async def price_basis(session: AsyncSession, product: Product, at: datetime) -> 
 
 async def promo_basis(session: AsyncSession, body: PromotionBody, at: datetime) -> dict[str, Any]:
     """The promotions already on the products a new promotion names (by SKU or category)."""
-    named = select(Product.sku, Product.category).where(
-        col(Product.sku).in_(body.skus) | col(Product.category).in_(body.categories)
-    )
-    rows = (await session.exec(named)).all()
-    skus = {*body.skus, *(sku for sku, _ in rows)}
-    categories = {*body.categories, *(category for _, category in rows)}
+    named = await catalog.products_matching(session, body.skus, body.categories)
+    skus = {*body.skus, *(p.sku for p in named)}
+    categories = {*body.categories, *(p.category for p in named)}
     return {"promotions": [p.id for p in await promotions_on(session, skus, categories, at)]}
 
 
-def floor_risk(floor: int, product: Product) -> str | None:
+def floor_risk(floor: int, product: catalog.Product) -> str | None:
     """Why a new floor needs HQ to confirm it knowingly: ``free``, ``above_list``; or None."""
     if floor == 0:
         return "free"

@@ -25,7 +25,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bots.dealer.parsing import SKU, Problem, fold
+from bots.dealer.parsing import SKU, fold
+from shared.chat.i18n import Problem
 
 FIELDS: dict[str, str] = {
     "off": "off", "discount": "off", "折扣": "off", "优惠": "off",

@@ -20,30 +20,37 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bots.dealer.buttons import issue
 from bots.dealer.context import Chat, chat_of
 from bots.dealer.guard import command_text, hq_only
 from bots.dealer.handlers import allowed, reply
-from bots.dealer.models import ButtonToken
-from bots.dealer.parsing import Problem
+from bots.dealer.models import RuleDraft
 from bots.dealer.rule_basis import floor_risk, price_basis, promo_basis
 from bots.dealer.rule_parsing import PriceRequest, PromoText, parse_price, parse_promo
-from bots.dealer.views import keyboard
-from bots.dealer.zones import zone_name
-from bots.sender.outbox import Lane, submit
-from services.broadcasts.fanout import audience_size
-from services.catalog.models import Dealer, Product
-from services.pricing.models import Promotion, RuleDraft
-from services.pricing.queries import ProductFloor, price_list
-from services.pricing.rules import discount_text
-from services.pricing.schemas import PromotionBody, validation_context
-from services.pricing.store import RuleError, check_promotion, create_promotion, set_floor
+from services.broadcasts.public import audience_size
+from services.catalog import public as catalog
+from services.pricing.public import (
+    ProductFloor,
+    Promotion,
+    PromotionBody,
+    RuleError,
+    check_promotion,
+    create_promotion,
+    discount_text,
+    price_list,
+    set_floor,
+    validation_context,
+)
 from shared import audit
+from shared.chat.buttons import issue
+from shared.chat.i18n import Problem
+from shared.chat.models import ButtonToken
+from shared.chat.outbox import Lane, submit
+from shared.chat.render import keyboard
+from shared.chat.zones import zone_name
 from shared.db.uow import UnitOfWork, unit_of_work
 from shared.money import MoneyError, format_amount, parse_amount
 from shared.regions import region_name
@@ -108,7 +115,7 @@ async def _price_draft(
 
     A floor of 0 or above the list price is shown with its risk, and Apply names it.
     """
-    product = await session.get(Product, request.sku)
+    product = (await catalog.products(session, [request.sku])).get(request.sku)
     if product is None:
         return chat.text("price.unknown_sku", sku=request.sku)
     try:
@@ -177,10 +184,7 @@ async def _promo_draft(
 async def _currency_of(session: AsyncSession, data: dict[str, Any]) -> str | None:
     """The one currency of the products a promotion names, if they have just one."""
     skus, categories = data.get("skus") or [], data.get("categories") or []
-    query = select(Product.currency).where(
-        col(Product.sku).in_(skus) | col(Product.category).in_(categories)
-    )
-    found = set((await session.exec(query)).all())
+    found = {p.currency for p in await catalog.products_matching(session, skus, categories)}
     return found.pop() if len(found) == 1 else None
 
 
@@ -253,7 +257,7 @@ async def _apply(uow: UnitOfWork, chat: Chat, draft: RuleDraft, actor: str) -> s
     role, spec = chat.user.role, draft.spec
     now = uow.clock.now()
     if draft.kind == "price":
-        product = await uow.session.get(Product, spec["sku"])
+        product = (await catalog.products(uow.session, [spec["sku"]])).get(spec["sku"])
         if product is None or product.currency != spec["currency"]:
             draft.state = CANCELLED
             return chat.text("price.changed", sku=spec["sku"])
@@ -292,7 +296,7 @@ async def prices(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with chat.runtime.db.read() as session:
         region = None
         if chat.user.role != "hq":
-            dealer = await session.get(Dealer, chat.user.dealer_id)
+            dealer = await catalog.dealer(session, chat.user.dealer_id)
             region = dealer.region if dealer is not None else ""
         floors, promotions = await price_list(session, region, now)
     await reply(update, prices_text(chat, floors, promotions, region, now))

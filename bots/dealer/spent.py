@@ -16,8 +16,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from bots.dealer.models import BotOrder, ButtonToken
-from bots.dealer.parsing import Problem
+from bots.dealer.models import BotOrder
+from shared.chat.i18n import Problem
+from shared.chat.models import ButtonToken
 
 # Order buttons (subject: the order) and the statuses in which their step still applies.
 ORDER_STEPS: dict[str, frozenset[str]] = {

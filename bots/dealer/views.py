@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
-from typing import Any
-
-from bots.dealer.i18n import t
 from bots.dealer.models import BotOrder
+from shared.chat.i18n import t
+from shared.chat.render import CHINA, order_ref
 from shared.messages.orders import OfferLine, OrderOffered
 from shared.regions import region_name
 
 OPEN_STATUSES = ("offered", "accepted", "ready_for_pickup", "out_for_delivery")
-# Dealers read times in China's time zone; the offer deadline is shown as HH:MM there.
-CHINA = timezone(timedelta(hours=8), "CST")
-
-
-def order_ref(order_id: str) -> str:
-    """The short order number staff type: six characters of the id, upper case."""
-    return order_id.removeprefix("o_")[:6].upper()
-
-
-def keyboard(rows: list[list[tuple[str, str]]]) -> dict[str, Any]:
-    """An inline keyboard from rows of (label, button id)."""
-    return {
-        "inline_keyboard": [
-            [{"text": label, "callback_data": data} for label, data in row] for row in rows
-        ]
-    }
 
 
 def offer_text(language: str, offer: OrderOffered) -> str:

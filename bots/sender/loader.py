@@ -12,9 +12,9 @@ import asyncio
 from collections.abc import Collection
 
 from bots.sender import store
-from bots.sender.models import BLOCKED, FAILED, PENDING, SENDING, SENT
 from bots.sender.schedule import Item, Scheduler
 from bots.sender.stats import SenderStats
+from shared.chat.models import BLOCKED, FAILED, PENDING, SENDING, SENT
 from shared.clock import Clock
 from shared.db.engine import Database
 

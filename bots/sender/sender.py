@@ -32,10 +32,10 @@ from bots.sender import calls, store
 from bots.sender.batch import GroupWriter
 from bots.sender.limits import SenderLimits
 from bots.sender.loader import Loader
-from bots.sender.outbox import Lane
 from bots.sender.schedule import Item, Scheduler
 from bots.sender.settle import Settler
 from bots.sender.stats import SenderStats, gauges
+from shared.chat.outbox import Lane
 from shared.clock import Clock
 from shared.db.engine import Database
 from shared.leader import LeaderLock

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, or_, update
 from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 
-from bots.sender.models import (
+from shared.chat.models import (
     BLOCKED,
     FAILED,
     PENDING,

@@ -24,16 +24,15 @@ from typing import Any
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import col, select
 
-from bots.dealer.buttons import issue
-from bots.dealer.i18n import t
-from bots.dealer.models import ButtonToken, ChatUser
-from bots.dealer.views import keyboard
-from bots.sender.models import BLOCKED, PENDING, SENT, ChatMessage
-from bots.sender.outbox import Lane, Outgoing, submit, submit_many
 from services.broadcasts import fanout
 from services.broadcasts.fanout import ACK, ACK_TTL, DEALER_ROLES, message_key
 from services.broadcasts.models import QUEUED, Broadcast, BroadcastRecipient
 from services.broadcasts.render import acknowledged, reminder
+from shared.chat.buttons import issue
+from shared.chat.i18n import t
+from shared.chat.models import BLOCKED, PENDING, SENT, ButtonToken, ChatMessage, ChatUser
+from shared.chat.outbox import Lane, Outgoing, submit, submit_many
+from shared.chat.render import keyboard
 from shared.clock import Clock
 from shared.db.engine import Database
 from shared.db.uow import UnitOfWork, unit_of_work

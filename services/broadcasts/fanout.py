@@ -27,21 +27,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bots.dealer.buttons import issue
-from bots.dealer.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
-from bots.dealer.models import ChatUser
-from bots.dealer.views import keyboard
-from bots.sender.models import BLOCKED, ChatStatus
-from bots.sender.outbox import Lane, Outgoing, submit_many
 from services.broadcasts.models import QUEUED, QUEUING, Broadcast, BroadcastRecipient
 from services.broadcasts.render import Kind, body, check
-from services.catalog.models import Dealer
+from services.catalog.public import stores
 from shared import audit
 from shared.bus.consumer import Context, Handler
+from shared.chat.buttons import issue
+from shared.chat.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from shared.chat.models import BLOCKED, ChatStatus, ChatUser
+from shared.chat.outbox import Lane, Outgoing, submit_many
+from shared.chat.render import keyboard
 from shared.db.uow import UnitOfWork
 from shared.messages import Message
 from shared.messages.broadcasts import ContinueBroadcast
-from shared.regions import region_key
 
 __all__ = ["ACK", "CHUNK", "HANDLERS", "audience_size", "message_key", "start_broadcast"]
 
@@ -56,33 +54,19 @@ def message_key(broadcast_id: str, chat_id: int) -> str:
     return f"bc:{broadcast_id}:{chat_id}"
 
 
-async def stored_spellings(session: AsyncSession, region: str) -> list[str]:
-    """How dealers' rows spell ``region``: every stored region it names, in any language.
-
-    Dealers' regions are stored as typed (``sichuan``, ``四川``, ``Sichuan``), so the match
-    is made on the few distinct values with ``shared.regions.region_key``, not in SQL.
-    """
-    wanted = region_key(region)
-    stored = (await session.exec(select(Dealer.region).distinct())).all()
-    return [name for name in stored if region_key(name) == wanted]
-
-
 async def _audience(
     session: AsyncSession, columns: Sequence[Any], region: str | None
 ) -> Select[Any]:
     query = (
         select(*columns)
-        .join(Dealer, col(Dealer.id) == col(ChatUser.dealer_id))
         .outerjoin(ChatStatus, col(ChatStatus.chat_id) == col(ChatUser.chat_id))
         .where(
             col(ChatUser.active),
             col(ChatUser.role).in_(DEALER_ROLES),
-            col(Dealer.warehouse).is_(False),
+            col(ChatUser.dealer_id).in_(await stores(session, region)),
             or_(col(ChatStatus.state).is_(None), col(ChatStatus.state) != BLOCKED),
         )
     )
-    if region is not None:
-        query = query.where(col(Dealer.region).in_(await stored_spellings(session, region)))
     return query
 
 

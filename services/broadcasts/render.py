@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from bots.dealer.i18n import t
-from bots.dealer.views import CHINA
+from shared.chat.i18n import t
+from shared.chat.render import CHINA
 from shared.money import MoneyError, format_amount
 
 Kind = Literal["notice", "price", "promotion", "promotion_end"]

@@ -21,8 +21,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bots.sender.models import BLOCKED, FAILED, PENDING, SENT, ChatMessage
 from services.broadcasts.models import QUEUING, Broadcast, BroadcastRecipient
+from shared.chat.models import BLOCKED, FAILED, PENDING, SENT, ChatMessage
 
 RECENT = 5  # broadcasts /stats shows
 

@@ -9,8 +9,7 @@ from sqlmodel import col, select
 from services.orders import sales
 from services.orders.models import OfferRow
 from services.orders.repository import Loaded
-from services.pricing.queries import release_units
-from services.pricing.rules import recorded_units
+from services.pricing.public import recorded_units, release_units
 from shared.db.uow import UnitOfWork
 from shared.messages.orders import OfferClosed
 from shared.messages.stock import ReleaseReservation, Restock, StockLine

@@ -19,8 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy import case, func
 from sqlmodel import col, select
 
-from services.catalog.geo import reach, within_reach
-from services.catalog.models import Dealer, Product
+from services.catalog import public as catalog
 from services.orders.domain.facts import (
     DEFAULT_RULES,
     Candidate,
@@ -31,10 +30,11 @@ from services.orders.domain.facts import (
     haversine_km,
 )
 from services.orders.domain.routing import RoutingDecision, route
+from services.orders.domain.rules import parse_rule_names
 from services.orders.domain.status import UNASSIGNED, Fulfilment, OrderStatus
 from services.orders.models import OfferRow, RoutingRow
 from services.orders.repository import Loaded, offers_of
-from services.stock.view import availability
+from services.stock.public import availability
 from shared.db.uow import UnitOfWork
 from shared.messages.stock import ReserveStock, StockLine
 from shared.messages.system import HqAlertRaised
@@ -62,11 +62,7 @@ class Routing:
         """The routing configuration the settings describe."""
         return cls(
             config=RoutingConfig(
-                rules=(
-                    tuple(settings.routing_rules.split(","))
-                    if settings.routing_rules
-                    else DEFAULT_RULES
-                ),
+                rules=parse_rule_names(settings.routing_rules) or DEFAULT_RULES,
                 max_attempts=settings.routing_max_attempts,
                 grab_k=settings.grab_k,
                 order_size_rule=settings.order_size_min_qty is not None,
@@ -105,13 +101,13 @@ async def candidates_for(
     """The stores whose service radius reaches the customer, and the warehouses, as routing
     candidates; and how many stores nearby were left out because their radius does not."""
     session = uow.session
-    radius, warehouses = await reach(redis, max_radius_km)
-    reached, beyond = await within_reach(redis, facts.lat, facts.lon, radius, GEO_LIMIT)
+    radius, warehouses = await catalog.reach(redis, max_radius_km)
+    reached, beyond = await catalog.within_reach(redis, facts.lat, facts.lon, radius, GEO_LIMIT)
     near = dict(reached)
     ids = set(near) | set(warehouses)
     if not ids:
         return [], beyond
-    dealers = (await session.exec(select(Dealer).where(col(Dealer.id).in_(ids)))).all()
+    dealers = await catalog.dealers(session, ids)
     skus = sorted({line.sku for line in facts.lines})
     stock = await availability(redis, [d.id for d in dealers], skus)
     stats = await _dealer_stats(uow, [d.id for d in dealers])
@@ -211,7 +207,7 @@ async def _dealer_stats(uow: UnitOfWork, dealer_ids: Sequence[str]) -> dict[str,
     return stats
 
 
-def _distance(facts: OrderFacts, dealer: Dealer) -> float:
+def _distance(facts: OrderFacts, dealer: catalog.Dealer) -> float:
     return haversine_km(facts.lat, facts.lon, dealer.lat, dealer.lon)
 
 
@@ -287,8 +283,7 @@ async def _wait_for_hq(uow: UnitOfWork, loaded: Loaded, decision: RoutingDecisio
 
 
 async def _channels(uow: UnitOfWork, skus: list[str]) -> dict[str, str]:
-    query = select(Product.sku, Product.channel).where(col(Product.sku).in_(skus))
-    return dict((await uow.session.exec(query)).all())
+    return {sku: p.channel for sku, p in (await catalog.products(uow.session, skus)).items()}
 
 
 def _with(config: RoutingConfig, **changes: Any) -> RoutingConfig:

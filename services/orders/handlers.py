@@ -10,8 +10,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 from sqlmodel import col, select
 
-from services.catalog.handlers import set_dealer_paused
-from services.catalog.models import Product
+from services.catalog import public as catalog
 from services.orders import sales
 from services.orders.dispatch import Routing, dispatch
 from services.orders.domain.order import IllegalTransition
@@ -204,7 +203,7 @@ def build_handlers(redis: Redis, routing: Routing) -> dict[type[Message], Handle
         MarkReady: mark_ready,
         ConfirmPickup: confirm_pickup,
         ConfirmDelivery: confirm_delivery,
-        SetDealerPaused: set_dealer_paused,
+        SetDealerPaused: catalog.set_dealer_paused,
     }
 
 
@@ -236,13 +235,7 @@ def _closed(offer: OfferRow, outcome: str) -> OfferClosed:
 
 async def _offer_lines(uow: UnitOfWork, loaded: Loaded) -> list[OfferLine]:
     skus = [ln.sku for ln in loaded.order.lines]
-    names = dict(
-        (
-            await uow.session.exec(
-                select(Product.sku, Product.name).where(col(Product.sku).in_(skus))
-            )
-        ).all()
-    )
+    names = {sku: p.name for sku, p in (await catalog.products(uow.session, skus)).items()}
     return [
         OfferLine(sku=ln.sku, name=names.get(ln.sku, ln.sku), qty=ln.qty)
         for ln in loaded.order.lines

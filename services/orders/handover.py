@@ -6,7 +6,7 @@ from typing import Literal
 
 from sqlmodel import col, select
 
-from services.catalog.models import Dealer
+from services.catalog import public as catalog
 from services.orders import sales
 from services.orders.domain.attribution import binding_after_fulfilment
 from services.orders.domain.order import IllegalTransition, Order
@@ -146,7 +146,7 @@ async def _complete(uow: UnitOfWork, loaded: Loaded, actor: Actor) -> None:
     if accepted is not None:
         uow.emit(CommitReservation(request_id=accepted.request_id))
     binding = await uow.session.get(CustomerBinding, loaded.row.customer_id)
-    dealer = await uow.session.get(Dealer, dealer_id)
+    dealer = await catalog.dealer(uow.session, dealer_id)
     bound = binding_after_fulfilment(
         binding.dealer_id if binding else None,
         dealer_id,

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
-from services.catalog.models import Dealer, Product
+from services.catalog import public as catalog
 from services.orders import codec
 from services.orders.domain.attribution import attribute, normalise_referral_code
 from services.orders.domain.body import OrderBody
@@ -31,8 +31,15 @@ from services.orders.domain.order import Order
 from services.orders.domain.pickup import hash_code, new_code, new_salt
 from services.orders.domain.status import Fulfilment
 from services.orders.models import CustomerBinding, OrderRow
-from services.pricing.queries import PromotionGone, claim_units, pricing_inputs
-from services.pricing.rules import LineIn, Quote, quote_order, units_used
+from services.pricing.public import (
+    LineIn,
+    PromotionGone,
+    Quote,
+    claim_units,
+    pricing_inputs,
+    quote_order,
+    units_used,
+)
 from shared.db.uow import unit_of_work
 from shared.messages.orders import OrderStatusChanged, RouteOrder, SaleLine
 from shared.runtime import Runtime
@@ -117,12 +124,12 @@ async def _products(
     """The catalog's products of the order, priced by the floors and promotions at ``at``."""
     skus = {line.sku for line in body.lines}
     async with runtime.db.read() as session:
-        rows = (await session.exec(select(Product).where(col(Product.sku).in_(skus)))).all()
+        known = await catalog.products(session, skus)
+        rows = list(known.values())
         rules, promotions = await pricing_inputs(session, skus, {p.category for p in rows}, at)
-    catalog = {p.sku: p for p in rows}
     lines: dict[str, LineIn] = {}
     for i, line in enumerate(body.lines):
-        p = catalog.get(line.sku)
+        p = known.get(line.sku)
         if p is not None and p.currency == body.currency and line.sku not in lines:
             lines[line.sku] = LineIn(
                 line.sku, p.category, line.qty, body.unit_price_minor(i), p.list_price,
@@ -166,11 +173,9 @@ async def _store(
         owners: dict[str, str] = {}
         if code and code.strip():
             wanted = normalise_referral_code(code)
-            match = select(Dealer.id, Dealer.referral_code).where(
-                func.upper(col(Dealer.referral_code)) == wanted.upper()
-            )
             owners = {
-                normalise_referral_code(c or ""): d for d, c in (await session.exec(match)).all()
+                normalise_referral_code(c): d
+                for c, d in (await catalog.referral_owners(session, wanted)).items()
             }
         binding = await session.get(CustomerBinding, body.customer.id)
         attribution = attribute(code, binding.dealer_id if binding else None, owners)

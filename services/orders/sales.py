@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import col, select
-
-from services.catalog.models import Dealer, Product
+from services.catalog import public as catalog
 from services.orders.domain.order import Order
 from services.orders.repository import Loaded
 from shared.db.uow import UnitOfWork
@@ -37,10 +35,7 @@ async def _lines(uow: UnitOfWork, loaded: Loaded) -> list[SaleLine]:
         return [SaleLine.model_validate(line) for line in stored]
     # Orders taken in before intake recorded the lines as sold: the catalog's prices now.
     skus = [line.sku for line in loaded.order.lines]
-    products = {
-        p.sku: p
-        for p in (await uow.session.exec(select(Product).where(col(Product.sku).in_(skus)))).all()
-    }
+    products = await catalog.products(uow.session, skus)
     result = []
     for line in loaded.order.lines:
         product = products.get(line.sku)
@@ -61,7 +56,7 @@ async def snapshot(uow: UnitOfWork, loaded: Loaded) -> SaleSnapshot | None:
     dealer_id = order.fulfilling_dealer_id
     if dealer_id is None:
         return None
-    dealer = await uow.session.get(Dealer, dealer_id)
+    dealer = await catalog.dealer(uow.session, dealer_id)
     return SaleSnapshot(
         order_id=row.id, channel=row.channel, currency=row.currency,
         payment=row.intake.get("payment", "prepaid"), fulfilling_dealer_id=dealer_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from services.catalog.geo import rebuild
+from services.catalog.public import rebuild
 from services.orders.dispatch import Routing
 from services.orders.handlers import build_handlers
 from shared.runtime import Runtime, running

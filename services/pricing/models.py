@@ -7,7 +7,6 @@ promotional units in the order's own transaction.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
@@ -58,17 +57,3 @@ class Promotion(SQLModel, table=True):
     created_by: str = Field(max_length=128)
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     ended_by: str | None = Field(default=None, max_length=128)
-
-
-class RuleDraft(SQLModel, table=True):
-    """A rule HQ typed in chat, shown as a preview until Confirm or Cancel is pressed."""
-
-    __tablename__ = "rule_drafts"
-
-    id: str = Field(primary_key=True, max_length=32)
-    kind: str = Field(max_length=16)  # price | promo
-    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    created_by: str = Field(max_length=128)
-    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    state: str = Field(default="pending", max_length=16)  # pending|applied|cancelled|stale
-    result: str | None = Field(default=None, max_length=64)  # the rule or promotion made

@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.catalog.models import Product
+from services.catalog import public as catalog
 from services.pricing.models import PriceRule, Promotion
 from services.pricing.rules import Floor, FloorRule, Scope, Terms, floor_in_force
 from shared.regions import region_key
@@ -154,7 +154,7 @@ def in_force_ids(versions: Sequence[PriceRule], at: datetime) -> set[int]:
     return {row.id for row in newest.values() if row.id is not None}
 
 
-async def product_floor(session: AsyncSession, product: Product, at: datetime) -> Floor:
+async def product_floor(session: AsyncSession, product: catalog.Product, at: datetime) -> Floor:
     """The floor in force for a product at ``at``."""
     rules = await floor_rules(session, [product.sku], [product.category], at)
     return floor_in_force(
@@ -177,7 +177,7 @@ async def price_list(
     session: AsyncSession, region: str | None, at: datetime
 ) -> tuple[list[ProductFloor], list[Promotion]]:
     """Floors of every product, and promotions live or to come in ``region`` (None: all)."""
-    products = (await session.exec(select(Product).order_by(col(Product.sku)))).all()
+    products = list((await catalog.products(session)).values())
     rules = await floor_rules(
         session, [p.sku for p in products], {p.category for p in products}, None
     )

@@ -14,8 +14,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.catalog.models import Product
-from services.catalog.schemas import valid_id
+from services.catalog import public as catalog
 from services.pricing.models import Promotion
 from services.pricing.queries import history, in_force_ids, product_floor
 from services.pricing.rules import Scope
@@ -96,8 +95,7 @@ def register(api: Api) -> None:
         if problems:
             raise _invalid(problems)
         async with unit_of_work(runtime.db, runtime.clock) as uow:
-            known = select(Product.sku).where(col(Product.category) == category).limit(1)
-            if (await uow.session.exec(known)).first() is None:
+            if not await catalog.categories_in_use(uow.session, [category]):
                 raise ApiError(404, "not_found", f"no product is in category {category!r}")
             _, created = await _set(uow, "category", category, floor, body.currency, body)
             view = await _category_view(uow.session, category, uow.clock.now())
@@ -193,7 +191,9 @@ async def _set(
         raise _invalid(exc.problems, exc.status) from None
 
 
-async def _sku_view(session: AsyncSession, product: Product, now: datetime) -> dict[str, Any]:
+async def _sku_view(
+    session: AsyncSession, product: catalog.Product, now: datetime
+) -> dict[str, Any]:
     versions = await history(session, "sku", product.sku)
     current = in_force_ids([v for v in versions if v.currency == product.currency], now)
     floor = await product_floor(session, product, now)
@@ -214,8 +214,8 @@ async def _category_view(session: AsyncSession, category: str, now: datetime) ->
     ).model_dump()  # fmt: skip
 
 
-async def _product(session: AsyncSession, sku: str) -> Product:
-    product = await session.get(Product, sku)
+async def _product(session: AsyncSession, sku: str) -> catalog.Product:
+    product = (await catalog.products(session, [sku])).get(sku)
     if product is None:
         raise ApiError(404, "not_found", f"no product {sku!r}")
     return product
@@ -247,7 +247,7 @@ def _invalid(problems: list[Issue], status: int = 422) -> ApiError:
 
 def _path(request: web.Request, name: str) -> str:
     value = request.match_info[name]
-    if not valid_id(value):
+    if not catalog.valid_id(value):
         raise _invalid([Issue(name, "bad", "use 1 to 64 letters, digits, or _ . : -")])
     return value
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from services.catalog.schemas import valid_id
+from services.catalog.public import valid_id
 from services.pricing.models import PriceRule, Promotion
 from services.pricing.rules import BASIS_POINTS, Funder, discount_text
 from shared.money import MoneyError, format_amount, known_currency, parse_amount

@@ -10,11 +10,10 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.broadcasts.fanout import start_broadcast
-from services.catalog.models import Product
+from services.broadcasts.public import start_broadcast
+from services.catalog import public as catalog
 from services.pricing.models import PriceRule, Promotion
 from services.pricing.queries import history
 from services.pricing.rules import Scope, discount_text
@@ -90,7 +89,7 @@ async def set_floor(
 async def _name_of(session: AsyncSession, scope: Scope, key: str) -> str:
     if scope == "category":
         return key  # the message names "all products in category …" in each reader's words
-    product = await session.get(Product, key)
+    product = (await catalog.products(session, [key])).get(key)
     return product.name if product is not None else key
 
 
@@ -98,8 +97,7 @@ async def check_promotion(session: AsyncSession, body: PromotionBody, now: datet
     """Everything wrong with a promotion: its fields together, and against the catalog."""
     problems = body.problems(now)
     if body.skus:
-        rows = (await session.exec(select(Product).where(col(Product.sku).in_(body.skus)))).all()
-        known = {p.sku: p for p in rows}
+        known = await catalog.products(session, body.skus)
         for i, sku in enumerate(body.skus):
             product = known.get(sku)
             if product is None:
@@ -111,8 +109,7 @@ async def check_promotion(session: AsyncSession, body: PromotionBody, now: datet
                     {"sku": sku, "currency": product.currency},
                 ))  # fmt: skip
     if body.categories:
-        query = select(Product.category).where(col(Product.category).in_(body.categories))
-        known_categories = set((await session.exec(query)).all())
+        known_categories = await catalog.categories_in_use(session, body.categories)
         problems += [
             Issue(f"categories[{i}]", "unknown_category", f"no product is in category {c}",
                   {"category": c})

@@ -19,16 +19,16 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bots.dealer.earnings import statement_text
-from bots.dealer.i18n import language_of, t
-from bots.dealer.models import ChatUser
-from bots.sender.outbox import submit
-from bots.sender.payloads import MAX_DOCUMENT_BYTES, Lane
-from services.catalog.directory import dealer_names
+from services.catalog.public import dealer_names
 from services.settlement.earnings import Line, earnings_in, statement_lines
 from services.settlement.models import PayoutLine
 from services.settlement.payouts import close_period, payout_csv, write_atomically
 from services.settlement.periods import Period, PeriodError, previous_week
+from services.settlement.texts import statement_text
+from shared.chat.i18n import language_of, t
+from shared.chat.models import ChatUser
+from shared.chat.outbox import submit
+from shared.chat.payloads import MAX_DOCUMENT_BYTES, Lane
 from shared.clock import Clock
 from shared.db.engine import Database
 from shared.db.uow import UnitOfWork, unit_of_work

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
 
-from services.catalog.directory import CatalogDirectory
+from services.catalog.public import CatalogDirectory
 from services.stock.handlers import apply_report
 from shared.db.uow import unit_of_work
 from shared.imports import LineError, Parsed, csv_records

@@ -15,8 +15,8 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import col
 
-from bots.dealer.models import ButtonToken, ChatUser
-from bots.dealer.parsing import Problem
+from shared.chat.i18n import Problem
+from shared.chat.models import ButtonToken, ChatUser
 from shared.db.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ counts take a plural form after a colon: ``{count:chat|chats}`` reads ``1 chat``
 from __future__ import annotations
 
 import string
+from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_LANGUAGE = "en"
@@ -596,3 +597,11 @@ def t(language: str, key: str, **values: object) -> str:
     """The text ``key`` in ``language``, filled with ``values``."""
     catalog = CATALOGS.get(language, CATALOGS[DEFAULT_LANGUAGE])
     return render(catalog[key], **values)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something to tell the user: a catalog key and the values it needs."""
+
+    key: str
+    values: dict[str, str | int] = field(default_factory=dict)

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bots.dealer.menus import queue_menu
-from bots.dealer.models import ChatUser, Invite
-from bots.dealer.parsing import Problem
+from shared.chat.i18n import Problem
+from shared.chat.menus import queue_menu
+from shared.chat.models import ChatUser, Invite
 from shared.db.uow import UnitOfWork
 
 ROLES = ("owner", "staff", "hq")

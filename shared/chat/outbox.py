@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bots.sender.models import ACTIVE, PENDING, ChatMessage, ChatStatus
-from bots.sender.payloads import Lane, Outgoing, validate
+from shared.chat.models import ACTIVE, PENDING, ChatMessage, ChatStatus
+from shared.chat.payloads import Lane, Outgoing, validate
 from shared.db.engine import Database
 from shared.db.uow import UnitOfWork
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
-from bots.dealer.i18n import t
+from shared.chat.i18n import t
 
 # Zones on China Standard Time (UTC+8, no daylight saving): "Beijing time" to a dealer.
 CHINA_STANDARD = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin",

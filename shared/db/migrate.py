@@ -26,7 +26,7 @@ MODEL_MODULES = [
     "services.stock.models",
     "services.orders.models",
     "bots.dealer.models",
-    "bots.sender.models",
+    "shared.chat.models",
     "services.settlement.models",
     "services.pricing.models",
     "services.broadcasts.models",

@@ -9,12 +9,11 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from bots.dealer.models import ChatUser
-from bots.sender.models import ChatMessage
 from services.broadcasts.fanout import HANDLERS
 from services.broadcasts.models import Broadcast
 from services.catalog.models import Dealer
 from shared.bus.consumer import Context
+from shared.chat.models import ChatMessage, ChatUser
 from shared.clock import Clock
 from shared.db.engine import Database
 from shared.db.models import OutboxRow

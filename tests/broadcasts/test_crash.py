@@ -25,10 +25,10 @@ import pytest
 from sqlmodel import col, func, select
 
 from bots.emulator import EmulatorServer, Limits
-from bots.sender.models import ChatMessage
 from services.broadcasts import fanout
 from services.broadcasts.fanout import start_broadcast
 from services.broadcasts.models import QUEUED, QUEUING, Broadcast, BroadcastRecipient
+from shared.chat.models import ChatMessage
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work

@@ -9,8 +9,6 @@ from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bots.dealer.models import ButtonToken
-from bots.sender.models import BLOCKED, ChatMessage, ChatStatus
 from services.broadcasts import fanout
 from services.broadcasts.acks import acknowledge, remind_due, schedule_reminders
 from services.broadcasts.fanout import audience_size, queue_chunk, start_broadcast
@@ -18,6 +16,7 @@ from services.broadcasts.models import QUEUED, QUEUING, Broadcast, BroadcastReci
 from services.broadcasts.render import BadBroadcast
 from services.broadcasts.stats import counts
 from shared.audit import entries
+from shared.chat.models import BLOCKED, ButtonToken, ChatMessage, ChatStatus
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work

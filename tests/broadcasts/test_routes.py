@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import col
 
-from bots.sender.models import ChatMessage
 from shared.audit import entries
+from shared.chat.models import ChatMessage
 from shared.runtime import Runtime
 from tests.broadcasts.support import keys, network, pump
 from tests.conftest import ApiClient

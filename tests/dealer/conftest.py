@@ -9,13 +9,13 @@ import pytest
 
 from bots.dealer.app import build_application, polling
 from bots.dealer.events import HANDLERS as CHAT_EVENTS
-from bots.dealer.identity import create_invite
 from bots.emulator import EmulatorClient, EmulatorServer
 from bots.emulator.limits import Limits
 from bots.sender.limits import SenderLimits
 from bots.sender.sender import ChatSender
 from services.orders.service import serve_orders
 from services.stock.service import serve_stock
+from shared.chat.identity import create_invite
 from shared.clock import FakeClock
 from shared.db.uow import unit_of_work
 from shared.runtime import Runtime, delivery_loops, running

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bots.dealer.i18n import t
-from bots.dealer.identity import PERMISSIONS
+from shared.chat.i18n import t
+from shared.chat.identity import PERMISSIONS
 from tests.bus.support import eventually
 from tests.dealer.conftest import Chats
 

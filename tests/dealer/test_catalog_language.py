@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import string
 
-from bots.dealer.i18n import ZH, t
+from shared.chat.i18n import ZH, t
 
 # Realistic values for every placeholder, as the bot passes them to a Chinese reader.
 VALUES: dict[str, object] = {

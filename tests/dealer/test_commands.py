@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bots.dealer.identity import create_invite, redeem
-from bots.dealer.models import ChatUser
 from services.catalog.models import Dealer
+from shared.chat.identity import create_invite, redeem
+from shared.chat.models import ChatUser
 from shared.db.uow import unit_of_work
 from tests.bus.support import eventually
 from tests.dealer.conftest import Chats

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bots.dealer.i18n import t
+from shared.chat.i18n import t
 from tests.bus.support import eventually
 from tests.dealer.conftest import Chats
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bots.dealer.i18n import LANGUAGES, t
 from services.stock.view import avail_key
+from shared.chat.i18n import LANGUAGES, t
 from tests.bus.support import eventually
 from tests.dealer.conftest import Chats
 

@@ -8,14 +8,13 @@ import string
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bots.dealer.i18n import CATALOGS, render, t
 from bots.dealer.parsing import (
     PickupRequest,
-    Problem,
     parse_order_ref,
     parse_pickup,
     parse_stock_lines,
 )
+from shared.chat.i18n import CATALOGS, Problem, render, t
 
 
 def placeholders(text: str) -> set[str]:

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from services.pricing.models import PriceRule, Promotion, RuleDraft
+from bots.dealer.models import RuleDraft
+from services.pricing.models import PriceRule, Promotion
 from shared.audit import entries
 from tests.dealer.conftest import Chats
 

@@ -10,10 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bots.dealer.i18n import CATALOGS, t
-from bots.dealer.parsing import Problem
 from bots.dealer.rule_parsing import FIELDS, PriceRequest, PromoText, parse_price, parse_promo
 from services.pricing.schemas import PromotionBody, parse_percent, parse_time
+from shared.chat.i18n import CATALOGS, Problem, t
 from shared.settings import SettingsError, load_settings
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -15,9 +15,9 @@ from telegram.request import HTTPXRequest
 
 from bots.emulator import EmulatorServer
 from bots.sender.limits import SenderLimits
-from bots.sender.models import ChatMessage
-from bots.sender.outbox import Outgoing
 from bots.sender.sender import ChatSender, SenderOptions
+from shared.chat.models import ChatMessage
+from shared.chat.outbox import Outgoing
 from shared.db.engine import Database
 from shared.db.models import OutboxRow
 

@@ -8,8 +8,8 @@ from redis.asyncio import Redis
 from telegram import Bot
 
 from bots.emulator import EmulatorServer
-from bots.sender.outbox import Outgoing, submit_many
 from bots.sender.sender import ChatSender, SenderOptions
+from shared.chat.outbox import Outgoing, submit_many
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from redis.asyncio import Redis
 
 from bots.emulator import EmulatorServer
-from bots.sender.outbox import submit_many
 from bots.sender.sender import ChatSender
+from shared.chat.outbox import submit_many
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work

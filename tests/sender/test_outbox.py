@@ -7,8 +7,8 @@ import base64
 
 import pytest
 
-from bots.sender.outbox import Lane, Outgoing, queue_depth, submit, submit_many
-from bots.sender.payloads import MAX_DOCUMENT_BYTES
+from shared.chat.outbox import Lane, Outgoing, queue_depth, submit, submit_many
+from shared.chat.payloads import MAX_DOCUMENT_BYTES
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work

@@ -14,8 +14,8 @@ from redis.asyncio import Redis
 
 from bots.emulator import EmulatorServer, Limits
 from bots.sender.limits import SenderLimits
-from bots.sender.outbox import Lane, submit, submit_many
 from bots.sender.sender import ChatSender, SenderOptions
+from shared.chat.outbox import Lane, submit, submit_many
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work

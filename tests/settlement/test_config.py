@@ -6,8 +6,9 @@ from fractions import Fraction
 
 import pytest
 
+from baton.settings import load_settings
 from services.settlement.service import split_config
-from shared.settings import SettingsError, load_settings
+from shared.settings import SettingsError
 
 
 def test_settlement_settings_have_defaults_and_are_read_from_the_environment(

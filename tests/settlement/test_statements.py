@@ -9,9 +9,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bots.dealer.models import ChatUser
-from bots.sender.models import ChatMessage
-from bots.sender.payloads import Lane
 from services.settlement.service import (
     STATEMENT_JOB,
     scheduler_for,
@@ -19,6 +16,8 @@ from services.settlement.service import (
     statement_trigger,
 )
 from services.settlement.statements import weekly
+from shared.chat.models import ChatMessage, ChatUser
+from shared.chat.payloads import Lane
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work

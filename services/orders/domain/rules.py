@@ -125,3 +125,18 @@ PARTITIONS: dict[str, Partition] = {
     "prefer_stock": prefer_stock,
 }
 RULES: frozenset[str] = frozenset(FILTERS) | frozenset(PARTITIONS)
+
+
+def parse_rule_names(text: str) -> tuple[str, ...]:
+    """The routing pipeline named by ``BATON_ROUTING_RULES`` (comma-separated), checked.
+
+    Empty means the default pipeline (an empty tuple); an unknown or repeated name is a
+    ValueError that says which.
+    """
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in RULES]
+    if unknown:
+        raise ValueError(f"unknown rules {unknown}; known: {', '.join(sorted(RULES))}")
+    if len(set(names)) != len(names):
+        raise ValueError("a rule is named twice")
+    return names

@@ -1,0 +1,1 @@
+"""The Redis Streams bus: publishing, consumer groups, the outbox relay, durable timers."""

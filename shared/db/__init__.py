@@ -1,0 +1,1 @@
+"""Storage: the async database, units of work, the shared tables and migrations."""
