@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from shared.audit import entries
 from shared.http.context import RUNTIME
-from shared.http.openapi import Api
+from shared.http.openapi import Api, RouteTable
 from shared.http.params import Int, Text, query
 
 MAX_LIMIT = 500
@@ -34,27 +34,32 @@ class AuditView(BaseModel):
     entries: list[AuditEntryView]
 
 
+ROUTES = RouteTable()
+
+
+@ROUTES.route(
+    "GET", "/v1/audit", summary="The audit log, newest first", response=AuditView,
+    query=[
+        Text("action", "only this action, e.g. price_rule.set or broadcast.send"),
+        Int("limit", "how many entries", default=100, low=1, high=MAX_LIMIT),
+    ],
+)  # fmt: skip
+async def get_audit(request: web.Request) -> web.StreamResponse:
+    limit, action = query(request)["limit"], query(request)["action"]
+    async with request.app[RUNTIME].db.read() as session:
+        rows = await entries(session, action=action, limit=limit)
+    view = AuditView(
+        entries=[
+            AuditEntryView(
+                id=row.id or 0, at=row.at.isoformat(), actor=row.actor, role=row.role,
+                action=row.action, target=row.target, allowed=row.allowed, detail=row.detail,
+            )
+            for row in rows
+        ]
+    )  # fmt: skip
+    return web.json_response(view.model_dump())
+
+
 def register(api: Api) -> None:
     """Declare the audit route on ``api``."""
-
-    @api.route(
-        "GET", "/v1/audit", summary="The audit log, newest first", response=AuditView,
-        query=[
-            Text("action", "only this action, e.g. price_rule.set or broadcast.send"),
-            Int("limit", "how many entries", default=100, low=1, high=MAX_LIMIT),
-        ],
-    )  # fmt: skip
-    async def get_audit(request: web.Request) -> web.StreamResponse:
-        limit, action = query(request)["limit"], query(request)["action"]
-        async with request.app[RUNTIME].db.read() as session:
-            rows = await entries(session, action=action, limit=limit)
-        view = AuditView(
-            entries=[
-                AuditEntryView(
-                    id=row.id or 0, at=row.at.isoformat(), actor=row.actor, role=row.role,
-                    action=row.action, target=row.target, allowed=row.allowed, detail=row.detail,
-                )
-                for row in rows
-            ]
-        )  # fmt: skip
-        return web.json_response(view.model_dump())
+    api.include(ROUTES)

@@ -18,7 +18,7 @@ from services.broadcasts.stats import counts, summary
 from shared.db.uow import unit_of_work
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body
-from shared.http.openapi import Api
+from shared.http.openapi import Api, RouteTable
 
 
 class BroadcastBody(BaseModel):
@@ -65,46 +65,50 @@ class BroadcastView(BaseModel):
     acknowledged_dealers: int
 
 
+ROUTES = RouteTable()
+
+
+@ROUTES.route(
+    "POST", "/v1/broadcasts", summary="Send a notice to every dealer or a region's",
+    body=BroadcastBody, response=BroadcastCreated, status=201,
+)  # fmt: skip
+async def post_broadcast(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    body = await read_body(request, BroadcastBody)
+    text = body.text.strip()
+    if not text:
+        raise ApiError(422, "invalid", "the text is blank", field="text")
+    async with unit_of_work(runtime.db, runtime.clock) as uow:
+        if not await audience_size(uow.session, body.region):
+            where = f"region {body.region!r}" if body.region else "any region"
+            raise ApiError(422, "no_audience", f"no dealer chat in {where}", field="region")
+        broadcast_id = await start_broadcast(
+            uow, kind="notice", params={"text": text}, region=body.region,
+            created_by="api", requires_ack=body.requires_ack,
+        )  # fmt: skip
+        broadcast = await uow.session.get(Broadcast, broadcast_id)
+        assert broadcast is not None
+        view = BroadcastCreated(id=broadcast.id, audience=broadcast.audience, state=broadcast.state)
+    return web.json_response(
+        view.model_dump(), status=201, headers={"Location": f"/v1/broadcasts/{view.id}"}
+    )
+
+
+@ROUTES.route(
+    "GET", "/v1/broadcasts/{broadcast_id}", summary="A broadcast's delivery and acks",
+    response=BroadcastView,
+)  # fmt: skip
+async def get_broadcast(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    broadcast_id = request.match_info["broadcast_id"]
+    async with runtime.db.read() as session:
+        broadcast = await session.get(Broadcast, broadcast_id)
+        if broadcast is None or broadcast.state == DRAFT:
+            raise ApiError(404, "not_found", f"no broadcast {broadcast_id!r}")
+        view = BroadcastView(**summary(broadcast, await counts(session, broadcast)))
+    return web.json_response(view.model_dump())
+
+
 def register(api: Api) -> None:
     """Declare the broadcast routes on ``api``."""
-
-    @api.route(
-        "POST", "/v1/broadcasts", summary="Send a notice to every dealer or a region's",
-        body=BroadcastBody, response=BroadcastCreated, status=201,
-    )  # fmt: skip
-    async def post_broadcast(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        body = await read_body(request, BroadcastBody)
-        text = body.text.strip()
-        if not text:
-            raise ApiError(422, "invalid", "the text is blank", field="text")
-        async with unit_of_work(runtime.db, runtime.clock) as uow:
-            if not await audience_size(uow.session, body.region):
-                where = f"region {body.region!r}" if body.region else "any region"
-                raise ApiError(422, "no_audience", f"no dealer chat in {where}", field="region")
-            broadcast_id = await start_broadcast(
-                uow, kind="notice", params={"text": text}, region=body.region,
-                created_by="api", requires_ack=body.requires_ack,
-            )  # fmt: skip
-            broadcast = await uow.session.get(Broadcast, broadcast_id)
-            assert broadcast is not None
-            view = BroadcastCreated(
-                id=broadcast.id, audience=broadcast.audience, state=broadcast.state
-            )
-        return web.json_response(
-            view.model_dump(), status=201, headers={"Location": f"/v1/broadcasts/{view.id}"}
-        )
-
-    @api.route(
-        "GET", "/v1/broadcasts/{broadcast_id}", summary="A broadcast's delivery and acks",
-        response=BroadcastView,
-    )  # fmt: skip
-    async def get_broadcast(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        broadcast_id = request.match_info["broadcast_id"]
-        async with runtime.db.read() as session:
-            broadcast = await session.get(Broadcast, broadcast_id)
-            if broadcast is None or broadcast.state == DRAFT:
-                raise ApiError(404, "not_found", f"no broadcast {broadcast_id!r}")
-            view = BroadcastView(**summary(broadcast, await counts(session, broadcast)))
-        return web.json_response(view.model_dump())
+    api.include(ROUTES)

@@ -16,56 +16,63 @@ from services.catalog.store import CatalogConflict, put_dealer, put_product
 from shared.db.uow import unit_of_work
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body
-from shared.http.openapi import Api
+from shared.http.openapi import Api, RouteTable
+
+ROUTES = RouteTable()
+
+
+@ROUTES.route(
+    "PUT", "/v1/products/{sku}", summary="Create or replace a product",
+    body=ProductBody, response=ProductView,
+)  # fmt: skip
+async def put_product_route(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    sku = _path_id(request, "sku")
+    body = await read_body(request, ProductBody)
+    async with unit_of_work(runtime.db, runtime.clock) as uow:
+        product, created = await put_product(uow, sku, body)
+    return _json(ProductView.of(product).model_dump(), 201 if created else 200)
+
+
+@ROUTES.route("GET", "/v1/products/{sku}", summary="One product", response=ProductView)
+async def get_product_route(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    async with runtime.db.read() as session:
+        product = await session.get(Product, request.match_info["sku"])
+    if product is None:
+        raise ApiError(404, "not_found", f"no product {request.match_info['sku']!r}")
+    return _json(ProductView.of(product).model_dump())
+
+
+@ROUTES.route(
+    "PUT", "/v1/dealers/{dealer_id}", summary="Create or replace a dealer or warehouse",
+    body=DealerBody, response=DealerView, errors=[409],
+)  # fmt: skip
+async def put_dealer_route(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    dealer_id = _path_id(request, "dealer_id")
+    body = await read_body(request, DealerBody)
+    try:
+        async with unit_of_work(runtime.db, runtime.clock) as uow:
+            dealer, created = await put_dealer(uow, runtime.redis, dealer_id, body)
+    except CatalogConflict as exc:
+        raise ApiError(409, "conflict", str(exc), field="referral_code") from None
+    return _json(_dealer_view(dealer), 201 if created else 200)
+
+
+@ROUTES.route("GET", "/v1/dealers/{dealer_id}", summary="One dealer", response=DealerView)
+async def get_dealer_route(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    async with runtime.db.read() as session:
+        dealer = await session.get(Dealer, request.match_info["dealer_id"])
+    if dealer is None:
+        raise ApiError(404, "not_found", f"no dealer {request.match_info['dealer_id']!r}")
+    return _json(_dealer_view(dealer))
 
 
 def register(api: Api) -> None:
     """Declare the catalog's routes on ``api``."""
-
-    @api.route(
-        "PUT", "/v1/products/{sku}", summary="Create or replace a product",
-        body=ProductBody, response=ProductView,
-    )  # fmt: skip
-    async def put_product_route(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        sku = _path_id(request, "sku")
-        body = await read_body(request, ProductBody)
-        async with unit_of_work(runtime.db, runtime.clock) as uow:
-            product, created = await put_product(uow, sku, body)
-        return _json(ProductView.of(product).model_dump(), 201 if created else 200)
-
-    @api.route("GET", "/v1/products/{sku}", summary="One product", response=ProductView)
-    async def get_product_route(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        async with runtime.db.read() as session:
-            product = await session.get(Product, request.match_info["sku"])
-        if product is None:
-            raise ApiError(404, "not_found", f"no product {request.match_info['sku']!r}")
-        return _json(ProductView.of(product).model_dump())
-
-    @api.route(
-        "PUT", "/v1/dealers/{dealer_id}", summary="Create or replace a dealer or warehouse",
-        body=DealerBody, response=DealerView, errors=[409],
-    )  # fmt: skip
-    async def put_dealer_route(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        dealer_id = _path_id(request, "dealer_id")
-        body = await read_body(request, DealerBody)
-        try:
-            async with unit_of_work(runtime.db, runtime.clock) as uow:
-                dealer, created = await put_dealer(uow, runtime.redis, dealer_id, body)
-        except CatalogConflict as exc:
-            raise ApiError(409, "conflict", str(exc), field="referral_code") from None
-        return _json(_dealer_view(dealer), 201 if created else 200)
-
-    @api.route("GET", "/v1/dealers/{dealer_id}", summary="One dealer", response=DealerView)
-    async def get_dealer_route(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        async with runtime.db.read() as session:
-            dealer = await session.get(Dealer, request.match_info["dealer_id"])
-        if dealer is None:
-            raise ApiError(404, "not_found", f"no dealer {request.match_info['dealer_id']!r}")
-        return _json(_dealer_view(dealer))
+    api.include(ROUTES)
 
 
 def _path_id(request: web.Request, name: str) -> str:

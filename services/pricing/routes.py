@@ -33,7 +33,7 @@ from services.pricing.store import RuleError, create_promotion, end_promotion, s
 from shared.db.uow import unit_of_work
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, invalid, read_json
-from shared.http.openapi import Api
+from shared.http.openapi import Api, RouteTable
 from shared.http.params import Choice, Text, query
 from shared.money import MoneyError, format_amount, parse_amount
 from shared.regions import region_key
@@ -44,139 +44,149 @@ STATES = ("scheduled", "live", "ended")
 M = TypeVar("M", bound=BaseModel)
 
 
-def register(api: Api) -> None:
-    """Declare the price-rule and promotion routes on ``api``."""
+ROUTES = RouteTable()
 
-    @api.route(
-        "PUT", "/v1/price-rules/{sku}", summary="Add a floor version for a SKU",
-        body=PriceRuleBody, response=PriceRulesView,
-    )  # fmt: skip
-    async def put_sku_rule(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        sku = _path(request, "sku")
-        body = await _body(request, PriceRuleBody, runtime)
-        async with unit_of_work(runtime.db, runtime.clock) as uow:
-            product = await _product(uow.session, sku)
-            problems: list[Issue] = []
-            if body.currency is not None and body.currency != product.currency:
-                message = f"{sku} is priced in {product.currency}"
-                problems.append(Issue("currency", "foreign", message))
-            floor = _floor(body.floor, product.currency, problems)
-            if problems:
-                raise _invalid(problems)
-            _, created = await _set(uow, "sku", sku, floor, product.currency, body)
-            view = await _sku_view(uow.session, product, uow.clock.now())
-        return _json(view, 201 if created else 200)
 
-    @api.route(
-        "GET", "/v1/price-rules/{sku}", summary="A SKU's floor in force and its history",
-        response=PriceRulesView,
-    )  # fmt: skip
-    async def get_sku_rules(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        sku = _path(request, "sku")
-        async with runtime.db.read() as session:
-            product = await _product(session, sku)
-            return _json(await _sku_view(session, product, runtime.clock.now()))
-
-    @api.route(
-        "PUT", "/v1/price-rules/category/{category}",
-        summary="Add a floor version for every product of a category (in its currency)",
-        body=PriceRuleBody, response=PriceRulesView,
-    )  # fmt: skip
-    async def put_category_rule(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        category = _category(request)
-        body = await _body(request, PriceRuleBody, runtime)
-        if body.currency is None:
-            raise _invalid([Issue("currency", "missing", "required for a category floor")])
+@ROUTES.route(
+    "PUT", "/v1/price-rules/{sku}", summary="Add a floor version for a SKU",
+    body=PriceRuleBody, response=PriceRulesView,
+)  # fmt: skip
+async def put_sku_rule(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    sku = _path(request, "sku")
+    body = await _body(request, PriceRuleBody, runtime)
+    async with unit_of_work(runtime.db, runtime.clock) as uow:
+        product = await _product(uow.session, sku)
         problems: list[Issue] = []
-        floor = _floor(body.floor, body.currency, problems)
+        if body.currency is not None and body.currency != product.currency:
+            message = f"{sku} is priced in {product.currency}"
+            problems.append(Issue("currency", "foreign", message))
+        floor = _floor(body.floor, product.currency, problems)
         if problems:
             raise _invalid(problems)
+        _, created = await _set(uow, "sku", sku, floor, product.currency, body)
+        view = await _sku_view(uow.session, product, uow.clock.now())
+    return _json(view, 201 if created else 200)
+
+
+@ROUTES.route(
+    "GET", "/v1/price-rules/{sku}", summary="A SKU's floor in force and its history",
+    response=PriceRulesView,
+)  # fmt: skip
+async def get_sku_rules(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    sku = _path(request, "sku")
+    async with runtime.db.read() as session:
+        product = await _product(session, sku)
+        return _json(await _sku_view(session, product, runtime.clock.now()))
+
+
+@ROUTES.route(
+    "PUT", "/v1/price-rules/category/{category}",
+    summary="Add a floor version for every product of a category (in its currency)",
+    body=PriceRuleBody, response=PriceRulesView,
+)  # fmt: skip
+async def put_category_rule(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    category = _category(request)
+    body = await _body(request, PriceRuleBody, runtime)
+    if body.currency is None:
+        raise _invalid([Issue("currency", "missing", "required for a category floor")])
+    problems: list[Issue] = []
+    floor = _floor(body.floor, body.currency, problems)
+    if problems:
+        raise _invalid(problems)
+    async with unit_of_work(runtime.db, runtime.clock) as uow:
+        if not await catalog.categories_in_use(uow.session, [category]):
+            raise ApiError(404, "not_found", f"no product is in category {category!r}")
+        _, created = await _set(uow, "category", category, floor, body.currency, body)
+        view = await _category_view(uow.session, category, uow.clock.now())
+    return _json(view, 201 if created else 200)
+
+
+@ROUTES.route(
+    "GET", "/v1/price-rules/category/{category}", summary="A category's floor history",
+    response=PriceRulesView,
+)  # fmt: skip
+async def get_category_rules(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    category = _category(request)
+    async with runtime.db.read() as session:
+        return _json(await _category_view(session, category, runtime.clock.now()))
+
+
+@ROUTES.route(
+    "POST", "/v1/promotions", summary="Create a promotion (announced to its regions)",
+    body=PromotionBody, response=PromotionView, status=201,
+)  # fmt: skip
+async def post_promotion(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    body = await _body(request, PromotionBody, runtime)
+    try:
         async with unit_of_work(runtime.db, runtime.clock) as uow:
-            if not await catalog.categories_in_use(uow.session, [category]):
-                raise ApiError(404, "not_found", f"no product is in category {category!r}")
-            _, created = await _set(uow, "category", category, floor, body.currency, body)
-            view = await _category_view(uow.session, category, uow.clock.now())
-        return _json(view, 201 if created else 200)
+            promotion = await create_promotion(uow, body, actor=ACTOR, role=ROLE)
+    except RuleError as exc:
+        raise _invalid(exc.problems, exc.status) from None
+    return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump(), 201)
 
-    @api.route(
-        "GET", "/v1/price-rules/category/{category}", summary="A category's floor history",
-        response=PriceRulesView,
-    )  # fmt: skip
-    async def get_category_rules(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        category = _category(request)
-        async with runtime.db.read() as session:
-            return _json(await _category_view(session, category, runtime.clock.now()))
 
-    @api.route(
-        "POST", "/v1/promotions", summary="Create a promotion (announced to its regions)",
-        body=PromotionBody, response=PromotionView, status=201,
-    )  # fmt: skip
-    async def post_promotion(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        body = await _body(request, PromotionBody, runtime)
-        try:
-            async with unit_of_work(runtime.db, runtime.clock) as uow:
-                promotion = await create_promotion(uow, body, actor=ACTOR, role=ROLE)
-        except RuleError as exc:
-            raise _invalid(exc.problems, exc.status) from None
-        return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump(), 201)
+@ROUTES.route(
+    "GET", "/v1/promotions", summary="Promotions, newest first", response=PromotionList,
+    query=[
+        Choice("state", "only promotions in this state now", choices=STATES),
+        Text("region", "only promotions in this region (Chinese or English, any case)",
+             default=""),
+    ],
+)  # fmt: skip
+async def list_promotions(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    state = query(request)["state"]
+    typed = query(request)["region"].strip()
+    region = region_key(typed) if typed else ""  # 四川 and Sichuan are one region
+    now = runtime.clock.now()
+    async with runtime.db.read() as session:
+        newest = (col(Promotion.created_at).desc(), col(Promotion.id))
+        rows = (await session.exec(select(Promotion).order_by(*newest).limit(500))).all()
+    views = [
+        PromotionView.of(p, now) for p in rows
+        if (state is None or promotion_state(p, now) == state)
+        and (not region or not p.regions or region in {region_key(r) for r in p.regions})
+    ]  # fmt: skip
+    return _json(PromotionList(promotions=views).model_dump())
 
-    @api.route(
-        "GET", "/v1/promotions", summary="Promotions, newest first", response=PromotionList,
-        query=[
-            Choice("state", "only promotions in this state now", choices=STATES),
-            Text("region", "only promotions in this region (Chinese or English, any case)",
-                 default=""),
-        ],
-    )  # fmt: skip
-    async def list_promotions(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        state = query(request)["state"]
-        typed = query(request)["region"].strip()
-        region = region_key(typed) if typed else ""  # 四川 and Sichuan are one region
-        now = runtime.clock.now()
-        async with runtime.db.read() as session:
-            newest = (col(Promotion.created_at).desc(), col(Promotion.id))
-            rows = (await session.exec(select(Promotion).order_by(*newest).limit(500))).all()
-        views = [
-            PromotionView.of(p, now) for p in rows
-            if (state is None or promotion_state(p, now) == state)
-            and (not region or not p.regions or region in {region_key(r) for r in p.regions})
-        ]  # fmt: skip
-        return _json(PromotionList(promotions=views).model_dump())
 
-    @api.route(
-        "GET", "/v1/promotions/{promotion_id}", summary="One promotion", response=PromotionView
-    )
-    async def get_promotion(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        promotion_id = request.match_info["promotion_id"]
-        async with runtime.db.read() as session:
-            promotion = await session.get(Promotion, promotion_id)
-        if promotion is None:
-            raise ApiError(404, "not_found", f"no promotion {promotion_id!r}")
-        return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump())
+@ROUTES.route(
+    "GET", "/v1/promotions/{promotion_id}", summary="One promotion", response=PromotionView
+)
+async def get_promotion(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    promotion_id = request.match_info["promotion_id"]
+    async with runtime.db.read() as session:
+        promotion = await session.get(Promotion, promotion_id)
+    if promotion is None:
+        raise ApiError(404, "not_found", f"no promotion {promotion_id!r}")
+    return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump())
 
-    @api.route(
-        "POST", "/v1/promotions/{promotion_id}/end", summary="End a promotion now",
-        response=PromotionView, errors=[409],
-    )  # fmt: skip
-    async def end_promotion_route(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        promotion_id = request.match_info["promotion_id"]
-        try:
-            async with unit_of_work(runtime.db, runtime.clock) as uow:
-                promotion = await end_promotion(uow, promotion_id, actor=ACTOR, role=ROLE)
-        except RuleError as exc:
-            code = {404: "not_found", 409: "conflict"}.get(exc.status, "invalid")
-            raise ApiError(
-                exc.status, code, exc.problems[0].message, field="promotion_id"
-            ) from None
-        return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump())
+
+@ROUTES.route(
+    "POST", "/v1/promotions/{promotion_id}/end", summary="End a promotion now",
+    response=PromotionView, errors=[409],
+)  # fmt: skip
+async def end_promotion_route(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    promotion_id = request.match_info["promotion_id"]
+    try:
+        async with unit_of_work(runtime.db, runtime.clock) as uow:
+            promotion = await end_promotion(uow, promotion_id, actor=ACTOR, role=ROLE)
+    except RuleError as exc:
+        code = {404: "not_found", 409: "conflict"}.get(exc.status, "invalid")
+        raise ApiError(exc.status, code, exc.problems[0].message, field="promotion_id") from None
+    return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump())
+
+
+def register(api: Api) -> None:
+    """Declare the price-rule and promotion routes on ``api``."""
+    api.include(ROUTES)
 
 
 async def _set(

@@ -178,19 +178,8 @@ def report(
     ``held`` must include every held reservation with a line on a counted SKU, and
     ``levels`` every SKU of those reservations. Returns the reservations released.
     """
-    for sku, count in counts.items():
-        if count < 0:
-            raise StockError(f"a count cannot be negative ({sku}: {count})")
     candidates = [r for r in held if r.state is State.HELD]
-    for r in candidates:
-        _check_held(levels, r)
-    for sku, count in counts.items():
-        # Releasing every candidate must be able to make the count fit, or ``held`` is partial.
-        unaccounted = _reserved(levels, sku) - sum(
-            line.qty for r in candidates for line in r.lines if line.sku == sku
-        )
-        if unaccounted > count:
-            raise StockError(f"{unaccounted} reserved units of {sku} belong to no reservation")
+    _check_report(levels, candidates, counts)
     for sku, count in counts.items():
         level = levels.setdefault(sku, Level())
         level.on_hand = count
@@ -207,6 +196,24 @@ def report(
                 release(levels, r, REPORTED_SHORT, now)
                 released.append(r)
     return released
+
+
+def _check_report(
+    levels: Mapping[str, Level], candidates: list[Reservation], counts: Mapping[str, int]
+) -> None:
+    # Raises StockError, changing nothing, for a count the levels and reservations cannot take.
+    for sku, count in counts.items():
+        if count < 0:
+            raise StockError(f"a count cannot be negative ({sku}: {count})")
+    for r in candidates:
+        _check_held(levels, r)
+    for sku, count in counts.items():
+        # Releasing every candidate must be able to make the count fit, or ``held`` is partial.
+        unaccounted = _reserved(levels, sku) - sum(
+            line.qty for r in candidates for line in r.lines if line.sku == sku
+        )
+        if unaccounted > count:
+            raise StockError(f"{unaccounted} reserved units of {sku} belong to no reservation")
 
 
 def restock(levels: Levels, lines: Iterable[tuple[str, int]]) -> None:

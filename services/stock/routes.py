@@ -14,7 +14,7 @@ from services.stock.models import StockLevel
 from shared.db.uow import unit_of_work
 from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError, invalid, read_body
-from shared.http.openapi import Api
+from shared.http.openapi import Api, RouteTable
 from shared.messages.stock import StockCount
 
 
@@ -54,54 +54,60 @@ class DealerStockOut(BaseModel):
     levels: list[LevelOut]
 
 
+ROUTES = RouteTable()
+
+
+@ROUTES.route(
+    "PUT",
+    "/v1/dealers/{dealer_id}/stock/{sku}",
+    summary="Report a dealer's count of one SKU; reservations that no longer fit end",
+    body=StockBody,
+    response=LevelOut,
+    errors=[409],
+)
+async def put_stock(request: web.Request) -> web.StreamResponse:
+    """Apply the count as a report with source "api"; answer the level."""
+    dealer_id, sku = request.match_info["dealer_id"], request.match_info["sku"]
+    await _known(request, dealer_id, sku)
+    body = await read_body(request, StockBody)
+    try:  # the limits a count has on the bus, should a directory know longer names
+        StockCount(sku=sku, on_hand=body.on_hand)
+    except ValidationError as exc:
+        raise invalid(exc) from None
+    runtime = request.app[RUNTIME]
+    try:
+        async with unit_of_work(runtime.db, runtime.clock) as uow:
+            rows = await apply_report(
+                uow, runtime.redis, dealer_id, {sku: body.on_hand}, source="api"
+            )
+    except StockError as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    return _json(LevelOut.of(rows[sku]))
+
+
+@ROUTES.route(
+    "GET",
+    "/v1/dealers/{dealer_id}/stock",
+    summary="A dealer's on-hand, reserved and available units of every SKU",
+    response=DealerStockOut,
+)
+async def get_stock(request: web.Request) -> web.StreamResponse:
+    """Every level of the dealer, from the tables (not the cache)."""
+    dealer_id = request.match_info["dealer_id"]
+    await _known(request, dealer_id)
+    query = (
+        select(StockLevel)
+        .where(col(StockLevel.dealer_id) == dealer_id)
+        .order_by(col(StockLevel.sku))
+    )
+    async with request.app[RUNTIME].db.read() as session:
+        rows = (await session.exec(query)).all()
+    return _json(DealerStockOut(dealer_id=dealer_id, levels=[LevelOut.of(r) for r in rows]))
+
+
 def register(api: Api) -> None:
     """Declare the stock routes on ``api``."""
-
-    @api.route(
-        "PUT",
-        "/v1/dealers/{dealer_id}/stock/{sku}",
-        summary="Report a dealer's count of one SKU; reservations that no longer fit end",
-        body=StockBody,
-        response=LevelOut,
-        errors=[409],
-    )
-    async def put_stock(request: web.Request) -> web.StreamResponse:
-        """Apply the count as a report with source "api"; answer the level."""
-        dealer_id, sku = request.match_info["dealer_id"], request.match_info["sku"]
-        await _known(request, dealer_id, sku)
-        body = await read_body(request, StockBody)
-        try:  # the limits a count has on the bus, should a directory know longer names
-            StockCount(sku=sku, on_hand=body.on_hand)
-        except ValidationError as exc:
-            raise invalid(exc) from None
-        runtime = request.app[RUNTIME]
-        try:
-            async with unit_of_work(runtime.db, runtime.clock) as uow:
-                rows = await apply_report(
-                    uow, runtime.redis, dealer_id, {sku: body.on_hand}, source="api"
-                )
-        except StockError as exc:
-            raise ApiError(409, "conflict", str(exc)) from None
-        return _json(LevelOut.of(rows[sku]))
-
-    @api.route(
-        "GET",
-        "/v1/dealers/{dealer_id}/stock",
-        summary="A dealer's on-hand, reserved and available units of every SKU",
-        response=DealerStockOut,
-    )
-    async def get_stock(request: web.Request) -> web.StreamResponse:
-        """Every level of the dealer, from the tables (not the cache)."""
-        dealer_id = request.match_info["dealer_id"]
-        await _known(request, dealer_id)
-        query = (
-            select(StockLevel)
-            .where(col(StockLevel.dealer_id) == dealer_id)
-            .order_by(col(StockLevel.sku))
-        )
-        async with request.app[RUNTIME].db.read() as session:
-            rows = (await session.exec(query)).all()
-        return _json(DealerStockOut(dealer_id=dealer_id, levels=[LevelOut.of(r) for r in rows]))
+    api.include(ROUTES)
 
 
 async def _known(request: web.Request, dealer_id: str, sku: str | None = None) -> None:

@@ -40,6 +40,51 @@ def error_statuses(*, body: bool, public: bool, path: bool, extra: Iterable[int]
     return sorted(statuses)
 
 
+@dataclass(frozen=True)
+class Declared:
+    """One route as a module declared it, waiting to be added to an Api."""
+
+    method: str
+    path: str
+    endpoint: Endpoint
+    options: dict[str, Any]
+
+
+class RouteTable:
+    """A module's routes: plain module-level handlers, each declared with ``route``.
+
+    Declaring records only (no app exists at import time); ``Api.include`` adds them.
+    """
+
+    def __init__(self) -> None:
+        self.declared: list[Declared] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        body: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        public: bool = False,
+        query: Sequence[Param] = (),
+        errors: Iterable[int] = (),
+    ) -> Callable[[Endpoint], Endpoint]:
+        """Declare ``method path`` for ``endpoint`` (the arguments as ``Api.route`` takes them)."""
+        options = {
+            "summary": summary, "body": body, "response": response, "status": status,
+            "public": public, "query": tuple(query), "errors": tuple(errors),
+        }  # fmt: skip
+
+        def record(endpoint: Endpoint) -> Endpoint:
+            self.declared.append(Declared(method, path, endpoint, options))
+            return endpoint
+
+        return record
+
+
 @dataclass
 class Api:
     """A table of routes that also writes the OpenAPI document."""
@@ -135,6 +180,11 @@ class Api:
             "description": "OK",
             "content": {"application/json": {"schema": self._schema(model)}},
         }
+
+    def include(self, table: RouteTable) -> None:
+        """Add every route ``table`` declared."""
+        for d in table.declared:
+            self.route(d.method, d.path, **d.options)(d.endpoint)
 
     def install(self, app: web.Application) -> None:
         """Add every declared route to ``app``."""

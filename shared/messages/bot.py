@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from shared.messages.registry import Message, message
+from shared.messages.envelope import Message
+from shared.messages.registry import message
 
 
 @message("bot.RemindOffer", stream="bot")

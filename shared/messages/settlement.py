@@ -13,8 +13,9 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PositiveInt
 
+from shared.messages.envelope import Message
 from shared.messages.orders import SaleLine
-from shared.messages.registry import Message, message
+from shared.messages.registry import message
 
 STREAM = "settlement"
 

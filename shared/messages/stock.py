@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.messages.registry import Message, message
+from shared.messages.envelope import Message
+from shared.messages.registry import message
 
 Sku = str
 Id = str

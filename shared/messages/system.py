@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.messages.registry import Message, message
+from shared.messages.envelope import Message
+from shared.messages.registry import message
 
 
 @message("system.HqAlertRaised", stream="alerts")
