@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services.orders.domain.rules import parse_rule_names
-from services.settlement.split import parse_provider_commission, parse_split_rules
+from services.settlement.split_rules import parse_provider_commission, parse_split_rules
 from shared import settings as shared_settings
 from shared.settings import Settings, SettingsError
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from services.settlement.handlers import build_handlers
-from services.settlement.split import (
+from services.settlement.split_rules import (
     SplitConfig,
     parse_provider_commission,
     parse_split_rules,

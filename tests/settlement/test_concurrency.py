@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from services.settlement.book import RESIDUAL
 from services.settlement.check import check_ledger
 from services.settlement.handlers import build_handlers
-from services.settlement.split import Sale, SplitConfig, reversal, split_sale
+from services.settlement.split import Sale, reversal, split_sale
+from services.settlement.split_rules import SplitConfig
 from shared.bus.consumer import Consumer
 from shared.bus.streams import Publisher
 from shared.clock import FakeClock

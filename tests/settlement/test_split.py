@@ -9,18 +9,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.settlement.split import (
-    ConfigError,
     Sale,
-    SplitConfig,
-    SplitRule,
     largest_remainder,
-    parse_provider_commission,
-    parse_split_rules,
     reversal,
     split_line,
     split_sale,
     taken_back,
     totals,
+)
+from services.settlement.split_rules import (
+    ConfigError,
+    SplitConfig,
+    SplitRule,
+    parse_provider_commission,
+    parse_split_rules,
 )
 from shared.messages.orders import SaleLine
 
