@@ -24,7 +24,7 @@ async def cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> No
     loaded.save(uow)
     await sales.voided(uow, loaded, reason)  # only if a dealer had accepted it
     # The promotional units it took go back to their caps.
-    await release_units(uow.session, recorded_units(loaded.row.intake.get("pricing", [])))
+    await release_units(uow.session, recorded_units(loaded.intake.pricing))
     offers = (
         await uow.session.exec(
             select(OfferRow)
@@ -53,9 +53,7 @@ async def return_lines(uow: UnitOfWork, loaded: Loaded, lines: dict[str, int], a
     loaded.save(uow)
     return_id = f"rt_{uuid.uuid4().hex[:20]}"
     await sales.returned(uow, loaded, return_id, dict(lines))
-    await release_units(
-        uow.session, recorded_units(loaded.row.intake.get("pricing", []), dict(lines))
-    )
+    await release_units(uow.session, recorded_units(loaded.intake.pricing, dict(lines)))
     if order.fulfilling_dealer_id is not None:
         uow.emit(
             Restock(

@@ -78,16 +78,16 @@ class Routing:
 
 def facts_of(loaded: Loaded, channels: dict[str, str]) -> OrderFacts:
     """The routing facts of a stored order."""
-    intake, order = loaded.row.intake, loaded.order
-    address = intake["address"]
+    intake, order = loaded.intake, loaded.order
+    address = intake.address
     return OrderFacts(
         order_id=order.id,
-        region=region_key(address["region"]),  # 四川, Sichuan, sichuan: one region
-        city=address["city"],
-        lat=address["lat"],
-        lon=address["lon"],
+        region=region_key(address.region),  # 四川, Sichuan, sichuan: one region
+        city=address.city,
+        lat=address.lat,
+        lon=address.lon,
         fulfilment=Fulfilment(order.fulfilment),
-        needs_installation=intake["needs_installation"],
+        needs_installation=intake.needs_installation,
         lines=tuple(
             FactLine(ln.sku, ln.qty, Channel(channels.get(ln.sku, "both"))) for ln in order.lines
         ),

@@ -119,7 +119,7 @@ def order_view(
             for o in offers
         ],
         "reservations": reservations(offers, order.status),
-        "pricing": [line_pricing(r, row.currency) for r in row.intake.get("pricing", [])],
+        "pricing": [line_pricing(r, row.currency) for r in loaded.intake.pricing],
         "timeline": [entry.to_dict() for entry in order.timeline],
         "routing": [
             {"attempt": d.attempt, "decided_at": d.decided_at.isoformat(), **d.decision}
