@@ -7,14 +7,13 @@ import uuid
 from sqlmodel import col, select
 
 from services.orders import sales
+from services.orders.domain.offer_state import HOLDING, OfferState
 from services.orders.models import OfferRow
 from services.orders.repository import Loaded
 from services.pricing.public import recorded_units, release_units
 from shared.db.uow import UnitOfWork
 from shared.messages.orders import OfferClosed
 from shared.messages.stock import ReleaseReservation, Restock, StockLine
-
-HOLDING = ("reserving", "reserved", "offered", "accepted")
 
 
 async def cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> None:
@@ -35,14 +34,14 @@ async def cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> No
     for offer in offers:
         await uow.cancel_timer(f"orders:offer:{order.id}:{offer.attempt}")
         uow.emit(ReleaseReservation(request_id=offer.request_id, reason="cancelled"))
-        if offer.state == "offered":
+        if offer.state == OfferState.OFFERED:
             uow.emit(
                 OfferClosed(
                     order_id=order.id, offer_id=offer.id, dealer_id=offer.dealer_id,
-                    outcome="cancelled",
+                    outcome=OfferState.CANCELLED,
                 )
             )  # fmt: skip
-        offer.state, offer.answered_at = "cancelled", uow.clock.now()
+        offer.state, offer.answered_at = OfferState.CANCELLED, uow.clock.now()
         uow.session.add(offer)
 
 

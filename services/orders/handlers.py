@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from services.catalog import public as catalog
 from services.orders import sales
 from services.orders.dispatch import Routing, dispatch
+from services.orders.domain.offer_state import OfferState
 from services.orders.domain.order import IllegalTransition
 from services.orders.domain.status import UNASSIGNED, OrderStatus
 from services.orders.handover import confirm_delivery, confirm_pickup, mark_ready
@@ -71,20 +72,20 @@ def build_handlers(redis: Redis, routing: Routing) -> dict[type[Message], Handle
 
     async def _reservation_answered(uow: UnitOfWork, request_id: str, reserved: bool) -> None:
         offer = await offer_by_request(uow.session, request_id)
-        if offer is None or offer.state != "reserving":
+        if offer is None or offer.state != OfferState.RESERVING:
             return
         loaded = await load_order(uow.session, offer.order_id)
         assert loaded is not None
-        offer.state = "reserved" if reserved else "unavailable"
+        offer.state = OfferState.RESERVED if reserved else OfferState.UNAVAILABLE
         uow.session.add(offer)
         if loaded.order.status not in UNASSIGNED:  # cancelled meanwhile
             if reserved:
                 uow.emit(ReleaseReservation(request_id=request_id, reason="order_not_waiting"))
             return
         round_offers = await _round(uow, offer.order_id, offer.attempt)
-        if any(o.state == "reserving" for o in round_offers):
+        if any(o.state == OfferState.RESERVING for o in round_offers):
             return  # a grab round waits for every dealer's stock answer
-        await _open_round(uow, loaded, [o for o in round_offers if o.state == "reserved"])
+        await _open_round(uow, loaded, [o for o in round_offers if o.state == OfferState.RESERVED])
 
     async def _open_round(uow: UnitOfWork, loaded: Loaded, offers: list[OfferRow]) -> None:
         if not offers:
@@ -105,7 +106,7 @@ def build_handlers(redis: Redis, routing: Routing) -> dict[type[Message], Handle
         lines = await _offer_lines(uow, loaded)
         intake = loaded.row.intake
         for offer in offers:
-            offer.state, offer.offered_at = "offered", now
+            offer.state, offer.offered_at = OfferState.OFFERED, now
             uow.session.add(offer)
             uow.emit(
                 OrderOffered(
@@ -128,8 +129,8 @@ def build_handlers(redis: Redis, routing: Routing) -> dict[type[Message], Handle
         loaded.save(ctx.uow)
         attempt = int(msg.offer_id.rsplit(":", 1)[1])
         for offer in await _round(ctx.uow, msg.order_id, attempt):
-            if offer.state == "offered":
-                _close(ctx.uow, offer, "expired")
+            if offer.state == OfferState.OFFERED:
+                _close(ctx.uow, offer, OfferState.EXPIRED)
         await dispatch(ctx.uow, redis, loaded, routing)
 
     async def accept_offer(msg: AcceptOffer, ctx: Context) -> None:
@@ -148,18 +149,18 @@ def build_handlers(redis: Redis, routing: Routing) -> dict[type[Message], Handle
             else:
                 order.accept(offer.dealer_id, rid, now, msg.actor.id)
         except IllegalTransition:
-            if offer.state == "offered":  # e.g. past its deadline, timer not yet fired
+            if offer.state == OfferState.OFFERED:  # e.g. past its deadline, timer not yet fired
                 return
             uow.emit(_closed(offer, offer.state))
             return
         loaded.save(uow)
         await sales.accepted(uow, loaded)
         await uow.cancel_timer(timer_key(order.id, offer.attempt))
-        _close(uow, offer, "accepted", release=False)
+        _close(uow, offer, OfferState.ACCEPTED, release=False)
         uow.emit(HoldReservation(request_id=offer.request_id, expires_at=None))
         for other in await _round(uow, order.id, offer.attempt):
-            if other.id != offer.id and other.state == "offered":
-                _close(uow, other, "taken")
+            if other.id != offer.id and other.state == OfferState.OFFERED:
+                _close(uow, other, OfferState.TAKEN)
         intake = loaded.row.intake
         uow.emit(
             OrderAccepted(
@@ -174,7 +175,11 @@ def build_handlers(redis: Redis, routing: Routing) -> dict[type[Message], Handle
     async def decline_offer(msg: DeclineOffer, ctx: Context) -> None:
         uow, now = ctx.uow, ctx.clock.now()
         offer = await offer_by_id(uow.session, msg.offer_id)
-        if offer is None or msg.actor.dealer_id != offer.dealer_id or offer.state != "offered":
+        if (
+            offer is None
+            or msg.actor.dealer_id != offer.dealer_id
+            or offer.state != OfferState.OFFERED
+        ):
             return
         loaded = await load_order(uow.session, offer.order_id)
         assert loaded is not None
@@ -184,7 +189,7 @@ def build_handlers(redis: Redis, routing: Routing) -> dict[type[Message], Handle
         )
         loaded.save(uow)
         offer.decline_reason = msg.reason
-        _close(uow, offer, "declined")
+        _close(uow, offer, OfferState.DECLINED)
         if msg.reason == "out_of_stock":
             counts = [StockCount(sku=ln.sku, on_hand=0) for ln in order.lines]
             uow.emit(ReportStock(dealer_id=offer.dealer_id, counts=counts, source="decline",
@@ -216,7 +221,7 @@ async def _round(uow: UnitOfWork, order_id: str, attempt: int) -> list[OfferRow]
     return list((await uow.session.exec(query)).all())
 
 
-def _close(uow: UnitOfWork, offer: OfferRow, outcome: str, *, release: bool = True) -> None:
+def _close(uow: UnitOfWork, offer: OfferRow, outcome: OfferState, *, release: bool = True) -> None:
     """End one dealer's offer: record it, free its stock, and tell the chat."""
     offer.state, offer.answered_at = outcome, uow.clock.now()
     uow.session.add(offer)
@@ -226,7 +231,7 @@ def _close(uow: UnitOfWork, offer: OfferRow, outcome: str, *, release: bool = Tr
     uow.emit(_closed(offer, outcome))
 
 
-def _closed(offer: OfferRow, outcome: str) -> OfferClosed:
+def _closed(offer: OfferRow, outcome: OfferState) -> OfferClosed:
     return OfferClosed(
         order_id=offer.order_id, offer_id=offer.id, dealer_id=offer.dealer_id,
         outcome=outcome,

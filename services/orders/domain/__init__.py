@@ -1,6 +1,7 @@
 """The orders service's pure core: no I/O, no clock, no global randomness.
 
 - ``status``, ``values``, ``order``: statuses, what an order holds, the ``Order`` aggregate;
+- ``offer_state``: where one dealer's offer of an order stands;
 - ``facts``, ``rules``, ``scoring``, ``routing``: which dealer fulfils an order, and why;
 - ``attribution``: which dealer an order's customer belongs to;
 - ``pickup``: pickup codes, their hashes and the wrong-code lock;
