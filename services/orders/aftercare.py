@@ -10,9 +10,9 @@ from services.orders import sales
 from services.orders.domain.offer_state import HOLDING, OfferState
 from services.orders.models import OfferRow
 from services.orders.repository import Loaded
+from services.orders.rounds import closed, timer_key
 from services.pricing.public import recorded_units, release_units
 from shared.db.uow import UnitOfWork
-from shared.messages.orders import OfferClosed
 from shared.messages.stock import ReleaseReservation, Restock, StockLine
 
 
@@ -32,15 +32,10 @@ async def cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> No
         )
     ).all()
     for offer in offers:
-        await uow.cancel_timer(f"orders:offer:{order.id}:{offer.attempt}")
+        await uow.cancel_timer(timer_key(order.id, offer.attempt))
         uow.emit(ReleaseReservation(request_id=offer.request_id, reason="cancelled"))
         if offer.state == OfferState.OFFERED:
-            uow.emit(
-                OfferClosed(
-                    order_id=order.id, offer_id=offer.id, dealer_id=offer.dealer_id,
-                    outcome=OfferState.CANCELLED,
-                )
-            )  # fmt: skip
+            uow.emit(closed(offer, OfferState.CANCELLED))
         offer.state, offer.answered_at = OfferState.CANCELLED, uow.clock.now()
         uow.session.add(offer)
 
