@@ -29,9 +29,11 @@ class OfferStateColumn(TypeDecorator[OfferState]):
     cache_ok = True
 
     def process_bind_param(self, value: OfferState | str | None, dialect: Dialect) -> str | None:
+        """The string stored for a state (ValueError for one that is not an OfferState)."""
         return None if value is None else OfferState(value).value
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> OfferState | None:
+        """The OfferState a stored string names."""
         return None if value is None else OfferState(value)
 
 
