@@ -7,14 +7,13 @@ import uuid
 from sqlmodel import col, select
 
 from services.orders import sales
+from services.orders.domain.offer_state import HOLDING, OfferState
 from services.orders.models import OfferRow
 from services.orders.repository import Loaded
+from services.orders.rounds import closed, timer_key
 from services.pricing.public import recorded_units, release_units
 from shared.db.uow import UnitOfWork
-from shared.messages.orders import OfferClosed
 from shared.messages.stock import ReleaseReservation, Restock, StockLine
-
-HOLDING = ("reserving", "reserved", "offered", "accepted")
 
 
 async def cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> None:
@@ -24,7 +23,7 @@ async def cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> No
     loaded.save(uow)
     await sales.voided(uow, loaded, reason)  # only if a dealer had accepted it
     # The promotional units it took go back to their caps.
-    await release_units(uow.session, recorded_units(loaded.row.intake.get("pricing", [])))
+    await release_units(uow.session, recorded_units(loaded.intake.pricing))
     offers = (
         await uow.session.exec(
             select(OfferRow)
@@ -33,16 +32,11 @@ async def cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> No
         )
     ).all()
     for offer in offers:
-        await uow.cancel_timer(f"orders:offer:{order.id}:{offer.attempt}")
+        await uow.cancel_timer(timer_key(order.id, offer.attempt))
         uow.emit(ReleaseReservation(request_id=offer.request_id, reason="cancelled"))
-        if offer.state == "offered":
-            uow.emit(
-                OfferClosed(
-                    order_id=order.id, offer_id=offer.id, dealer_id=offer.dealer_id,
-                    outcome="cancelled",
-                )
-            )  # fmt: skip
-        offer.state, offer.answered_at = "cancelled", uow.clock.now()
+        if offer.state == OfferState.OFFERED:
+            uow.emit(closed(offer, OfferState.CANCELLED))
+        offer.state, offer.answered_at = OfferState.CANCELLED, uow.clock.now()
         uow.session.add(offer)
 
 
@@ -53,9 +47,7 @@ async def return_lines(uow: UnitOfWork, loaded: Loaded, lines: dict[str, int], a
     loaded.save(uow)
     return_id = f"rt_{uuid.uuid4().hex[:20]}"
     await sales.returned(uow, loaded, return_id, dict(lines))
-    await release_units(
-        uow.session, recorded_units(loaded.row.intake.get("pricing", []), dict(lines))
-    )
+    await release_units(uow.session, recorded_units(loaded.intake.pricing, dict(lines)))
     if order.fulfilling_dealer_id is not None:
         uow.emit(
             Restock(

@@ -29,6 +29,7 @@ from services.orders.domain.facts import (
     RoutingConfig,
     haversine_km,
 )
+from services.orders.domain.offer_state import ANSWERED, OPEN, OfferState
 from services.orders.domain.routing import RoutingDecision, route
 from services.orders.domain.rules import parse_rule_names
 from services.orders.domain.status import UNASSIGNED, Fulfilment, OrderStatus
@@ -43,8 +44,6 @@ from shared.settings import Settings
 
 GEO_LIMIT = 500
 STATS_WINDOW = timedelta(days=30)
-OPEN = ("reserving", "offered")
-ANSWERED = ("accepted", "declined", "expired")
 RESPONSE_SAMPLE = 50  # answers per dealer behind its median response time
 
 
@@ -78,16 +77,16 @@ class Routing:
 
 def facts_of(loaded: Loaded, channels: dict[str, str]) -> OrderFacts:
     """The routing facts of a stored order."""
-    intake, order = loaded.row.intake, loaded.order
-    address = intake["address"]
+    intake, order = loaded.intake, loaded.order
+    address = intake.address
     return OrderFacts(
         order_id=order.id,
-        region=region_key(address["region"]),  # 四川, Sichuan, sichuan: one region
-        city=address["city"],
-        lat=address["lat"],
-        lon=address["lon"],
+        region=region_key(address.region),  # 四川, Sichuan, sichuan: one region
+        city=address.city,
+        lat=address.lat,
+        lon=address.lon,
         fulfilment=Fulfilment(order.fulfilment),
-        needs_installation=intake["needs_installation"],
+        needs_installation=intake.needs_installation,
         lines=tuple(
             FactLine(ln.sku, ln.qty, Channel(channels.get(ln.sku, "both"))) for ln in order.lines
         ),
@@ -175,8 +174,8 @@ async def _dealer_stats(uow: UnitOfWork, dealer_ids: Sequence[str]) -> dict[str,
             OfferRow.dealer_id,
             _count(state.in_(OPEN)),
             _count(state.in_(ANSWERED)),
-            _count(state == "accepted"),
-            _count((state == "accepted") & (answered_at >= day_start)),
+            _count(state == OfferState.ACCEPTED),
+            _count((state == OfferState.ACCEPTED) & (answered_at >= day_start)),
         )
         .where(*recent)
         .group_by(col(OfferRow.dealer_id))
@@ -247,7 +246,7 @@ async def dispatch(uow: UnitOfWork, redis: Redis, loaded: Loaded, routing: Routi
     for dealer_id in decision.targets[:1] if decision.mode == "sequential" else decision.targets:
         offer = OfferRow(
             id=_new_id("of"), order_id=order.id, dealer_id=dealer_id, attempt=attempt,
-            state="reserving", request_id=_new_id("rq"),
+            state=OfferState.RESERVING, request_id=_new_id("rq"),
             distance_km=round(distances.get(dealer_id, 0.0), 2),
             deadline=deadline, created_at=now,
         )  # fmt: skip

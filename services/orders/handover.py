@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from services.catalog import public as catalog
 from services.orders import sales
 from services.orders.domain.attribution import binding_after_fulfilment
+from services.orders.domain.offer_state import OfferState
 from services.orders.domain.order import IllegalTransition, Order
 from services.orders.domain.pickup import Accepted, Locked, PickupGuard, Wrong
 from services.orders.domain.status import FINAL, Fulfilment, OrderStatus
@@ -139,7 +140,7 @@ async def _complete(uow: UnitOfWork, loaded: Loaded, actor: Actor) -> None:
     accepted = (
         await uow.session.exec(
             select(OfferRow).where(
-                col(OfferRow.order_id) == order.id, col(OfferRow.state) == "accepted"
+                col(OfferRow.order_id) == order.id, col(OfferRow.state) == OfferState.ACCEPTED
             )
         )
     ).first()

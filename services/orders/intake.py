@@ -27,6 +27,7 @@ from services.orders.domain.intake import (
     parse_order,
     sale_lines,
 )
+from services.orders.domain.intake_record import IntakeRecord
 from services.orders.domain.order import Order
 from services.orders.domain.pickup import hash_code, new_code, new_salt
 from services.orders.domain.status import Fulfilment
@@ -179,6 +180,10 @@ async def _store(
             }
         binding = await session.get(CustomerBinding, body.customer.id)
         attribution = attribute(code, binding.dealer_id if binding else None, owners)
+        kept = IntakeRecord.taken(
+            body, needs_installation=installation, sale_lines=sold,
+            pricing=[quote.record() for quote in quotes],
+        )  # fmt: skip
         order = Order.receive(
             order_id, Fulfilment(body.fulfilment), order_lines(body), now, f"shop:{body.channel}",
             originating_dealer_id=attribution.originating_dealer_id,
@@ -190,13 +195,10 @@ async def _store(
             fingerprint=fingerprint, status=str(order.status), customer_id=body.customer.id,
             originating_dealer_id=attribution.originating_dealer_id,
             amount=body.amount_minor(), currency=body.currency,
-            aggregate=codec.dump(order), intake=body.model_dump(mode="json"),
+            aggregate=codec.dump(order), intake=kept.to_json(),
             pickup_salt=salt.hex() if salt else None, pickup_digest=digest,
             created_at=now, updated_at=now,
         )  # fmt: skip
-        row.intake["needs_installation"] = installation
-        row.intake["sale_lines"] = [line.model_dump(mode="json") for line in sold]
-        row.intake["pricing"] = [quote.record() for quote in quotes]
         await claim_units(session, units_used(quotes), priced_at)  # PromotionGone: none left
         session.add(row)
         await session.flush()  # the unique (channel, external_id) answers here, not at commit

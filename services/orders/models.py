@@ -9,10 +9,32 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, String, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from services.orders.domain.offer_state import OfferState
 from shared.db.types import UTCDateTime
+
+
+class OfferStateColumn(TypeDecorator[OfferState]):
+    """An offer's state, stored as its value (the same ``VARCHAR(16)``), read as an OfferState.
+
+    A plain ``str`` column would hand handlers a string where they compare an enum; this one
+    refuses a state that is not an OfferState on the way in, and reads one on the way out.
+    """
+
+    impl = String(16)
+    cache_ok = True
+
+    def process_bind_param(self, value: OfferState | str | None, dialect: Dialect) -> str | None:
+        """The string stored for a state (ValueError for one that is not an OfferState)."""
+        return None if value is None else OfferState(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> OfferState | None:
+        """The OfferState a stored string names."""
+        return None if value is None else OfferState(value)
 
 
 class OrderRow(SQLModel, table=True):
@@ -52,7 +74,7 @@ class OfferRow(SQLModel, table=True):
     order_id: str = Field(max_length=64, index=True)
     dealer_id: str = Field(max_length=64)
     attempt: int
-    state: str = Field(max_length=16)  # reserving, offered, accepted, declined, expired, …
+    state: OfferState = Field(sa_column=Column(OfferStateColumn(), nullable=False))
     request_id: str = Field(max_length=64)
     distance_km: float
     deadline: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

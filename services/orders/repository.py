@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.orders import codec
+from services.orders.domain.intake_record import IntakeRecord
 from services.orders.models import OfferRow, OrderRow
 from shared.db.uow import UnitOfWork
 from shared.messages.orders import OrderStatusChanged
@@ -18,6 +21,11 @@ class Loaded:
         self.row = row
         self.order = codec.load(row.aggregate)
         self.status_before = str(self.order.status)
+
+    @cached_property
+    def intake(self) -> IntakeRecord:
+        """What the shop sent and intake worked out; read when first asked, never written back."""
+        return IntakeRecord.read(self.row.intake)
 
     def save(self, uow: UnitOfWork) -> None:
         """Write the aggregate back and announce a change of status, if there was one."""

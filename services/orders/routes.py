@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +16,7 @@ from services.orders.intake import IntakeError, OrderConflict, receive_order
 from services.orders.models import RoutingRow
 from services.orders.repository import Loaded, load_order, offers_of
 from services.orders.view import order_view
-from shared.db.uow import unit_of_work
+from shared.db.uow import UnitOfWork, unit_of_work
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body, read_json
 from shared.http.openapi import Api
@@ -54,78 +55,89 @@ class ReturnBody(BaseModel):
     lines: list[ReturnLine] = Field(min_length=1, max_length=200)
 
 
+# What a route does to the loaded order, inside the unit of work _change opens.
+Change = Callable[[UnitOfWork, Loaded], Awaitable[None]]
+
+
 def register(api: Api) -> None:
     """Declare the orders routes on ``api``."""
-
-    @api.route(
+    api.route(
         "POST", "/v1/orders", summary="Submit an order (idempotent on channel and external_id)",
         body=OrderBody, response=Created, status=201, errors=[409],
-    )  # fmt: skip
-    async def post_order(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        data = await read_json(request)
-        try:
-            received = await receive_order(runtime, data)
-        except IntakeError as exc:
-            raise ApiError(
-                422, "invalid", "some fields are invalid", fields=[e.to_dict() for e in exc.errors]
-            ) from None
-        except OrderConflict as exc:
-            raise ApiError(409, "conflict", str(exc)) from None
-        body = Created(
-            id=received.row.id, status=received.row.status, pickup_code=received.pickup_code
-        )
-        return web.json_response(
-            body.model_dump(exclude_none=True), status=201 if received.created else 200
-        )
-
-    @api.route(
+    )(post_order)  # fmt: skip
+    api.route(
         "GET", "/v1/orders/{order_id}",
         summary="An order: status, dealers, offers, stock reservations, pricing, timeline, routing",
-    )  # fmt: skip
-    async def get_order(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        order_id = request.match_info["order_id"]
-        async with runtime.db.read() as session:
-            loaded = await load_order(session, order_id, lock=False)
-            if loaded is None:
-                raise ApiError(404, "not_found", f"no order {order_id!r}")
-            offers = await offers_of(session, order_id)
-            decisions = (
-                await session.exec(select(RoutingRow).where(col(RoutingRow.order_id) == order_id))
-            ).all()
-        ordered = sorted(decisions, key=lambda d: d.attempt)
-        return web.json_response(order_view(loaded, offers, ordered))
-
-    @api.route(
+    )(get_order)  # fmt: skip
+    api.route(
         "POST", "/v1/orders/{order_id}/cancel", summary="Cancel before handover",
         body=CancelBody, errors=[409],
-    )  # fmt: skip
-    async def cancel_order(request: web.Request) -> web.StreamResponse:
-        body = await read_body(request, CancelBody) if request.can_read_body else CancelBody()
-
-        async def apply(uow: Any, loaded: Loaded) -> None:
-            await cancel(uow, loaded, body.reason, "shop")
-
-        return await _change(request, apply)
-
-    @api.route(
+    )(cancel_order)  # fmt: skip
+    api.route(
         "POST", "/v1/orders/{order_id}/returns", summary="Return some or all lines",
         body=ReturnBody, errors=[409],
-    )  # fmt: skip
-    async def return_order(request: web.Request) -> web.StreamResponse:
-        body = await read_body(request, ReturnBody)
-        lines: dict[str, int] = {}
-        for line in body.lines:
-            lines[line.sku] = lines.get(line.sku, 0) + line.qty
-
-        async def apply(uow: Any, loaded: Loaded) -> None:
-            await return_lines(uow, loaded, lines, "shop")
-
-        return await _change(request, apply)
+    )(return_order)  # fmt: skip
 
 
-async def _change(request: web.Request, action: Any) -> web.StreamResponse:
+async def post_order(request: web.Request) -> web.StreamResponse:
+    """Take an order in: 201 with its pickup code when new, 200 when sent again."""
+    runtime = request.app[RUNTIME]
+    data = await read_json(request)
+    try:
+        received = await receive_order(runtime, data)
+    except IntakeError as exc:
+        raise ApiError(
+            422, "invalid", "some fields are invalid", fields=[e.to_dict() for e in exc.errors]
+        ) from None
+    except OrderConflict as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    body = Created(id=received.row.id, status=received.row.status, pickup_code=received.pickup_code)
+    return web.json_response(
+        body.model_dump(exclude_none=True), status=201 if received.created else 200
+    )
+
+
+async def get_order(request: web.Request) -> web.StreamResponse:
+    """The order as the orders service knows it (``view.order_view``)."""
+    runtime = request.app[RUNTIME]
+    order_id = request.match_info["order_id"]
+    async with runtime.db.read() as session:
+        loaded = await load_order(session, order_id, lock=False)
+        if loaded is None:
+            raise ApiError(404, "not_found", f"no order {order_id!r}")
+        offers = await offers_of(session, order_id)
+        decisions = (
+            await session.exec(select(RoutingRow).where(col(RoutingRow.order_id) == order_id))
+        ).all()
+    ordered = sorted(decisions, key=lambda d: d.attempt)
+    return web.json_response(order_view(loaded, offers, ordered))
+
+
+async def cancel_order(request: web.Request) -> web.StreamResponse:
+    """Cancel the order before handover; a body with a reason is optional."""
+    body = await read_body(request, CancelBody) if request.can_read_body else CancelBody()
+    return await _change(request, partial(_cancel, reason=body.reason))
+
+
+async def return_order(request: web.Request) -> web.StreamResponse:
+    """Return units of the order's lines; the same SKU named twice adds up."""
+    body = await read_body(request, ReturnBody)
+    lines: dict[str, int] = {}
+    for line in body.lines:
+        lines[line.sku] = lines.get(line.sku, 0) + line.qty
+    return await _change(request, partial(_return, lines=lines))
+
+
+async def _cancel(uow: UnitOfWork, loaded: Loaded, reason: str) -> None:
+    await cancel(uow, loaded, reason, "shop")
+
+
+async def _return(uow: UnitOfWork, loaded: Loaded, lines: dict[str, int]) -> None:
+    await return_lines(uow, loaded, lines, "shop")
+
+
+async def _change(request: web.Request, action: Change) -> web.StreamResponse:
+    # Apply ``action`` to the order of the path in one unit of work; a refused move is a 409.
     runtime = request.app[RUNTIME]
     order_id = request.match_info["order_id"]
     try:

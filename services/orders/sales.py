@@ -30,9 +30,8 @@ def _when(order: Order, steps: tuple[str, ...]) -> datetime | None:
 
 
 async def _lines(uow: UnitOfWork, loaded: Loaded) -> list[SaleLine]:
-    stored = loaded.row.intake.get("sale_lines")
-    if stored:
-        return [SaleLine.model_validate(line) for line in stored]
+    if loaded.intake.sale_lines:
+        return list(loaded.intake.sale_lines)
     # Orders taken in before intake recorded the lines as sold: the catalog's prices now.
     skus = [line.sku for line in loaded.order.lines]
     products = await catalog.products(uow.session, skus)
@@ -59,7 +58,7 @@ async def snapshot(uow: UnitOfWork, loaded: Loaded) -> SaleSnapshot | None:
     dealer = await catalog.dealer(uow.session, dealer_id)
     return SaleSnapshot(
         order_id=row.id, channel=row.channel, currency=row.currency,
-        payment=row.intake.get("payment", "prepaid"), fulfilling_dealer_id=dealer_id,
+        payment=loaded.intake.payment, fulfilling_dealer_id=dealer_id,
         originating_dealer_id=order.originating_dealer_id,
         fulfilled_by_hq=bool(dealer is not None and dealer.warehouse),
         lines=await _lines(uow, loaded),

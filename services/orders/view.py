@@ -10,30 +10,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.orders.domain.offer_state import OfferState
 from services.orders.domain.status import OrderStatus
 from services.orders.models import OfferRow, RoutingRow
 from services.orders.repository import Loaded
 from shared.money import format_amount
 
 # An offer's state → its reservation's, from the messages exchanged with the stock service.
-_RESERVATION = {
-    "reserving": "requested",  # ReserveStock sent, no answer yet
-    "unavailable": "refused",  # StockUnavailable: the dealer had not the stock
-    "reserved": "reserved",  # StockReserved, the offer about to open
-    "offered": "reserved",  # held while the dealer decides
-    "declined": "released",  # ReleaseReservation sent
-    "expired": "released",
-    "taken": "released",  # another dealer of a grab round took the order
-    "cancelled": "released",
+# ``accepted`` depends on the order (held, then committed at handover): reservation_state.
+_RESERVATION: dict[OfferState, str] = {
+    OfferState.RESERVING: "requested",  # ReserveStock sent, no answer yet
+    OfferState.UNAVAILABLE: "refused",  # StockUnavailable: the dealer had not the stock
+    OfferState.RESERVED: "reserved",  # StockReserved, the offer about to open
+    OfferState.OFFERED: "reserved",  # held while the dealer decides
+    OfferState.DECLINED: "released",  # ReleaseReservation sent
+    OfferState.EXPIRED: "released",
+    OfferState.TAKEN: "released",  # another dealer of a grab round took the order
+    OfferState.CANCELLED: "released",
 }
 HANDED_OVER = frozenset({OrderStatus.COMPLETED, OrderStatus.RETURNED})
 
 
-def reservation_state(offer_state: str, order_status: OrderStatus) -> str:
+def reservation_state(offer_state: OfferState, order_status: OrderStatus) -> str:
     """What became of an offer's stock reservation, as far as the orders service knows."""
-    if offer_state == "accepted":  # HoldReservation sent; CommitReservation at handover
+    if offer_state == OfferState.ACCEPTED:  # HoldReservation sent; CommitReservation at handover
         return "committed" if order_status in HANDED_OVER else "held"
-    return _RESERVATION.get(offer_state, offer_state)
+    return _RESERVATION[offer_state]
 
 
 def reservations(offers: list[OfferRow], status: OrderStatus) -> list[dict[str, Any]]:
@@ -119,7 +121,7 @@ def order_view(
             for o in offers
         ],
         "reservations": reservations(offers, order.status),
-        "pricing": [line_pricing(r, row.currency) for r in row.intake.get("pricing", [])],
+        "pricing": [line_pricing(r, row.currency) for r in loaded.intake.pricing],
         "timeline": [entry.to_dict() for entry in order.timeline],
         "routing": [
             {"attempt": d.attempt, "decided_at": d.decided_at.isoformat(), **d.decision}

@@ -153,5 +153,5 @@ def parse_query(request: web.Request, params: Sequence[Param]) -> dict[str, Any]
 
 def query(request: web.Request) -> dict[str, Any]:
     """The parsed query parameters of this request (as its route declared them)."""
-    parsed: dict[str, Any] = request.get(QUERY, {})
+    parsed: dict[str, Any] = request.get(QUERY, {})  # aiohttp types a request's values as Any
     return parsed

@@ -9,6 +9,9 @@ from pydantic import ValidationError
 
 from shared.messages.envelope import BadMessage, Envelope, Message, _summary
 
+# Message is re-exported: each message module imports it here with the ``message`` decorator.
+__all__ = ["REGISTRY", "Message", "Registry", "message"]
+
 M = TypeVar("M", bound=type[Message])
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from baton.runtime import open_runtime
 from services.orders.dispatch import Routing
-from services.orders.handlers import build_handlers
+from services.orders.handlers import orders_handlers
 from shared.bus.consumer import Context
 from shared.messages.stock import StockReserved
 from shared.settings import Settings
@@ -20,7 +20,7 @@ from shared.settings import Settings
 async def main(redis_url: str, database_url: str, marker: Path) -> None:
     settings = Settings(redis_url=redis_url, database_url=database_url, block_ms=100)
     async with open_runtime(settings) as runtime:
-        handlers = build_handlers(runtime.redis, Routing.from_settings(settings))
+        handlers = orders_handlers(runtime.redis, Routing.from_settings(settings))
         reserved = handlers[StockReserved]
 
         async def hang_after_reserving(msg: StockReserved, ctx: Context) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NoReturn
 
+from services.orders.domain.checks import answer_refusal, offer_refusal, return_refusal
 from services.orders.domain.status import ACTIONS, Fulfilment, OrderStatus, why_not
 from services.orders.domain.values import IllegalTransition, Offer, OrderLine, TimelineEntry, utc
 
@@ -190,17 +191,9 @@ class Order:
     def return_lines(self, lines: Mapping[str, int], at: datetime, actor: str) -> None:
         """Record returned units; once every unit is back the order is ``returned``."""
         at = self._check("return_lines", at)
-        left = self.returnable()
-        if not lines:
-            self._refuse("return_lines", "name at least one line to return")
-        for sku, qty in lines.items():
-            if sku not in left:
-                self._refuse("return_lines", f"{sku} is not in this order")
-            if not 0 < qty <= left[sku]:
-                self._refuse(
-                    "return_lines",
-                    f"{qty} of {sku}: between 1 and {left[sku]} can still be returned",
-                )
+        why = return_refusal(self.returnable(), lines)
+        if why is not None:
+            self._refuse("return_lines", why)
         for sku, qty in lines.items():
             self.returned[sku] = self.returned.get(sku, 0) + qty
         everything = not any(self.returnable().values())
@@ -255,10 +248,9 @@ class Order:
         grab: bool,
     ) -> None:
         at, deadline = self._check(action, at), utc(deadline)
-        if not dealer_ids or len(set(dealer_ids)) != len(dealer_ids):
-            self._refuse(action, "name one or more different dealers")
-        if deadline <= at:
-            self._refuse(action, f"the deadline {deadline.isoformat()} is not in the future")
+        why = offer_refusal(dealer_ids, deadline, at)
+        if why is not None:
+            self._refuse(action, why)
         self.status = S.OFFERED
         self.current_offer = Offer(offer_id, dealer_ids, deadline, grab=grab)
         self.attempts += 1
@@ -276,12 +268,10 @@ class Order:
 
     def _live_offer(self, action: str, offer_id: str, dealer_id: str | None = None) -> Offer:
         offer = self.current_offer
-        if offer is None or offer.offer_id != offer_id:
-            self._refuse(action, f"{offer_id} is not this order's current offer")
-        if dealer_id is not None and dealer_id not in offer.dealer_ids:
-            self._refuse(action, f"dealer {dealer_id} was not offered this order")
-        if dealer_id is not None and dealer_id in offer.declined:
-            self._refuse(action, f"dealer {dealer_id} already declined this offer")
+        why = answer_refusal(offer, offer_id, dealer_id)
+        if why is not None:
+            self._refuse(action, why)
+        assert offer is not None  # answer_refusal refuses when there is no offer
         return offer
 
     def _assign(

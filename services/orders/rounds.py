@@ -1,0 +1,70 @@
+"""Offer rounds in the ``offers`` table: their ids and timers, their rows, and ending an offer.
+
+Each routing attempt of an order is a round: one offer row per dealer (one in sequential
+mode, several in grab mode), all with the round's attempt number and deadline.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from services.catalog import public as catalog
+from services.orders.domain.offer_state import OfferState
+from services.orders.models import OfferRow
+from services.orders.repository import Loaded
+from shared.db.uow import UnitOfWork
+from shared.messages.orders import OfferClosed, OfferLine
+from shared.messages.stock import ReleaseReservation
+
+
+def round_id(order_id: str, attempt: int) -> str:
+    """The id of one offer round of an order (one dealer, or several in grab mode)."""
+    return f"{order_id}:{attempt}"
+
+
+def attempt_of(round_id_: str) -> int:
+    """The attempt number of a round, from the id ``round_id`` made."""
+    return int(round_id_.rsplit(":", 1)[1])
+
+
+def timer_key(order_id: str, attempt: int) -> str:
+    """The durable timer of an offer round's deadline."""
+    return f"orders:offer:{order_id}:{attempt}"
+
+
+async def round_offers(uow: UnitOfWork, order_id: str, attempt: int) -> list[OfferRow]:
+    """Every dealer's offer of one round, row-locked."""
+    query = (
+        select(OfferRow)
+        .where(col(OfferRow.order_id) == order_id, col(OfferRow.attempt) == attempt)
+        .with_for_update()
+    )
+    return list((await uow.session.exec(query)).all())
+
+
+def close(uow: UnitOfWork, offer: OfferRow, outcome: OfferState, *, release: bool = True) -> None:
+    """End one dealer's offer: record it, free its stock, and tell the chat."""
+    offer.state, offer.answered_at = outcome, uow.clock.now()
+    uow.session.add(offer)
+    if release:
+        # Not "expired": the stock service keeps that word for its own safety-net timer.
+        uow.emit(ReleaseReservation(request_id=offer.request_id, reason=f"offer_{outcome}"))
+    uow.emit(closed(offer, outcome))
+
+
+def closed(offer: OfferRow, outcome: OfferState) -> OfferClosed:
+    """The event that tells the dealer's chat how their offer ended."""
+    return OfferClosed(
+        order_id=offer.order_id, offer_id=offer.id, dealer_id=offer.dealer_id,
+        outcome=outcome,
+    )  # fmt: skip
+
+
+async def offer_lines(uow: UnitOfWork, loaded: Loaded) -> list[OfferLine]:
+    """The order's lines with their products' names, as the dealer's chat shows them."""
+    skus = [ln.sku for ln in loaded.order.lines]
+    names = {sku: p.name for sku, p in (await catalog.products(uow.session, skus)).items()}
+    return [
+        OfferLine(sku=ln.sku, name=names.get(ln.sku, ln.sku), qty=ln.qty)
+        for ln in loaded.order.lines
+    ]
