@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -176,29 +177,38 @@ class Books:
         uow.session.add(row)
 
 
+async def sale_accepted(msg: SaleAccepted, ctx: Context, books: Books) -> None:
+    """A dealer accepted: hold each share of the sale."""
+    await books.held(ctx.uow, msg.sale)
+
+
+async def sale_voided(msg: SaleVoided, ctx: Context, books: Books) -> None:
+    """The sale ended before handover: reverse what was held."""
+    await books.voided(ctx.uow, msg.sale, msg.at)
+
+
+async def sale_handed_over(msg: SaleHandedOver, ctx: Context, books: Books) -> None:
+    """The goods were handed over: the shares become pending, the return window starts."""
+    await books.handed_over(ctx.uow, msg.sale)
+
+
+async def sale_lines_returned(msg: SaleLinesReturned, ctx: Context, books: Books) -> None:
+    """Lines came back: reverse their part of each share."""
+    await books.returned(ctx.uow, msg)
+
+
+async def release_earnings(msg: ReleaseEarnings, ctx: Context, books: Books) -> None:
+    """The return window ended: the shares become available."""
+    await books.released(ctx.uow, msg.order_id)
+
+
 def build_handlers(config: SplitConfig, return_window: timedelta) -> dict[type[Message], Handler]:
-    """The settlement consumer's handler table."""
+    """The settlement consumer's handler table, bound to one set of books."""
     books = Books(config, return_window)
-
-    async def sale_accepted(msg: SaleAccepted, ctx: Context) -> None:
-        await books.held(ctx.uow, msg.sale)
-
-    async def sale_voided(msg: SaleVoided, ctx: Context) -> None:
-        await books.voided(ctx.uow, msg.sale, msg.at)
-
-    async def sale_handed_over(msg: SaleHandedOver, ctx: Context) -> None:
-        await books.handed_over(ctx.uow, msg.sale)
-
-    async def sale_lines_returned(msg: SaleLinesReturned, ctx: Context) -> None:
-        await books.returned(ctx.uow, msg)
-
-    async def release_earnings(msg: ReleaseEarnings, ctx: Context) -> None:
-        await books.released(ctx.uow, msg.order_id)
-
     return {
-        SaleAccepted: sale_accepted,
-        SaleVoided: sale_voided,
-        SaleHandedOver: sale_handed_over,
-        SaleLinesReturned: sale_lines_returned,
-        ReleaseEarnings: release_earnings,
+        SaleAccepted: partial(sale_accepted, books=books),
+        SaleVoided: partial(sale_voided, books=books),
+        SaleHandedOver: partial(sale_handed_over, books=books),
+        SaleLinesReturned: partial(sale_lines_returned, books=books),
+        ReleaseEarnings: partial(release_earnings, books=books),
     }

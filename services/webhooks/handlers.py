@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from services.webhooks.models import WebhookDelivery
 from shared.bus.consumer import Context, Handler
@@ -28,19 +29,20 @@ def webhook_body(event: OrderStatusChanged, event_id: str) -> str:
     )
 
 
+async def queue_delivery(event: OrderStatusChanged, ctx: Context, url: str) -> None:
+    """Queue the shop's webhook for a status change, in the consumer's transaction."""
+    now = ctx.clock.now()
+    ctx.uow.session.add(
+        WebhookDelivery(
+            id=ctx.envelope.id,
+            url=url,
+            body=webhook_body(event, ctx.envelope.id),
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
 def handlers_for(url: str) -> dict[type[Message], Handler]:
     """The handler table of the webhooks group, posting to ``url``."""
-
-    async def queue_delivery(event: OrderStatusChanged, ctx: Context) -> None:
-        now = ctx.clock.now()
-        ctx.uow.session.add(
-            WebhookDelivery(
-                id=ctx.envelope.id,
-                url=url,
-                body=webhook_body(event, ctx.envelope.id),
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-
-    return {OrderStatusChanged: queue_delivery}
+    return {OrderStatusChanged: partial(queue_delivery, url=url)}
