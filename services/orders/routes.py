@@ -19,7 +19,7 @@ from services.orders.view import order_view
 from shared.db.uow import UnitOfWork, unit_of_work
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body, read_json
-from shared.http.openapi import Api
+from shared.http.openapi import Api, RouteTable
 
 
 class Created(BaseModel):
@@ -59,26 +59,18 @@ class ReturnBody(BaseModel):
 Change = Callable[[UnitOfWork, Loaded], Awaitable[None]]
 
 
+ROUTES = RouteTable()
+
+
 def register(api: Api) -> None:
     """Declare the orders routes on ``api``."""
-    api.route(
-        "POST", "/v1/orders", summary="Submit an order (idempotent on channel and external_id)",
-        body=OrderBody, response=Created, status=201, errors=[409],
-    )(post_order)  # fmt: skip
-    api.route(
-        "GET", "/v1/orders/{order_id}",
-        summary="An order: status, dealers, offers, stock reservations, pricing, timeline, routing",
-    )(get_order)  # fmt: skip
-    api.route(
-        "POST", "/v1/orders/{order_id}/cancel", summary="Cancel before handover",
-        body=CancelBody, errors=[409],
-    )(cancel_order)  # fmt: skip
-    api.route(
-        "POST", "/v1/orders/{order_id}/returns", summary="Return some or all lines",
-        body=ReturnBody, errors=[409],
-    )(return_order)  # fmt: skip
+    api.include(ROUTES)
 
 
+@ROUTES.route(
+    "POST", "/v1/orders", summary="Submit an order (idempotent on channel and external_id)",
+    body=OrderBody, response=Created, status=201, errors=[409],
+)  # fmt: skip
 async def post_order(request: web.Request) -> web.StreamResponse:
     """Take an order in: 201 with its pickup code when new, 200 when sent again."""
     runtime = request.app[RUNTIME]
@@ -97,6 +89,10 @@ async def post_order(request: web.Request) -> web.StreamResponse:
     )
 
 
+@ROUTES.route(
+    "GET", "/v1/orders/{order_id}",
+    summary="An order: status, dealers, offers, stock reservations, pricing, timeline, routing",
+)  # fmt: skip
 async def get_order(request: web.Request) -> web.StreamResponse:
     """The order as the orders service knows it (``view.order_view``)."""
     runtime = request.app[RUNTIME]
@@ -113,12 +109,20 @@ async def get_order(request: web.Request) -> web.StreamResponse:
     return web.json_response(order_view(loaded, offers, ordered))
 
 
+@ROUTES.route(
+    "POST", "/v1/orders/{order_id}/cancel", summary="Cancel before handover",
+    body=CancelBody, errors=[409],
+)  # fmt: skip
 async def cancel_order(request: web.Request) -> web.StreamResponse:
     """Cancel the order before handover; a body with a reason is optional."""
     body = await read_body(request, CancelBody) if request.can_read_body else CancelBody()
     return await _change(request, partial(_cancel, reason=body.reason))
 
 
+@ROUTES.route(
+    "POST", "/v1/orders/{order_id}/returns", summary="Return some or all lines",
+    body=ReturnBody, errors=[409],
+)  # fmt: skip
 async def return_order(request: web.Request) -> web.StreamResponse:
     """Return units of the order's lines; the same SKU named twice adds up."""
     body = await read_body(request, ReturnBody)
