@@ -12,11 +12,9 @@ from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from bots.dealer import hq, rules
-from bots.dealer.context import Chat, chat_of
-from bots.dealer.handlers import reply
+from bots.dealer.context import BotContext, Chat, chat_of, reply
 from bots.dealer.next_step import expect_code
 from bots.dealer.spent import SPENDS, pruned, subject_of, why_spent
 from services.broadcasts.public import ACK, acknowledge
@@ -35,7 +33,7 @@ DEALER_ROLES = ("owner", "staff")
 CLEARED = ("button.used", "button.expired", "button.spent.offer")
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """Any button: refuse politely (and log) unless the presser's dealer and role own it."""
     query = update.callback_query
     chat = await chat_of(update, context)

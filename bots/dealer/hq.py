@@ -13,11 +13,9 @@ from __future__ import annotations
 import re
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bots.dealer.context import Chat, chat_of
-from bots.dealer.guard import command_text, hq_only
-from bots.dealer.handlers import reply
+from bots.dealer.context import BotContext, BoundChat, Chat, reply
+from bots.dealer.guard import command, command_text
 from services.broadcasts.public import (
     CANCELLED,
     DRAFT,
@@ -73,12 +71,9 @@ def _where(chat: Chat, region: str | None) -> str:
     return chat.text("broadcast.where_region", region=region_name(region, chat.language))
 
 
-async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("hq", refusal="broadcast.hq_only", audit="broadcast.send")
+async def broadcast(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/broadcast [region=REGION] TEXT: a preview with the audience, then Send or Cancel."""
-    chat = await chat_of(update, context)
-    if chat is None or not await hq_only(update, chat, "broadcast.send", "broadcast.hq_only"):
-        return
-    assert chat.user is not None
     parsed = parse_broadcast(command_text(update))
     if isinstance(parsed, Problem):
         await reply(update, chat.text(parsed.key, **parsed.values))
@@ -137,11 +132,9 @@ async def on_button(uow: UnitOfWork, token: ButtonToken, chat: Chat, message_id:
     return answer
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("hq", refusal="stats.hq_only", audit="broadcast.stats")
+async def stats(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/stats: a line per recent broadcast with its delivery and acknowledgement counts."""
-    chat = await chat_of(update, context)
-    if chat is None or not await hq_only(update, chat, "broadcast.stats", "stats.hq_only"):
-        return
     async with chat.runtime.db.read() as session:
         shown = await recent(session)
         lines = [_stats_line(chat, item, await counts(session, item)) for item in shown]

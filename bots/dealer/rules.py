@@ -22,11 +22,9 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bots.dealer.context import Chat, chat_of
-from bots.dealer.guard import command_text, hq_only
-from bots.dealer.handlers import allowed, reply
+from bots.dealer.context import BotContext, BoundChat, Chat, reply
+from bots.dealer.guard import command, command_text
 from bots.dealer.models import RuleDraft
 from bots.dealer.rule_basis import floor_risk, price_basis, promo_basis
 from bots.dealer.rule_parsing import PriceRequest, PromoText, parse_price, parse_promo
@@ -75,10 +73,9 @@ def _when(moment: datetime, zone: tzinfo) -> str:
 
 
 async def _preview(
-    update: Update, chat: Chat, kind: str, spec: dict[str, Any], text: str, label: str | None
+    update: Update, chat: BoundChat, kind: str, spec: dict[str, Any], text: str, label: str | None
 ) -> None:
     """Keep the draft and show it with Apply (``label``, if it must say more) and Cancel."""
-    assert chat.user is not None
     async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
         draft = RuleDraft(
             id="rd_" + secrets.token_hex(6), kind=kind, spec=spec | {"preview": text},
@@ -91,11 +88,9 @@ async def _preview(
     await reply(update, text, keyboard([[(labels[0], apply), (labels[1], cancel)]]))
 
 
-async def price(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("hq", refusal="price.hq_only", audit="price_rule.set")
+async def price(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/price SKU AMOUNT: preview a new floor for the SKU, from the moment it is applied."""
-    chat = await chat_of(update, context)
-    if chat is None or not await hq_only(update, chat, "price_rule.set", "price.hq_only"):
-        return
     request = parse_price(context.args or [])
     if isinstance(request, Problem):
         await reply(update, chat.text(request.key, **request.values))
@@ -139,11 +134,9 @@ async def _price_draft(
     return spec, text, label
 
 
-async def promo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("hq", refusal="promo.hq_only", audit="promotion.create")
+async def promo(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/promo NAME; off 10%; skus …; to …: preview a promotion before it is created."""
-    chat = await chat_of(update, context)
-    if chat is None or not await hq_only(update, chat, "promotion.create", "promo.hq_only"):
-        return
     parsed = parse_promo(command_text(update))
     if isinstance(parsed, Problem):
         await reply(update, chat.text(parsed.key, **parsed.values))
@@ -286,12 +279,9 @@ async def _apply(uow: UnitOfWork, chat: Chat, draft: RuleDraft, actor: str) -> s
     return chat.text("promo.applied", id=promotion.id, name=promotion.name)
 
 
-async def prices(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("prices")
+async def prices(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/prices: the floors in force and the promotions for this dealer's region (HQ: all)."""
-    chat = await chat_of(update, context)
-    if chat is None or not await allowed(update, chat, "prices"):
-        return
-    assert chat.user is not None
     now = chat.runtime.clock.now()
     async with chat.runtime.db.read() as session:
         region = None
