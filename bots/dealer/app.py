@@ -20,7 +20,7 @@ from telegram.ext import (
     filters,
 )
 
-from bots.dealer import earnings, handlers, hq, rules
+from bots.dealer import earnings, handlers, hq, prices, rules
 from bots.dealer.callbacks import on_button
 from bots.dealer.context import BotApp, BotContext, BotData
 from bots.dealer.documents import on_document
@@ -48,7 +48,7 @@ COMMANDS = {
     "stats": hq.stats,
     "price": rules.price,
     "promo": rules.promo,
-    "prices": rules.prices,
+    "prices": prices.prices,
     "earnings": earnings.earnings,
 }
 

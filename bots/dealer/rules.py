@@ -7,17 +7,14 @@ its broadcast in one transaction (``services.pricing.store``); the draft's state
 either button work once, and Apply refuses if the rules changed since the preview
 (``bots.dealer.rule_basis``). A floor of 0 or above the list price is previewed with its
 risk, under an Apply button that names the value. Anyone but HQ is refused politely and
-the attempt audited. ``/prices`` shows a dealer the floors in force and the promotions of
-their region.
+the attempt audited. ``/prices`` (``bots.dealer.prices``) shows a dealer the floors in
+force and the promotions of their region.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
-from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,17 +25,14 @@ from bots.dealer.guard import command, command_text
 from bots.dealer.models import RuleDraft
 from bots.dealer.rule_basis import floor_risk, price_basis, promo_basis
 from bots.dealer.rule_parsing import PriceRequest, PromoText, parse_price, parse_promo
+from bots.dealer.rule_texts import fit, hq_zone, promo_summary
 from services.broadcasts.public import audience_size
 from services.catalog import public as catalog
 from services.pricing.public import (
-    ProductFloor,
-    Promotion,
     PromotionBody,
     RuleError,
     check_promotion,
     create_promotion,
-    discount_text,
-    price_list,
     set_floor,
     validation_context,
 )
@@ -48,28 +42,14 @@ from shared.chat.i18n import Problem
 from shared.chat.models import ButtonToken
 from shared.chat.outbox import Lane, submit
 from shared.chat.render import keyboard
-from shared.chat.zones import zone_name
 from shared.db.uow import UnitOfWork, unit_of_work
 from shared.money import MoneyError, format_amount, parse_amount
-from shared.regions import region_name
 
 HQ = ("hq",)
 APPLY, CANCEL = "rule_apply", "rule_cancel"  # button actions, dispatched by bots.dealer.callbacks
 PENDING, APPLIED, CANCELLED = "pending", "applied", "cancelled"
 STALE = "stale"  # refused: the rules changed after the preview (``rule_basis``)
-SHOWN_FLOORS = 30  # /prices lists this many products, then says how many more
-SHOWN_PROMOTIONS = 15
-SHOWN_ITEMS = 8  # SKUs, categories or regions named in one line
 SHOWN_ERRORS = 5
-MAX_TEXT = 4000  # Telegram takes 4,096 characters
-
-
-def _zone(chat: Chat) -> tzinfo:
-    return ZoneInfo(chat.runtime.settings.hq_timezone)
-
-
-def _when(moment: datetime, zone: tzinfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 async def _preview(
@@ -153,7 +133,7 @@ async def _promo_draft(
     chat: Chat, session: AsyncSession, parsed: PromoText
 ) -> tuple[dict[str, Any], str, str | None] | str:
     """The draft of a promotion, its preview text (and no special label); or what is wrong."""
-    now, zone = chat.runtime.clock.now(), _zone(chat)
+    now, zone = chat.runtime.clock.now(), hq_zone(chat)
     data = {"starts_at": now.isoformat()} | parsed.data
     if parsed.needs_currency:
         data["currency"] = await _currency_of(session, data) or ""
@@ -168,8 +148,8 @@ async def _promo_draft(
     regions: list[str | None] = list(body.regions) or [None]
     for region in regions:
         audience += await audience_size(session, region)
-    summary = _summary(chat, body, zone)
-    text = _fit([chat.text("promo.preview", summary=summary, audience=audience)])
+    summary = promo_summary(chat, body, zone)
+    text = fit([chat.text("promo.preview", summary=summary, audience=audience)])
     basis = await promo_basis(session, body, now)
     return {"body": body.model_dump(mode="json"), "basis": basis}, text, None
 
@@ -184,38 +164,6 @@ async def _currency_of(session: AsyncSession, data: dict[str, Any]) -> str | Non
 def _invalid_text(chat: Chat, exc: ValidationError) -> str:
     fields = list(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e["loc"]))
     return "\n".join(chat.text(f"promo.bad.{f}") for f in fields[:SHOWN_ERRORS])
-
-
-def _listed(names: Sequence[str]) -> str:
-    more = len(names) - SHOWN_ITEMS
-    return ", ".join(names[:SHOWN_ITEMS]) + (f" … (+{more})" if more > 0 else "")
-
-
-def _items(chat: Chat, skus: Sequence[str], categories: Sequence[str]) -> str:
-    return _listed([*skus, *(chat.text("promo.category_item", category=c) for c in categories)])
-
-
-def _fit(lines: list[str]) -> str:
-    """The lines as one message within Telegram's length, cut at a line if need be."""
-    text = "\n".join(lines)
-    if len(text) <= MAX_TEXT:
-        return text
-    return text[: text.rfind("\n", 0, MAX_TEXT - 2)] + "\n…"
-
-
-def _summary(chat: Chat, body: PromotionBody, zone: tzinfo) -> str:
-    names = [region_name(r, chat.language) for r in body.regions]
-    regions = _listed(names) or chat.text("promo.everywhere")
-    cap = str(body.unit_cap) if body.unit_cap is not None else chat.text("promo.no_cap")
-    return chat.text(
-        "promo.summary", name=body.name,
-        discount=discount_text(body.percent_bp, body.amount_minor, body.currency),
-        items=_items(chat, body.skus, body.categories), starts=_when(body.starts_at, zone),
-        ends=_when(body.ends_at, zone), zone=zone_name(zone, chat.language, body.starts_at),
-        regions=regions,
-        funder=chat.text(f"promo.funder.{body.funded_by}"), cap=cap,
-        stack=chat.text("promo.stack.yes" if body.stackable else "promo.stack.no"),
-    )  # fmt: skip
 
 
 async def on_button(uow: UnitOfWork, token: ButtonToken, chat: Chat, message_id: int | None) -> str:
@@ -266,7 +214,7 @@ async def _apply(uow: UnitOfWork, chat: Chat, draft: RuleDraft, actor: str) -> s
         draft.state, draft.result = APPLIED, str(rule.id)
         floor = format_amount(rule.floor, rule.currency)
         return chat.text("price.applied", sku=product.sku, floor=floor, currency=rule.currency)
-    body = PromotionBody.model_validate(spec["body"], context=validation_context(_zone(chat)))
+    body = PromotionBody.model_validate(spec["body"], context=validation_context(hq_zone(chat)))
     if "basis" in spec and await promo_basis(uow.session, body, now) != spec["basis"]:
         draft.state = STALE
         return chat.text("promo.stale")
@@ -277,59 +225,3 @@ async def _apply(uow: UnitOfWork, chat: Chat, draft: RuleDraft, actor: str) -> s
         return "\n".join(chat.text(f"promo.{p.code}", **p.values) for p in exc.problems)
     draft.state, draft.result = APPLIED, promotion.id
     return chat.text("promo.applied", id=promotion.id, name=promotion.name)
-
-
-@command("prices")
-async def prices(update: Update, context: BotContext, chat: BoundChat) -> None:
-    """/prices: the floors in force and the promotions for this dealer's region (HQ: all)."""
-    now = chat.runtime.clock.now()
-    async with chat.runtime.db.read() as session:
-        region = None
-        if chat.user.role != "hq":
-            dealer = await catalog.dealer(session, chat.user.dealer_id)
-            region = dealer.region if dealer is not None else ""
-        floors, promotions = await price_list(session, region, now)
-    await reply(update, prices_text(chat, floors, promotions, region, now))
-
-
-def prices_text(
-    chat: Chat,
-    floors: Sequence[ProductFloor],
-    promotions: Sequence[Promotion],
-    region: str | None,
-    now: datetime,
-) -> str:
-    """The reply to /prices."""
-    zone = _zone(chat)
-    lines = [chat.text("prices.floors") if floors else chat.text("prices.no_products")]
-    for item in floors[:SHOWN_FLOORS]:
-        floor = format_amount(item.floor.amount, item.currency)
-        lines.append(chat.text("prices.floor", sku=item.sku, name=item.name, floor=floor,
-                               currency=item.currency))  # fmt: skip
-        if item.next_floor is not None:
-            later = format_amount(item.next_floor.floor, item.currency)
-            at = _when(item.next_floor.effective_at, zone)
-            lines.append(chat.text("prices.next", floor=later, currency=item.currency, at=at))
-    if len(floors) > SHOWN_FLOORS:
-        lines.append(chat.text("prices.more", count=len(floors) - SHOWN_FLOORS))
-    where = region_name(region, chat.language) if region else chat.text("promo.everywhere")
-    lines.append("")
-    if not promotions:
-        lines.append(chat.text("prices.no_promos", region=where))
-    else:
-        lines.append(chat.text("prices.promos", region=where,
-                               zone=zone_name(zone, chat.language, now)))  # fmt: skip
-    for p in promotions[:SHOWN_PROMOTIONS]:
-        state = "live" if p.starts_at <= now else "scheduled"
-        left = "" if p.unit_cap is None else " " + chat.text(
-            "prices.left", left=max(0, p.unit_cap - p.units_sold)
-        )  # fmt: skip
-        lines.append(chat.text(
-            f"prices.promo.{state}", name=p.name,
-            discount=discount_text(p.percent_off, p.amount_off, p.currency),
-            items=_items(chat, p.skus, p.categories), starts=_when(p.starts_at, zone),
-            ends=_when(min(p.ends_at, p.ended_at or p.ends_at), zone),
-        ) + left)  # fmt: skip
-    if len(promotions) > SHOWN_PROMOTIONS:
-        lines.append(chat.text("prices.more_promos", count=len(promotions) - SHOWN_PROMOTIONS))
-    return _fit(lines)
