@@ -14,6 +14,7 @@ force and the promotions of their region.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,6 +24,7 @@ from telegram import Update
 from bots.dealer.context import BotContext, BoundChat, Chat, reply
 from bots.dealer.guard import command, command_text
 from bots.dealer.models import RuleDraft
+from bots.dealer.presses import Outcome, Press
 from bots.dealer.rule_basis import floor_risk, price_basis, promo_basis
 from bots.dealer.rule_parsing import PriceRequest, PromoText, parse_price, parse_promo
 from bots.dealer.rule_texts import fit, hq_zone, promo_summary
@@ -39,14 +41,13 @@ from services.pricing.public import (
 from shared import audit
 from shared.chat.buttons import issue
 from shared.chat.i18n import Problem
-from shared.chat.models import ButtonToken
 from shared.chat.outbox import Lane, submit
 from shared.chat.render import keyboard
-from shared.db.uow import UnitOfWork, unit_of_work
+from shared.db.uow import unit_of_work
 from shared.money import MoneyError, format_amount, parse_amount
 
 HQ = ("hq",)
-APPLY, CANCEL = "rule_apply", "rule_cancel"  # button actions, dispatched by bots.dealer.callbacks
+APPLY, CANCEL = "rule_apply", "rule_cancel"  # button actions (``callbacks.BUTTONS``)
 PENDING, APPLIED, CANCELLED = "pending", "applied", "cancelled"
 STALE = "stale"  # refused: the rules changed after the preview (``rule_basis``)
 SHOWN_ERRORS = 5
@@ -62,10 +63,10 @@ async def _preview(
             created_by=f"tg:{chat.user_id}", created_at=uow.clock.now(),
         )  # fmt: skip
         uow.session.add(draft)
-        apply = await issue(uow, APPLY, draft.id, chat.user.dealer_id, HQ)
-        cancel = await issue(uow, CANCEL, draft.id, chat.user.dealer_id, HQ)
+        apply_id = await issue(uow, APPLY, draft.id, chat.user.dealer_id, HQ)
+        cancel_id = await issue(uow, CANCEL, draft.id, chat.user.dealer_id, HQ)
     labels = label or chat.text(f"{kind}.apply"), chat.text(f"{kind}.cancel")
-    await reply(update, text, keyboard([[(labels[0], apply), (labels[1], cancel)]]))
+    await reply(update, text, keyboard([[(labels[0], apply_id), (labels[1], cancel_id)]]))
 
 
 @command("hq", refusal="price.hq_only", audit="price_rule.set")
@@ -166,60 +167,79 @@ def _invalid_text(chat: Chat, exc: ValidationError) -> str:
     return "\n".join(chat.text(f"promo.bad.{f}") for f in fields[:SHOWN_ERRORS])
 
 
-async def on_button(uow: UnitOfWork, token: ButtonToken, chat: Chat, message_id: int | None) -> str:
-    """Apply or Cancel under a preview: set the rule or drop it; returns the answer.
+async def apply(press: Press) -> Outcome:
+    """Apply under a preview: the rule is set, once, unless the rules changed since."""
+    return await _close(press, _apply)
+
+
+async def cancel(press: Press) -> Outcome:
+    """Cancel under a preview: the draft is dropped, once, and the cancel audited."""
+    return await _close(press, _drop)
+
+
+async def _close(press: Press, act: Callable[[Press, RuleDraft], Awaitable[str]]) -> Outcome:
+    """Do ``act`` to the preview's draft if it is still pending; the answer says what happened.
 
     The preview is edited (through the chat outbox) to say what happened, without buttons.
     """
-    assert chat.user is not None
-    draft = await uow.session.get(RuleDraft, token.subject, with_for_update=True)
+    chat, uow = press.chat, press.uow
+    draft = await uow.session.get(RuleDraft, press.token.subject, with_for_update=True)
     kind = draft.kind if draft is not None else "price"
     if draft is None or draft.state != PENDING:
-        return chat.text(f"{kind}.closed")
-    actor = f"tg:{chat.user_id}"
-    if token.action == APPLY:
-        answer = await _apply(uow, chat, draft, actor)
-    else:
-        draft.state = CANCELLED
-        action = "price_rule.cancel" if kind == "price" else "promotion.cancel"
-        audit.record(uow.session, uow.clock.now(), actor, action, target=draft.id,
-                     role=chat.user.role, detail={"spec": draft.spec})  # fmt: skip
-        answer = chat.text(f"{kind}.cancelled")
+        return Outcome(chat.text(f"{kind}.closed"))
+    answer = await act(press, draft)
     uow.session.add(draft)
-    if message_id is not None:
+    if press.message_id is not None:
         text = str(draft.spec.get("preview", "")) + "\n\n" + answer
         await submit(uow, f"rdp:{draft.id}", chat.chat_id, Lane.PROMPT, "editMessageText",
-                     {"text": text, "message_id": message_id})  # fmt: skip
-    return answer
+                     {"text": text, "message_id": press.message_id})  # fmt: skip
+    return Outcome(answer)
 
 
-async def _apply(uow: UnitOfWork, chat: Chat, draft: RuleDraft, actor: str) -> str:
-    assert chat.user is not None
-    role, spec = chat.user.role, draft.spec
-    now = uow.clock.now()
+async def _drop(press: Press, draft: RuleDraft) -> str:
+    chat, uow = press.chat, press.uow
+    draft.state = CANCELLED
+    action = "price_rule.cancel" if draft.kind == "price" else "promotion.cancel"
+    audit.record(uow.session, uow.clock.now(), f"tg:{chat.user_id}", action, target=draft.id,
+                 role=chat.user.role, detail={"spec": draft.spec})  # fmt: skip
+    return chat.text(f"{draft.kind}.cancelled")
+
+
+async def _apply(press: Press, draft: RuleDraft) -> str:
     if draft.kind == "price":
-        product = (await catalog.products(uow.session, [spec["sku"]])).get(spec["sku"])
-        if product is None or product.currency != spec["currency"]:
-            draft.state = CANCELLED
-            return chat.text("price.changed", sku=spec["sku"])
-        basis = await price_basis(uow.session, product, now)
-        if basis != spec.get("basis", basis):  # another change since: the preview is stale
-            draft.state = STALE
-            floor = format_amount(basis["floor"], product.currency)
-            return chat.text("price.stale", sku=product.sku, floor=floor, currency=product.currency)
-        rule, _ = await set_floor(
-            uow, scope="sku", key=product.sku, floor=spec["floor"], currency=product.currency,
-            effective_at=None, actor=actor, role=role,
-        )  # fmt: skip
-        draft.state, draft.result = APPLIED, str(rule.id)
-        floor = format_amount(rule.floor, rule.currency)
-        return chat.text("price.applied", sku=product.sku, floor=floor, currency=rule.currency)
+        return await _apply_floor(press, draft)
+    return await _apply_promotion(press, draft)
+
+
+async def _apply_floor(press: Press, draft: RuleDraft) -> str:
+    uow, chat, spec = press.uow, press.chat, draft.spec
+    product = (await catalog.products(uow.session, [spec["sku"]])).get(spec["sku"])
+    if product is None or product.currency != spec["currency"]:
+        draft.state = CANCELLED
+        return chat.text("price.changed", sku=spec["sku"])
+    basis = await price_basis(uow.session, product, uow.clock.now())
+    if basis != spec.get("basis", basis):  # another change since: the preview is stale
+        draft.state = STALE
+        floor = format_amount(basis["floor"], product.currency)
+        return chat.text("price.stale", sku=product.sku, floor=floor, currency=product.currency)
+    rule, _ = await set_floor(
+        uow, scope="sku", key=product.sku, floor=spec["floor"], currency=product.currency,
+        effective_at=None, actor=f"tg:{chat.user_id}", role=chat.user.role,
+    )  # fmt: skip
+    draft.state, draft.result = APPLIED, str(rule.id)
+    floor = format_amount(rule.floor, rule.currency)
+    return chat.text("price.applied", sku=product.sku, floor=floor, currency=rule.currency)
+
+
+async def _apply_promotion(press: Press, draft: RuleDraft) -> str:
+    uow, chat, spec = press.uow, press.chat, draft.spec
     body = PromotionBody.model_validate(spec["body"], context=validation_context(hq_zone(chat)))
-    if "basis" in spec and await promo_basis(uow.session, body, now) != spec["basis"]:
+    if "basis" in spec and await promo_basis(uow.session, body, uow.clock.now()) != spec["basis"]:
         draft.state = STALE
         return chat.text("promo.stale")
     try:
-        promotion = await create_promotion(uow, body, actor=actor, role=role)
+        actor = f"tg:{chat.user_id}"
+        promotion = await create_promotion(uow, body, actor=actor, role=chat.user.role)
     except RuleError as exc:
         draft.state = CANCELLED
         return "\n".join(chat.text(f"promo.{p.code}", **p.values) for p in exc.problems)
