@@ -57,7 +57,7 @@ def message_key(broadcast_id: str, chat_id: int) -> str:
 async def _audience(
     session: AsyncSession, columns: Sequence[Any], region: str | None
 ) -> Select[Any]:
-    query = (
+    query: Select[Any] = (  # select(*columns) of Any columns is typed Any
         select(*columns)
         .outerjoin(ChatStatus, col(ChatStatus.chat_id) == col(ChatUser.chat_id))
         .where(

@@ -153,4 +153,5 @@ def parse_query(request: web.Request, params: Sequence[Param]) -> dict[str, Any]
 
 def query(request: web.Request) -> dict[str, Any]:
     """The parsed query parameters of this request (as its route declared them)."""
-    return request.get(QUERY, {})
+    values: dict[str, Any] = request.get(QUERY, {})  # aiohttp types get() as Any
+    return values

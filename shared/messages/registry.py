@@ -7,7 +7,10 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from shared.messages.envelope import BadMessage, Envelope, Message, _summary
+from shared.messages.envelope import BadMessage, Envelope, _summary
+
+# Message modules take the base class from here with the decorator (``message``).
+from shared.messages.envelope import Message as Message
 
 M = TypeVar("M", bound=type[Message])
 
