@@ -39,9 +39,9 @@ def command(
 def command(
     action: str | None = None, *, refusal: str = "not_allowed", audit: str | None = None
 ) -> Callable[[Any], Callback]:
-    """A python-telegram-bot callback that runs ``handler`` with the update's chat.
+    """Make a chat handler a python-telegram-bot callback that is handed the update's chat.
 
-    With ``action``, only for a bound chat whose role may do it (see the module's note).
+    With ``action``, it runs only for a bound chat whose role may do it (the module's note).
     """
 
     def decorate(handler: Any) -> Callback:
