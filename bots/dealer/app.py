@@ -11,18 +11,18 @@ from contextlib import asynccontextmanager
 from redis.exceptions import RedisError
 from telegram import BotCommandScopeDefault
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
     Updater,
     filters,
 )
 
-from bots.dealer import earnings, handlers, hq, rules
+from bots.dealer import earnings, handlers, hq, prices, rules
 from bots.dealer.callbacks import on_button
-from bots.dealer.context import RUNTIME_KEY
+from bots.dealer.context import BotApp, BotContext, BotData
 from bots.dealer.documents import on_document
 from bots.dealer.errors import on_error
 from bots.dealer.menus import commands
@@ -33,6 +33,7 @@ from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+# The command word → its handler (each checks who may run it: ``bots.dealer.guard``).
 COMMANDS = {
     "start": handlers.start,
     "help": handlers.help_command,
@@ -47,7 +48,7 @@ COMMANDS = {
     "stats": hq.stats,
     "price": rules.price,
     "promo": rules.promo,
-    "prices": rules.prices,
+    "prices": prices.prices,
     "earnings": earnings.earnings,
 }
 
@@ -58,10 +59,11 @@ def file_url_for(api_url: str) -> str:
     return f"{root}/file/{tail}"
 
 
-def build_application(token: str, api_url: str, runtime: Runtime | None = None) -> Application:
+def build_application(token: str, api_url: str, runtime: Runtime | None = None) -> BotApp:
     """The bot with its handler table, talking to the Bot API at ``api_url``."""
     app = (
         ApplicationBuilder()
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .token(token)
         .base_url(api_url)
         .base_file_url(file_url_for(api_url))
@@ -74,7 +76,7 @@ def build_application(token: str, api_url: str, runtime: Runtime | None = None) 
         .post_init(set_menus)
         .build()
     )
-    app.bot_data[RUNTIME_KEY] = runtime
+    app.bot_data.runtime = runtime
     for name, handler in COMMANDS.items():
         app.add_handler(CommandHandler(name, handler))
     app.add_handler(CallbackQueryHandler(on_button))
@@ -84,7 +86,7 @@ def build_application(token: str, api_url: str, runtime: Runtime | None = None) 
     return app
 
 
-async def set_menus(app: Application) -> None:
+async def set_menus(app: BotApp) -> None:
     """The default command menu in each language (Telegram picks it by the user's language).
 
     It is what an unbound chat may do; a bound chat gets its role's menu (``menus``).
@@ -98,8 +100,8 @@ async def set_menus(app: Application) -> None:
 
 @asynccontextmanager
 async def polling(
-    app: Application, poll_timeout: int = 10, *, elect: LeaderLock | None = None
-) -> AsyncIterator[Application]:
+    app: BotApp, poll_timeout: int = 10, *, elect: LeaderLock | None = None
+) -> AsyncIterator[BotApp]:
     """Run ``app`` with long polling until the block exits.
 
     With ``elect``, this replica polls only while it holds that lock: Telegram serves one

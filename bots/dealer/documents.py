@@ -9,10 +9,10 @@ A file from a Chinese Excel is often GB18030 rather than UTF-8: both are read.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bots.dealer.context import Chat, chat_of
-from bots.dealer.handlers import allowed, reply, report_counts
+from bots.dealer.context import BotContext, BoundChat, Chat, reply
+from bots.dealer.guard import command
+from bots.dealer.handlers import report_counts
 from bots.dealer.parsing import StockReport, check_counts
 from shared.imports import LineError, csv_records
 
@@ -57,13 +57,11 @@ def errors_text(chat: Chat, errors: list[LineError]) -> str:
     )
 
 
-async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("stock")
+async def on_document(update: Update, context: BotContext, chat: BoundChat) -> None:
     """Read an uploaded CSV of counts; a bad file changes nothing and says which line."""
-    chat = await chat_of(update, context)
     message = update.effective_message
-    if chat is None or message is None or message.document is None:
-        return
-    if not await allowed(update, chat, "stock"):
+    if message is None or message.document is None:  # the handler's filter lets files only
         return
     if (message.document.file_size or 0) > MAX_BYTES:
         await reply(update, chat.text("stock.file_too_big"))

@@ -10,10 +10,9 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bots.dealer.context import chat_of
-from bots.dealer.handlers import allowed, reply
+from bots.dealer.context import BotContext, BoundChat, reply
+from bots.dealer.guard import command
 from bots.dealer.parsing import fold
 from services.settlement.public import RECENT, dealer_earnings, earnings_text, recent
 
@@ -35,12 +34,9 @@ def period_word(args: list[str]) -> str | None:
     return word if word in RECENT and len(args) == 1 else None
 
 
-async def earnings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("earnings")
+async def earnings(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/earnings [today|week|month]: what this owner's store earned, by kind and by state."""
-    chat = await chat_of(update, context)
-    if chat is None or not await allowed(update, chat, "earnings"):
-        return
-    assert chat.user is not None
     word = period_word(list(context.args or []))
     if word is None:
         await reply(update, chat.text("earnings.usage"))

@@ -11,13 +11,11 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
-from bots.dealer.context import RUNTIME_KEY, chat_of
+from bots.dealer.context import BotContext, chat_of
 from shared.chat.i18n import language_of, t
 from shared.chat.outbox import Lane, submit
 from shared.db.uow import unit_of_work
-from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +39,7 @@ def describe(update: Update) -> str:
     return repr(command[:40]) + (f" and {len(rest[0])} characters" if rest else "")
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the failure with its context, and tell the user something went wrong."""
     error = context.error
     if not isinstance(update, Update):
@@ -62,7 +60,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Exception:  # the database may be what failed: answer in Telegram's language
         log.warning("could not read the binding of chat %s", chat.id, exc_info=True)
     text = t(language, "error.internal")
-    runtime: Runtime = context.application.bot_data[RUNTIME_KEY]
+    runtime = context.runtime
     try:
         async with unit_of_work(runtime.db, runtime.clock) as uow:
             await submit(uow, f"error:{update.update_id}", chat.id, Lane.PROMPT, "sendMessage",

@@ -8,13 +8,11 @@ message.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import col, select
-from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
+from telegram import Update
 
-from bots.dealer.context import Chat, chat_of
+from bots.dealer.context import BotContext, BoundChat, Chat, bound, reply
+from bots.dealer.guard import command
 from bots.dealer.models import BotOrder
 from bots.dealer.next_step import as_code, awaited_order, expect_code, next_step_buttons
 from bots.dealer.parsing import (
@@ -37,33 +35,9 @@ from shared.messages.stock import ReportStock, StockCount
 HELP = MENUS  # /help lists what the menu shows
 
 
-async def reply(update: Update, text: str, markup: dict[str, Any] | None = None) -> None:
-    """Answer the message that came in (a 429 is waited out: ``bots.dealer.pacing``)."""
-    message = update.effective_message
-    if message is not None:
-        await message.reply_text(text, reply_markup=_markup(markup))
-
-
-def _markup(data: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
-    return InlineKeyboardMarkup.de_json(data, None) if data else None
-
-
-async def allowed(update: Update, chat: Chat, action: str) -> bool:
-    """True if the chat is bound and its role may ``action``; else it is told why not."""
-    if chat.user is None:
-        await reply(update, chat.text("not_bound"))
-        return False
-    if not may(chat.user, action):
-        await reply(update, chat.text("not_allowed", role=chat.text(f"role.{chat.user.role}")))
-        return False
-    return True
-
-
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command()
+async def start(update: Update, context: BotContext, chat: Chat) -> None:
     """/start CODE: bind this chat user to a dealer; without a code, say how, or to what it is."""
-    chat = await chat_of(update, context)
-    if chat is None:
-        return
     sender = update.effective_user
     name = sender.full_name if sender else ""
     if not context.args and chat.user is not None:  # linked already: say to what
@@ -75,11 +49,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, text)
         return
     async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
-        bound = await redeem(uow, context.args[0], chat.user_id, chat.chat_id, name, chat.language)
-    if isinstance(bound, Problem):
-        await reply(update, chat.text(bound.key, **bound.values))
+        user = await redeem(uow, context.args[0], chat.user_id, chat.chat_id, name, chat.language)
+    if isinstance(user, Problem):
+        await reply(update, chat.text(user.key, **user.values))
         return
-    await reply(update, await bound_text(chat, bound))  # redeem queued the role's menu
+    await reply(update, await bound_text(chat, user))  # redeem queued the role's menu
 
 
 async def bound_text(chat: Chat, user: ChatUser, *, already: bool = False) -> str:
@@ -91,22 +65,18 @@ async def bound_text(chat: Chat, user: ChatUser, *, already: bool = False) -> st
     return chat.text(key, dealer=name, role=chat.text(f"role.{user.role}"))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command()
+async def help_command(update: Update, context: BotContext, chat: Chat) -> None:
     """/help: what this user's role may do."""
-    chat = await chat_of(update, context)
-    if chat is None:
-        return
     keys = HELP[chat.user.role if chat.user else None]
     await reply(
         update, "\n".join([chat.text("help.title"), *(chat.text(f"help.{k}") for k in keys)])
     )
 
 
-async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command()
+async def lang(update: Update, context: BotContext, chat: Chat) -> None:
     """/lang zh|en: choose the language of every message from now on."""
-    chat = await chat_of(update, context)
-    if chat is None:
-        return
     wanted = (context.args or [""])[0].lower()
     if wanted not in ("zh", "en"):
         await reply(update, chat.text("lang.usage"))
@@ -122,12 +92,9 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, chat.text("lang.set"))
 
 
-async def orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("orders")
+async def orders(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/orders: the dealer's open orders and what to do next."""
-    chat = await chat_of(update, context)
-    if chat is None or not await allowed(update, chat, "orders"):
-        return
-    assert chat.user is not None
     async with chat.runtime.db.read() as session:
         rows = (
             await session.exec(
@@ -148,8 +115,7 @@ async def orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, "\n".join(lines), markup)
 
 
-async def _find_order(chat: Chat, ref: str) -> BotOrder | None:
-    assert chat.user is not None
+async def _find_order(chat: BoundChat, ref: str) -> BotOrder | None:
     async with chat.runtime.db.read() as session:
         found = (
             await session.exec(
@@ -162,11 +128,9 @@ async def _find_order(chat: Chat, ref: str) -> BotOrder | None:
     return found[0] if len(found) == 1 else None
 
 
-async def pickup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("handover")
+async def pickup(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/pickup ORDER CODE: staff check the customer's code; the answer comes back as an event."""
-    chat = await chat_of(update, context)
-    if chat is None or not await allowed(update, chat, "handover"):
-        return
     request = parse_pickup(context.args or [])
     if isinstance(request, Problem):
         await reply(update, chat.text(request.key, **(request.values | {"example": "A1B2C3"})))
@@ -179,11 +143,9 @@ async def pickup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         uow.emit(ConfirmPickup(order_id=order.order_id, code=request.code[:64], actor=chat.actor()))
 
 
-async def delivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("handover")
+async def delivered(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/delivered ORDER: the dealer confirms the delivery; the answer comes back as an event."""
-    chat = await chat_of(update, context)
-    if chat is None or not await allowed(update, chat, "handover"):
-        return
     ref = parse_order_ref(context.args or [])
     if isinstance(ref, Problem):
         await reply(update, chat.text(ref.key, **(ref.values | {"example": "A1B2C3"})))
@@ -197,13 +159,11 @@ async def delivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # The orders service answers (HandoverAnswered): delivered, or why not.
 
 
-async def stock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("stock")
+async def stock(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/stock shows the levels; /stock SKU QTY (several lines) reports counts."""
-    chat = await chat_of(update, context)
-    if chat is None or not await allowed(update, chat, "stock"):
-        return
-    assert chat.user is not None and update.effective_message is not None
-    text = update.effective_message.text or ""
+    message = update.effective_message
+    text = (message.text if message is not None else None) or ""
     parts = text.split(None, 1)  # "/stock" and the rest
     body = parts[1] if len(parts) > 1 else ""
     if not body.strip():
@@ -215,9 +175,8 @@ async def stock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await report_counts(update, chat, parse_stock_lines(body, first))
 
 
-async def report_counts(update: Update, chat: Chat, report: StockReport) -> None:
+async def report_counts(update: Update, chat: BoundChat, report: StockReport) -> None:
     """Report typed or uploaded counts, checked: all of them, or none with the reasons."""
-    assert chat.user is not None
     if report.problems:
         await reply(update, "\n".join(chat.text(p.key, **p.values) for p in report.problems[:5]))
         return
@@ -233,42 +192,38 @@ async def report_counts(update: Update, chat: Chat, report: StockReport) -> None
     await reply(update, chat.text("stock.saved", count=len(counts)))
 
 
-async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("pause")
+async def pause(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/pause: stop new offers until /resume."""
-    await _set_paused(update, context, True)
+    await _set_paused(update, chat, True)
 
 
-async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("pause")
+async def resume(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/resume: receive new offers again."""
-    await _set_paused(update, context, False)
+    await _set_paused(update, chat, False)
 
 
-async def _set_paused(update: Update, context: ContextTypes.DEFAULT_TYPE, paused: bool) -> None:
-    chat = await chat_of(update, context)
-    if chat is None or not await allowed(update, chat, "pause"):
-        return
-    assert chat.user is not None
+async def _set_paused(update: Update, chat: BoundChat, paused: bool) -> None:
     async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
         uow.emit(SetDealerPaused(dealer_id=chat.user.dealer_id, paused=paused, actor=chat.actor()))
     await reply(update, chat.text("pause.done" if paused else "resume.done"))
 
 
-async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command()
+async def unknown(update: Update, context: BotContext, chat: Chat) -> None:
     """Anything else: a pickup code if one was asked for, else say what to type instead."""
-    chat = await chat_of(update, context)
-    if chat is None:
-        return
     message = update.effective_message
-    text = message.text if message is not None else None
-    plain = chat.user is not None and text and not text.startswith("/")
-    if plain and text and await _typed_code(update, chat, text):
+    text = (message.text if message is not None else None) or ""
+    member = bound(chat)
+    plain = text and not text.startswith("/")
+    if member is not None and plain and await _typed_code(update, member, text):
         return
     await reply(update, chat.text("unknown"))
 
 
-async def _typed_code(update: Update, chat: Chat, text: str) -> bool:
+async def _typed_code(update: Update, chat: BoundChat, text: str) -> bool:
     """Send ``text`` as the pickup code the user's last button asked for; False if none was."""
-    assert chat.user is not None
     redis = chat.runtime.redis
     order_id = await awaited_order(redis, chat.user_id)
     if order_id is None or not may(chat.user, "handover"):

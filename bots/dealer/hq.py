@@ -11,13 +11,13 @@ politely, and the attempt is audited.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bots.dealer.context import Chat, chat_of
-from bots.dealer.guard import command_text, hq_only
-from bots.dealer.handlers import reply
+from bots.dealer.context import BotContext, BoundChat, Chat, reply
+from bots.dealer.guard import command, command_text
+from bots.dealer.presses import Outcome, Press
 from services.broadcasts.public import (
     CANCELLED,
     DRAFT,
@@ -35,14 +35,13 @@ from services.broadcasts.public import draft as broadcast_draft
 from shared import audit
 from shared.chat.buttons import issue
 from shared.chat.i18n import Problem
-from shared.chat.models import ButtonToken
 from shared.chat.outbox import Lane, submit
 from shared.chat.render import keyboard
-from shared.db.uow import UnitOfWork, unit_of_work
+from shared.db.uow import unit_of_work
 from shared.regions import region_name
 
 HQ = ("hq",)
-SEND, CANCEL = "bc_send", "bc_cancel"  # button actions, dispatched by bots.dealer.callbacks
+SEND, CANCEL = "bc_send", "bc_cancel"  # button actions (``bots.dealer.callbacks.BUTTONS``)
 _REGION = re.compile(
     r'(?:region|地区)\s*[=＝]\s*(?:"([^"]*)"|“([^”]*)”|([^\s"“”]\S*))(?=\s|$)', re.IGNORECASE
 )
@@ -73,12 +72,9 @@ def _where(chat: Chat, region: str | None) -> str:
     return chat.text("broadcast.where_region", region=region_name(region, chat.language))
 
 
-async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command("hq", refusal="broadcast.hq_only", audit="broadcast.send")
+async def broadcast(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/broadcast [region=REGION] TEXT: a preview with the audience, then Send or Cancel."""
-    chat = await chat_of(update, context)
-    if chat is None or not await hq_only(update, chat, "broadcast.send", "broadcast.hq_only"):
-        return
-    assert chat.user is not None
     parsed = parse_broadcast(command_text(update))
     if isinstance(parsed, Problem):
         await reply(update, chat.text(parsed.key, **parsed.values))
@@ -92,10 +88,10 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 uow, kind="notice", params={"text": text}, region=region,
                 created_by=f"tg:{chat.user_id}", requires_ack=False, state=DRAFT,
             )  # fmt: skip
-            send = await issue(uow, SEND, draft.id, chat.user.dealer_id, HQ)
-            cancel = await issue(uow, CANCEL, draft.id, chat.user.dealer_id, HQ)
+            send_id = await issue(uow, SEND, draft.id, chat.user.dealer_id, HQ)
+            cancel_id = await issue(uow, CANCEL, draft.id, chat.user.dealer_id, HQ)
             labels = chat.text("broadcast.send"), chat.text("broadcast.cancel")
-            markup = keyboard([[(labels[0], send), (labels[1], cancel)]])
+            markup = keyboard([[(labels[0], send_id), (labels[1], cancel_id)]])
     if not audience:
         await reply(update, chat.text("broadcast.nobody", where=_where(chat, region)))
         return
@@ -110,38 +106,53 @@ def _preview(chat: Chat, draft: Broadcast, audience: int) -> str:
     )  # fmt: skip
 
 
-async def on_button(uow: UnitOfWork, token: ButtonToken, chat: Chat, message_id: int | None) -> str:
-    """Send or Cancel under a preview: start the broadcast or drop it; returns the answer.
+async def send(press: Press) -> Outcome:
+    """Send under a preview: the broadcast starts, once (see ``_close``)."""
+    return await _close(press, _launch)
+
+
+async def cancel(press: Press) -> Outcome:
+    """Cancel under a preview: the draft is dropped, once, and the cancel audited."""
+    return await _close(press, _drop)
+
+
+async def _close(press: Press, act: Callable[[Press, Broadcast], Awaitable[str]]) -> Outcome:
+    """Do ``act`` to the preview's draft if it is still a draft; the answer says what happened.
 
     Either button works once: the draft's state decides, so a second press, or Cancel
     after Send, changes nothing. The preview is edited (through the chat outbox, within
     Telegram's limits) to say what happened, without its buttons.
     """
-    assert chat.user is not None
-    draft = await broadcast_draft(uow.session, token.subject)
+    chat = press.chat
+    draft = await broadcast_draft(press.uow.session, press.token.subject)
     if draft is None or draft.state != DRAFT:
-        return chat.text("broadcast.closed")
-    if token.action == SEND:
-        await launch(uow, draft, role=chat.user.role)
-        answer = chat.text("broadcast.sending", id=draft.id, audience=draft.audience)
-    else:
-        draft.state = CANCELLED
-        uow.session.add(draft)
-        audit.record(uow.session, uow.clock.now(), f"tg:{chat.user_id}", "broadcast.cancel",
-                     target=draft.id, role=chat.user.role)  # fmt: skip
-        answer = chat.text("broadcast.cancelled")
-    if message_id is not None:
+        return Outcome(chat.text("broadcast.closed"))
+    answer = await act(press, draft)
+    if press.message_id is not None:
         text = _preview(chat, draft, draft.audience) + "\n\n" + answer
-        await submit(uow, f"bcp:{draft.id}", chat.chat_id, Lane.PROMPT, "editMessageText",
-                     {"text": text, "message_id": message_id})  # fmt: skip
-    return answer
+        await submit(press.uow, f"bcp:{draft.id}", chat.chat_id, Lane.PROMPT, "editMessageText",
+                     {"text": text, "message_id": press.message_id})  # fmt: skip
+    return Outcome(answer)
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _launch(press: Press, draft: Broadcast) -> str:
+    chat = press.chat
+    await launch(press.uow, draft, role=chat.user.role)
+    return chat.text("broadcast.sending", id=draft.id, audience=draft.audience)
+
+
+async def _drop(press: Press, draft: Broadcast) -> str:
+    chat, uow = press.chat, press.uow
+    draft.state = CANCELLED
+    uow.session.add(draft)
+    audit.record(uow.session, uow.clock.now(), f"tg:{chat.user_id}", "broadcast.cancel",
+                 target=draft.id, role=chat.user.role)  # fmt: skip
+    return chat.text("broadcast.cancelled")
+
+
+@command("hq", refusal="stats.hq_only", audit="broadcast.stats")
+async def stats(update: Update, context: BotContext, chat: BoundChat) -> None:
     """/stats: a line per recent broadcast with its delivery and acknowledgement counts."""
-    chat = await chat_of(update, context)
-    if chat is None or not await hq_only(update, chat, "broadcast.stats", "stats.hq_only"):
-        return
     async with chat.runtime.db.read() as session:
         shown = await recent(session)
         lines = [_stats_line(chat, item, await counts(session, item)) for item in shown]

@@ -27,6 +27,8 @@ from bots.sender.calls import SELF_PACED, retry_seconds
 log = logging.getLogger(__name__)
 
 PATIENCE_S = 120.0  # longer than any per-chat wait; a bot-wide flood wait may be longer
+Answer = bool | dict[str, Any] | list[dict[str, Any]]  # what a Bot API call gives back
+Call = Callable[..., Coroutine[Any, Any, Answer]]
 
 
 class PatientCalls(BaseRateLimiter[str]):
@@ -45,13 +47,13 @@ class PatientCalls(BaseRateLimiter[str]):
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        callback: Call,
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: str | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+    ) -> Answer:
         """Make the call, after the earlier calls to its chat, waiting out any 429."""
         if rate_limit_args == SELF_PACED:
             return await callback(*args, **kwargs)
@@ -69,12 +71,8 @@ class PatientCalls(BaseRateLimiter[str]):
                 del self._waiting[chat], self._locks[chat]
 
     async def _patiently(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-    ) -> Any:
+        self, callback: Call, args: Any, kwargs: dict[str, Any], endpoint: str
+    ) -> Answer:
         waited = 0.0
         while True:
             try:

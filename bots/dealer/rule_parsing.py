@@ -22,6 +22,7 @@ The result is the body of ``POST /v1/promotions``, validated by the same model.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,8 @@ _AMOUNT = re.compile(
 )
 _LIST = re.compile(r"[\s,、]+")
 MAX_TEXT = 2000
+
+Reader = Callable[[str], dict[str, Any] | Problem]
 
 
 @dataclass(frozen=True)
@@ -91,36 +94,52 @@ def parse_promo(text: str) -> PromoText | Problem:
         return Problem("promo.usage")
     data: dict[str, Any] = {"name": segments[0]}  # the preview shows it: a slip is cancelled
     seen: set[str] = set()
-    needs_currency = False
     for segment in segments[1:]:
-        match = _FIELD.match(segment)
-        key = match.group(1).lower() if match else segment
-        field = FIELDS.get(key)
-        if match is None or field is None:
-            return Problem("promo.unknown_field", {"field": key[:20]})
-        if field in seen:
-            return Problem("promo.repeated", {"field": key[:20]})
-        seen.add(field)
-        value = match.group(2).strip()
-        if field == "off":
-            off = _discount(value)
-            if isinstance(off, Problem):
-                return off
-            data |= off
-            needs_currency = "amount_off" in off and "currency" not in off
-        elif field in ("skus", "categories", "regions"):
-            data[field] = [v for v in _LIST.split(value) if v]
-        elif field in ("from", "to"):
-            data["starts_at" if field == "from" else "ends_at"] = value
-        elif field == "funded":
-            data["funded_by"] = FUNDERS.get(value.lower(), value)
-        elif field == "cap":
-            data["unit_cap"] = int(value) if value.isascii() and value.isdigit() else value
-        else:  # stack
-            if value.lower() not in YES | NO:
-                return Problem("promo.bad.stackable")
-            data["stackable"] = value.lower() in YES
-    return PromoText(data, needs_currency)
+        found = _field(segment, seen)
+        if isinstance(found, Problem):
+            return found
+        field, value = found
+        parsed = READERS[field](value)
+        if isinstance(parsed, Problem):
+            return parsed
+        data |= parsed
+    return PromoText(data, needs_currency="amount_off" in data and "currency" not in data)
+
+
+def _field(segment: str, seen: set[str]) -> tuple[str, str] | Problem:
+    """A segment's field (once only: ``seen`` keeps those given) and its value."""
+    match = _FIELD.match(segment)
+    key = match.group(1).lower() if match else segment
+    field = FIELDS.get(key)
+    if match is None or field is None:
+        return Problem("promo.unknown_field", {"field": key[:20]})
+    if field in seen:
+        return Problem("promo.repeated", {"field": key[:20]})
+    seen.add(field)
+    return field, match.group(2).strip()
+
+
+def _words(key: str) -> Reader:
+    return lambda value: {key: [v for v in _LIST.split(value) if v]}
+
+
+def _as_typed(key: str) -> Reader:
+    # Checked by the body's model, which names the field if it is wrong.
+    return lambda value: {key: value}
+
+
+def _funded(value: str) -> dict[str, Any]:
+    return {"funded_by": FUNDERS.get(value.lower(), value)}
+
+
+def _cap(value: str) -> dict[str, Any]:
+    return {"unit_cap": int(value) if value.isascii() and value.isdigit() else value}
+
+
+def _stackable(value: str) -> dict[str, Any] | Problem:
+    if value.lower() not in YES | NO:
+        return Problem("promo.bad.stackable")
+    return {"stackable": value.lower() in YES}
 
 
 def _discount(value: str) -> dict[str, str] | Problem:
@@ -134,3 +153,17 @@ def _discount(value: str) -> dict[str, str] | Problem:
     if sign:
         found["currency"] = SIGNS.get(sign, sign.upper())
     return found
+
+
+# A field's value → the body's fields it sets, or what is wrong with it.
+READERS: dict[str, Reader] = {
+    "off": _discount,
+    "skus": _words("skus"),
+    "categories": _words("categories"),
+    "regions": _words("regions"),
+    "from": _as_typed("starts_at"),
+    "to": _as_typed("ends_at"),
+    "funded": _funded,
+    "cap": _cap,
+    "stack": _stackable,
+}

@@ -15,8 +15,8 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from redis.asyncio import Redis
 from telegram import Update
-from telegram.ext import Application
 
+from bots.dealer.context import BotApp
 from shared.http.body import BadJson, BodyTooLarge, loads, read_limited
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ SEEN_TTL_S = 24 * 3600
 MAX_BODY = 1024 * 1024
 
 
-def webhook_app(bot_app: Application, secret: str, redis: Redis) -> web.Application:
+def webhook_app(bot_app: BotApp, secret: str, redis: Redis) -> web.Application:
     """An aiohttp app with the webhook route feeding ``bot_app``."""
     expected = secret.encode()
 
@@ -56,7 +56,7 @@ def webhook_app(bot_app: Application, secret: str, redis: Redis) -> web.Applicat
 
 @asynccontextmanager
 async def serving_webhook(
-    bot_app: Application, url: str | None, secret: str, redis: Redis, host: str, port: int
+    bot_app: BotApp, url: str | None, secret: str, redis: Redis, host: str, port: int
 ) -> AsyncIterator[str]:
     """Run ``bot_app`` fed by a webhook served on host:port until the block exits.
 

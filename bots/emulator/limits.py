@@ -38,6 +38,7 @@ class ManualClock:
         self.value = time.time() if start is None else start
 
     def __call__(self) -> float:
+        """The time now, in epoch seconds."""
         return self.value
 
     def advance(self, seconds: float) -> None:

@@ -7,7 +7,10 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from shared.messages.envelope import BadMessage, Envelope, Message, _summary
+from shared.messages.envelope import BadMessage, Envelope, _summary
+
+# Message modules take the base class from here with the decorator (``message``).
+from shared.messages.envelope import Message as Message
 
 # Message is re-exported: each message module imports it here with the ``message`` decorator.
 __all__ = ["REGISTRY", "Message", "Registry", "message"]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import string
 
-from shared.chat.i18n import ZH, t
+from shared.chat.i18n import t
+from shared.chat.texts_zh import ZH
 
 # Realistic values for every placeholder, as the bot passes them to a Chinese reader.
 VALUES: dict[str, object] = {

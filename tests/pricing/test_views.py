@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from bots.dealer.context import Chat
-from bots.dealer.rules import prices_text
+from bots.dealer.prices import prices_text
 from services.pricing.models import Promotion
 from services.pricing.queries import ProductFloor
 from services.pricing.rules import Floor, FloorRule
