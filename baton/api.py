@@ -20,45 +20,53 @@ from services.settlement import routes as settlement_routes
 from services.stock import routes as stock_routes
 from shared.http.context import API, DIRECTORY, RUNTIME, Directory
 from shared.http.errors import auth_middleware, errors_middleware
-from shared.http.openapi import Api
+from shared.http.openapi import Api, RouteTable
 from shared.runtime import Runtime
+
+ROUTES = RouteTable()
+
+
+@ROUTES.route("GET", "/healthz", summary="Liveness and readiness", public=True)
+async def healthz(request: web.Request) -> web.StreamResponse:
+    """200 when the database and Redis answer within 2 s, else 503 naming what is down."""
+    runtime = request.app[RUNTIME]
+    checks: dict[str, str] = {}
+    try:
+        async with asyncio.timeout(2), runtime.db.read() as session:
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"down: {type(exc).__name__}"
+    try:
+        async with asyncio.timeout(2):
+            await runtime.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"down: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return web.json_response(
+        {"status": "ok" if healthy else "degraded", "checks": checks},
+        status=200 if healthy else 503,
+    )
+
+
+@ROUTES.route("GET", "/metrics", summary="Prometheus metrics", public=True)
+async def metrics(request: web.Request) -> web.StreamResponse:
+    """This process's metrics in Prometheus's text format."""
+    body = request.app[RUNTIME].metrics.render()
+    return web.Response(text=body, content_type="text/plain", charset="utf-8")
+
+
+@ROUTES.route("GET", "/v1/openapi.json", summary="This API's OpenAPI document", public=True)
+async def openapi(request: web.Request) -> web.StreamResponse:
+    """The OpenAPI document of every route, built from their declarations."""
+    return web.json_response(request.app[API].document())
 
 
 def build_api() -> Api:
-    """The route table of Baton's HTTP API."""
+    """The route table of Baton's HTTP API (this module's own routes; services add theirs)."""
     api = Api(title="Baton", version="1")
-
-    @api.route("GET", "/healthz", summary="Liveness and readiness", public=True)
-    async def healthz(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        checks: dict[str, str] = {}
-        try:
-            async with asyncio.timeout(2), runtime.db.read() as session:
-                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-            checks["database"] = "ok"
-        except Exception as exc:
-            checks["database"] = f"down: {type(exc).__name__}"
-        try:
-            async with asyncio.timeout(2):
-                await runtime.redis.ping()
-            checks["redis"] = "ok"
-        except Exception as exc:
-            checks["redis"] = f"down: {type(exc).__name__}"
-        healthy = all(v == "ok" for v in checks.values())
-        return web.json_response(
-            {"status": "ok" if healthy else "degraded", "checks": checks},
-            status=200 if healthy else 503,
-        )
-
-    @api.route("GET", "/metrics", summary="Prometheus metrics", public=True)
-    async def metrics(request: web.Request) -> web.StreamResponse:
-        body = request.app[RUNTIME].metrics.render()
-        return web.Response(text=body, content_type="text/plain", charset="utf-8")
-
-    @api.route("GET", "/v1/openapi.json", summary="This API's OpenAPI document", public=True)
-    async def openapi(request: web.Request) -> web.StreamResponse:
-        return web.json_response(request.app[API].document())
-
+    api.include(ROUTES)
     return api
 
 

@@ -47,7 +47,8 @@ from sqlmodel import Field, SQLModel, col, select
 
 from benchmarks.common import BenchError
 from shared.bus.connection import connect
-from shared.bus.consumer import Consumer, ConsumerOptions, Context, Handler
+from shared.bus.consumer import Consumer, ConsumerOptions
+from shared.bus.handling import Context, Handler
 from shared.bus.relay import OutboxRelay
 from shared.bus.streams import FIELD, Publisher, stream_key
 from shared.clock import SystemClock

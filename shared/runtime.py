@@ -12,7 +12,8 @@ from typing import Any
 from redis.asyncio import Redis
 
 from shared.bus.connection import connect
-from shared.bus.consumer import Consumer, ConsumerOptions, Handler, LockPlan
+from shared.bus.consumer import Consumer, ConsumerOptions
+from shared.bus.handling import Handler, LockPlan
 from shared.bus.relay import OutboxRelay, TimerRunner
 from shared.bus.streams import Publisher
 from shared.clock import Clock

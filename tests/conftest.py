@@ -18,8 +18,9 @@ from sqlmodel import SQLModel
 from baton.api import serve_api
 from baton.runtime import open_runtime
 from shared.bus.connection import connect
-from shared.bus.consumer import Consumer, ConsumerOptions, Handler
+from shared.bus.consumer import Consumer, ConsumerOptions
 from shared.bus.embedded import EmbeddedRedis
+from shared.bus.handling import Handler
 from shared.bus.streams import Publisher
 from shared.clock import FakeClock
 from shared.db.engine import Database

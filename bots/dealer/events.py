@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from bots.dealer.models import BotOrder
 from bots.dealer.views import offer_text
 from services.broadcasts.public import HANDLERS as BROADCASTS
-from shared.bus.consumer import Context, Handler
+from shared.bus.handling import Context, Handler
 from shared.chat.buttons import expire_offer, issue
 from shared.chat.i18n import language_of, t
 from shared.chat.models import ChatMessage, ChatUser

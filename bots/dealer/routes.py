@@ -12,7 +12,7 @@ from shared.chat.identity import create_invite, deep_link
 from shared.db.uow import unit_of_work
 from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError, read_body
-from shared.http.openapi import Api
+from shared.http.openapi import Api, RouteTable
 
 HQ_DEALER = "hq"
 
@@ -36,34 +36,40 @@ class InviteView(BaseModel):
     expires_at: str
 
 
+ROUTES = RouteTable()
+
+
 def register(api: Api) -> None:
     """Declare the invitation route on ``api``."""
+    api.include(ROUTES)
 
-    @api.route(
-        "POST", "/v1/invites", summary="Invite someone to the dealer bot",
-        body=InviteBody, response=InviteView, status=201, errors=[404],
-    )  # fmt: skip
-    async def post_invite(request: web.Request) -> web.StreamResponse:
-        runtime = request.app[RUNTIME]
-        body = await read_body(request, InviteBody)
-        dealer_id = HQ_DEALER if body.role == "hq" else body.dealer_id
-        if body.role != "hq" and not await request.app[DIRECTORY].has_dealer(dealer_id):
-            raise ApiError(404, "not_found", f"no dealer {dealer_id!r}", field="dealer_id")
-        async with unit_of_work(runtime.db, runtime.clock) as uow:
-            invite = await create_invite(uow, dealer_id, body.role, created_by="api")
-            record(
-                uow.session,
-                uow.clock.now(),
-                "api",
-                "invite.create",
-                target=dealer_id,
-                detail={"role": body.role, "expires_at": invite.expires_at.isoformat()},
-            )
-        view = InviteView(
-            code=invite.code,
-            deep_link=deep_link(runtime.settings.telegram_bot_username, invite.code),
-            dealer_id=invite.dealer_id,
-            role=invite.role,
-            expires_at=invite.expires_at.isoformat(),
+
+@ROUTES.route(
+    "POST", "/v1/invites", summary="Invite someone to the dealer bot",
+    body=InviteBody, response=InviteView, status=201, errors=[404],
+)  # fmt: skip
+async def post_invite(request: web.Request) -> web.StreamResponse:
+    """Create a single-use invitation for a dealer and role (HQ's for dealer ``hq``)."""
+    runtime = request.app[RUNTIME]
+    body = await read_body(request, InviteBody)
+    dealer_id = HQ_DEALER if body.role == "hq" else body.dealer_id
+    if body.role != "hq" and not await request.app[DIRECTORY].has_dealer(dealer_id):
+        raise ApiError(404, "not_found", f"no dealer {dealer_id!r}", field="dealer_id")
+    async with unit_of_work(runtime.db, runtime.clock) as uow:
+        invite = await create_invite(uow, dealer_id, body.role, created_by="api")
+        record(
+            uow.session,
+            uow.clock.now(),
+            "api",
+            "invite.create",
+            target=dealer_id,
+            detail={"role": body.role, "expires_at": invite.expires_at.isoformat()},
         )
-        return web.json_response(view.model_dump(), status=201)
+    view = InviteView(
+        code=invite.code,
+        deep_link=deep_link(runtime.settings.telegram_bot_username, invite.code),
+        dealer_id=invite.dealer_id,
+        role=invite.role,
+        expires_at=invite.expires_at.isoformat(),
+    )
+    return web.json_response(view.model_dump(), status=201)

@@ -31,7 +31,7 @@ from services.broadcasts.models import QUEUED, QUEUING, Broadcast, BroadcastReci
 from services.broadcasts.render import Kind, body, check
 from services.catalog.public import stores
 from shared import audit
-from shared.bus.consumer import Context, Handler
+from shared.bus.handling import Context, Handler
 from shared.chat.buttons import issue
 from shared.chat.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from shared.chat.models import BLOCKED, ChatStatus, ChatUser

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.catalog.models import Dealer
-from shared.bus.consumer import Context
+from shared.bus.handling import Context
 from shared.messages.orders import SetDealerPaused
 
 

@@ -26,7 +26,7 @@ from services.orders.rounds import (
     round_offers,
     timer_key,
 )
-from shared.bus.consumer import Context
+from shared.bus.handling import Context
 from shared.db.uow import UnitOfWork
 from shared.messages.orders import AcceptOffer, DeclineOffer, OfferDeadline, OrderAccepted
 from shared.messages.stock import HoldReservation, ReportStock, StockCount

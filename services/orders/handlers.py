@@ -25,7 +25,7 @@ from services.orders.answers import accept_offer, decline_offer, offer_deadline
 from services.orders.dispatch import Routing
 from services.orders.handover import confirm_delivery, confirm_pickup, mark_ready
 from services.orders.reservations import route_order, stock_reserved, stock_unavailable
-from shared.bus.consumer import Handler
+from shared.bus.handling import Handler
 from shared.messages import Message
 from shared.messages.orders import (
     AcceptOffer,

@@ -15,7 +15,7 @@ from services.orders.domain.pickup import Accepted, Locked, PickupGuard, Wrong
 from services.orders.domain.status import FINAL, Fulfilment, OrderStatus
 from services.orders.models import CustomerBinding, OfferRow
 from services.orders.repository import Loaded, load_order
-from shared.bus.consumer import Context
+from shared.bus.handling import Context
 from shared.db.uow import UnitOfWork
 from shared.messages.orders import (
     Actor,

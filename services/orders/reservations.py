@@ -15,7 +15,7 @@ from services.orders.domain.status import UNASSIGNED
 from services.orders.models import OfferRow
 from services.orders.repository import Loaded, load_order, offer_by_request
 from services.orders.rounds import offer_lines, round_id, round_offers, timer_key
-from shared.bus.consumer import Context
+from shared.bus.handling import Context
 from shared.db.uow import UnitOfWork
 from shared.messages.orders import OfferDeadline, OfferLine, OrderOffered, RouteOrder
 from shared.messages.stock import ReleaseReservation, StockReserved, StockUnavailable

@@ -27,7 +27,7 @@ from services.settlement.ledger import entries_of, order_bucket, post, posted
 from services.settlement.models import SettledOrder
 from services.settlement.split import split_sale
 from services.settlement.split_rules import SplitConfig
-from shared.bus.consumer import Context, Handler
+from shared.bus.handling import Context, Handler
 from shared.db.uow import UnitOfWork
 from shared.messages import Message
 from shared.messages.settlement import (

@@ -30,7 +30,7 @@ from services.stock.models import (
     save_reservation,
 )
 from services.stock.view import Entry, publish
-from shared.bus.consumer import Context, Handler
+from shared.bus.handling import Context, Handler
 from shared.db.uow import UnitOfWork
 from shared.messages import Message
 from shared.messages.stock import (

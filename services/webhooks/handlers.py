@@ -6,7 +6,7 @@ import json
 from functools import partial
 
 from services.webhooks.models import WebhookDelivery
-from shared.bus.consumer import Context, Handler
+from shared.bus.handling import Context, Handler
 from shared.messages import Message
 from shared.messages.orders import OrderStatusChanged
 

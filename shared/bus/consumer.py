@@ -17,37 +17,23 @@ import contextlib
 import logging
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from shared.bus.apply import Unit, Work, apply_batch, apply_one
+from shared.bus.handling import Handler, LockPlan
 from shared.bus.membership import Membership
 from shared.bus.retries import Retries
 from shared.bus.streams import FIELD, stream_key
 from shared.clock import Clock
 from shared.db.engine import Database, is_deadlock
-from shared.db.uow import UnitOfWork, unit_of_work
 from shared.messages import REGISTRY, BadMessage, Envelope, Message, Registry
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a handler gets besides its message."""
-
-    envelope: Envelope
-    uow: UnitOfWork
-    clock: Clock
-    deliveries: int
-
-
-Handler = Callable[[Any, Context], Awaitable[None]]
-# Takes, in one global order, the row locks that handlers of these messages will take.
-LockPlan = Callable[[UnitOfWork, Sequence[Message]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -75,19 +61,6 @@ class ConsumerStats:
     dead_lettered: int = 0
     reclaimed: int = 0
     deadlocks: int = 0  # transactions the database aborted to break a deadlock
-
-
-@dataclass(frozen=True)
-class _Work:
-    """A decoded entry waiting for its handler."""
-
-    stream: bytes
-    entry_id: bytes
-    raw: bytes
-    envelope: Envelope
-    message: Message
-    handler: Handler
-    deliveries: int
 
 
 def consumer_name(group: str) -> str:
@@ -125,6 +98,7 @@ class Consumer:
         self.registry = registry
         # SQLite has one writer at a time: nothing can wait in a circle, nothing to order.
         self.lock_plan = None if db.is_sqlite else lock_plan
+        self.unit = Unit(db, clock, group, self.lock_plan)
         self.streams = sorted({stream_key(cls.STREAM).encode() for cls in handlers})
         self.stats = ConsumerStats()
         # Back-off doubles each time, capped below the idle time at which others may claim it.
@@ -207,20 +181,22 @@ class Consumer:
         Committing a batch once instead of once per message is what makes the bus fast;
         falling back to single messages keeps one failure from holding back the others.
         """
-        work: list[_Work] = []
+        work: list[Work] = []
         for entry_id, fields in entries:
             item = await self._read(stream, entry_id, fields, deliveries=1)
             if item is not None:
                 work.append(item)
         if len(work) > 1:
             try:
-                await self._apply_batch(work)
+                applied, duplicates = await apply_batch(self.unit, work)
             except Exception as exc:
                 self._count_deadlock(exc)
                 log.info(
                     "%s: batch of %d failed (%r); applying one by one", self.group, len(work), exc
                 )
             else:
+                self.stats.applied += applied
+                self.stats.duplicates += duplicates
                 await self.redis.xack(stream, self.group, *(item.entry_id for item in work))
                 return
         for item in work:
@@ -236,7 +212,7 @@ class Consumer:
 
     async def _read(
         self, stream: bytes, entry_id: bytes, fields: dict[bytes, bytes] | None, deliveries: int
-    ) -> _Work | None:
+    ) -> Work | None:
         # The entry as work for a handler, or None once it was dead-lettered or skipped.
         raw = (fields or {}).get(FIELD.encode())
         try:
@@ -256,11 +232,11 @@ class Consumer:
             reason = f"delivered {deliveries} times without success"
             await self._dead_letter(stream, entry_id, raw, reason, deliveries)
             return None
-        return _Work(stream, entry_id, raw, envelope, message, handler, deliveries)
+        return Work(stream, entry_id, raw, envelope, message, handler, deliveries)
 
-    async def _run(self, item: _Work) -> None:
+    async def _run(self, item: Work) -> None:
         try:
-            applied = await self._apply(item.handler, item.envelope, item.message, item.deliveries)
+            applied = await apply_one(self.unit, item)
         except Exception as exc:
             self.stats.failures += 1
             self._count_deadlock(exc)
@@ -281,36 +257,6 @@ class Consumer:
         else:
             self.stats.duplicates += 1
         await self.redis.xack(item.stream, self.group, item.entry_id)
-
-    async def _apply(
-        self, handler: Handler, envelope: Envelope, message: Message, deliveries: int
-    ) -> bool:
-        async with unit_of_work(self.db, self.clock, caused_by=envelope) as uow:
-            if self.lock_plan is not None:
-                await self.lock_plan(uow, [message])
-            if not await uow.claim_inbox(self.group, envelope.id):
-                return False
-            await handler(message, Context(envelope, uow, self.clock, deliveries))
-        return True
-
-    async def _apply_batch(self, work: list[_Work]) -> None:
-        applied = duplicates = 0
-        async with unit_of_work(self.db, self.clock) as uow:
-            # Every lock the batch needs, in one order, before anything else: batches on
-            # other replicas then wait for each other instead of waiting in a circle.
-            if self.lock_plan is not None:
-                await self.lock_plan(uow, [item.message for item in work])
-            fresh = await uow.claim_inbox_many(self.group, [item.envelope.id for item in work])
-            for item in work:
-                if item.envelope.id not in fresh:
-                    duplicates += 1
-                    continue
-                fresh.discard(item.envelope.id)  # the same message twice in one batch
-                uow.caused_by = item.envelope
-                await item.handler(item.message, Context(item.envelope, uow, self.clock, 1))
-                applied += 1
-        self.stats.applied += applied
-        self.stats.duplicates += duplicates
 
     def _count_deadlock(self, exc: BaseException) -> None:
         if is_deadlock(exc):

@@ -5,7 +5,6 @@ fills them is ``shared.chat.i18n``. Counts take a plural form after a colon:
 ``{count:chat|chats}`` reads ``1 chat``, ``3 chats``.
 """
 
-# ruff: noqa: E501
 # Catalog texts read better unbroken: one key, one line, as a translator edits them.
 
 from __future__ import annotations

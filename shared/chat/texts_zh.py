@@ -4,7 +4,6 @@ Keys and placeholders are the same in every catalog (a test checks); the machine
 fills them is ``shared.chat.i18n``. Chinese counts need no plural: ``{count} 个``.
 """
 
-# ruff: noqa: E501
 # Catalog texts read better unbroken: one key, one line, as a translator edits them.
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ class RouteTable:
         query: Sequence[Param] = (),
         errors: Iterable[int] = (),
     ) -> Callable[[Endpoint], Endpoint]:
-        """Declare ``method path`` for ``endpoint`` (the arguments as ``Api.route`` takes them)."""
+        """Declare ``method path``; the models, ``query`` and ``errors`` document it."""
         options = {
             "summary": summary, "body": body, "response": response, "status": status,
             "public": public, "query": tuple(query), "errors": tuple(errors),
@@ -98,36 +98,27 @@ class Api:
     def __post_init__(self) -> None:
         self._schema(ErrorBody)  # every error answer refers to it
 
-    def route(
-        self,
-        method: str,
-        path: str,
-        *,
-        summary: str,
-        body: type[BaseModel] | None = None,
-        response: type[BaseModel] | None = None,
-        status: int = 200,
-        public: bool = False,
-        query: Sequence[Param] = (),
-        errors: Iterable[int] = (),
-    ) -> Callable[[Endpoint], Endpoint]:
-        """Declare ``method path``; the models, ``query`` and ``errors`` document it."""
-        params = tuple(query)
+    def include(self, table: RouteTable) -> None:
+        """Add every route ``table`` declared: to the router, and to the document."""
+        for declared in table.declared:
+            self._add(declared)
 
-        def register(endpoint: Endpoint) -> Endpoint:
-            async def parsed(request: web.Request) -> web.StreamResponse:
-                request[QUERY] = parse_query(request, params)
-                return await endpoint(request)
+    def _add(self, d: Declared) -> None:
+        params: tuple[Param, ...] = d.options["query"]
+        endpoint = d.endpoint
 
-            parsed.__name__ = endpoint.__name__
-            parsed.__doc__ = endpoint.__doc__
-            self.routes.append((method, path, parsed))
-            self.paths.setdefault(path, {})[method.lower()] = self._operation(
-                endpoint.__name__, path, summary, body, response, status, public, params, errors
-            )
-            return endpoint
+        async def parsed(request: web.Request) -> web.StreamResponse:
+            request[QUERY] = parse_query(request, params)
+            return await endpoint(request)
 
-        return register
+        parsed.__name__ = endpoint.__name__
+        parsed.__doc__ = endpoint.__doc__
+        self.routes.append((d.method, d.path, parsed))
+        o = d.options
+        self.paths.setdefault(d.path, {})[d.method.lower()] = self._operation(
+            endpoint.__name__, d.path, o["summary"], o["body"], o["response"], o["status"],
+            o["public"], params, o["errors"],
+        )  # fmt: skip
 
     def _operation(
         self,
@@ -180,11 +171,6 @@ class Api:
             "description": "OK",
             "content": {"application/json": {"schema": self._schema(model)}},
         }
-
-    def include(self, table: RouteTable) -> None:
-        """Add every route ``table`` declared."""
-        for d in table.declared:
-            self.route(d.method, d.path, **d.options)(d.endpoint)
 
     def install(self, app: web.Application) -> None:
         """Add every declared route to ``app``."""

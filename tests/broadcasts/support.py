@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from services.broadcasts.fanout import HANDLERS
 from services.broadcasts.models import Broadcast
 from services.catalog.models import Dealer
-from shared.bus.consumer import Context
+from shared.bus.handling import Context
 from shared.chat.models import ChatMessage, ChatUser
 from shared.clock import Clock
 from shared.db.engine import Database

@@ -21,7 +21,7 @@ from bots.dealer.events import HANDLERS as CHAT_EVENTS
 from bots.sender.limits import SenderLimits
 from bots.sender.sender import ChatSender, SenderOptions
 from services.broadcasts import fanout
-from shared.bus.consumer import Context
+from shared.bus.handling import Context
 from shared.messages.broadcasts import ContinueBroadcast
 from shared.runtime import delivery_loops, running
 from shared.settings import Settings

@@ -9,7 +9,7 @@ from pydantic import Field as PydanticField
 from redis.asyncio import Redis
 from sqlmodel import Field, SQLModel, col, func, select
 
-from shared.bus.consumer import Context
+from shared.bus.handling import Context
 from shared.db.engine import Database
 from shared.messages import Message, message
 

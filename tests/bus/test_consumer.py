@@ -7,6 +7,7 @@ import json
 
 from redis.asyncio import Redis
 
+from shared.bus.apply import Work, apply_one
 from shared.bus.streams import DEAD_LETTER, FIELD, Publisher, stream_key
 from shared.clock import FakeClock
 from shared.db.engine import Database
@@ -146,7 +147,9 @@ async def test_a_replica_crashing_after_commit_before_ack_applies_nothing_twice(
     await publisher.publish("test", envelope)
     taken = await redis.xreadgroup("g", "crashing", {STREAM: ">"}, count=1)
     # The crashing replica committed its unit of work but never acked.
-    assert await first._apply(apply_deposit, envelope, Deposit(account="a", amount=3), 1)
+    message = Deposit(account="a", amount=3)
+    work = Work(STREAM.encode(), b"0-0", b"", envelope, message, apply_deposit, 1)
+    assert await apply_one(first.unit, work)
     assert taken
     running.start(first)
     await eventually(lambda: first.stats.duplicates == 1)

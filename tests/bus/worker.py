@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from shared.bus.connection import connect
-from shared.bus.consumer import Consumer, ConsumerOptions, Context
+from shared.bus.consumer import Consumer, ConsumerOptions
+from shared.bus.handling import Context
 from shared.clock import SystemClock
 from shared.db.engine import Database
 from tests.bus.support import Deposit, apply_deposit

@@ -12,7 +12,7 @@ from pathlib import Path
 from baton.runtime import open_runtime
 from services.orders.dispatch import Routing
 from services.orders.handlers import orders_handlers
-from shared.bus.consumer import Context
+from shared.bus.handling import Context
 from shared.messages.stock import StockReserved
 from shared.settings import Settings
 

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bots.dealer.rule_parsing import FIELDS, PriceRequest, PromoText, parse_price, parse_promo
-from services.pricing.schemas import PromotionBody, parse_percent, parse_time
+from services.pricing.schemas import PromotionBody, parse_percent
 from shared.chat.i18n import CATALOGS, Problem, t
 from shared.settings import SettingsError, load_settings
+from shared.times import parse_time
 
 ZONE = ZoneInfo("Asia/Shanghai")
 

@@ -10,7 +10,7 @@ from sqlmodel import col, func, select
 from services.settlement.handlers import build_handlers
 from services.settlement.models import LedgerEntry, LedgerTransaction
 from services.settlement.split_rules import SplitConfig
-from shared.bus.consumer import Context, Handler
+from shared.bus.handling import Context, Handler
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work

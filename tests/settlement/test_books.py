@@ -10,7 +10,7 @@ from sqlmodel import select
 from services.settlement.check import check_ledger
 from services.settlement.handlers import release_timer
 from services.settlement.models import SettledOrder
-from shared.bus.consumer import Context
+from shared.bus.handling import Context
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.db.models import TimerRow

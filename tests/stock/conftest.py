@@ -16,7 +16,8 @@ from services.stock.handlers import apply_report, lock_batch, reserve_stock, sto
 from services.stock.models import StockLevel, StockReservation
 from services.stock.view import availability
 from shared.bus.connection import connect
-from shared.bus.consumer import Consumer, ConsumerOptions, Context
+from shared.bus.consumer import Consumer, ConsumerOptions
+from shared.bus.handling import Context
 from shared.bus.relay import OutboxRelay, TimerRunner
 from shared.bus.streams import Publisher, stream_key
 from shared.clock import Clock, FakeClock
