@@ -63,21 +63,25 @@ async def openapi(request: web.Request) -> web.StreamResponse:
     return web.json_response(request.app[API].document())
 
 
+# Every route table the API serves: its own, then each service's (and the invitations').
+TABLES = (
+    ROUTES, catalog_routes.ROUTES, stock_routes.ROUTES, order_routes.ROUTES,
+    invite_routes.ROUTES, broadcast_routes.ROUTES, pricing_routes.ROUTES,
+    settlement_routes.ROUTES, audit_routes.ROUTES,
+)  # fmt: skip
+
+
 def build_api() -> Api:
-    """The route table of Baton's HTTP API (this module's own routes; services add theirs)."""
+    """Baton's HTTP API: every route table, and the OpenAPI document they make."""
     api = Api(title="Baton", version="1")
-    api.include(ROUTES)
+    for table in TABLES:
+        api.include(table)
     return api
 
 
 def create_app(runtime: Runtime, directory: Directory | None = None) -> web.Application:
     """The aiohttp application for ``runtime``; ``directory`` defaults to the catalog's."""
     api = build_api()
-    for routes in (catalog_routes, stock_routes, order_routes, invite_routes, broadcast_routes):
-        routes.register(api)
-    pricing_routes.register(api)
-    settlement_routes.register(api)
-    audit_routes.register(api)
     token = runtime.settings.api_token
     if not token:
         raise ValueError("the HTTP API needs BATON_API_TOKEN (baton up generates one)")

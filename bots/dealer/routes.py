@@ -12,7 +12,7 @@ from shared.chat.identity import create_invite, deep_link
 from shared.db.uow import unit_of_work
 from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError, read_body
-from shared.http.openapi import Api, RouteTable
+from shared.http.openapi import RouteTable
 
 HQ_DEALER = "hq"
 
@@ -37,11 +37,6 @@ class InviteView(BaseModel):
 
 
 ROUTES = RouteTable()
-
-
-def register(api: Api) -> None:
-    """Declare the invitation route on ``api``."""
-    api.include(ROUTES)
 
 
 @ROUTES.route(

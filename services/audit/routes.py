@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from shared.audit import entries
 from shared.http.context import RUNTIME
-from shared.http.openapi import Api, RouteTable
+from shared.http.openapi import RouteTable
 from shared.http.params import Int, Text, query
 
 MAX_LIMIT = 500
@@ -58,8 +58,3 @@ async def get_audit(request: web.Request) -> web.StreamResponse:
         ]
     )  # fmt: skip
     return web.json_response(view.model_dump())
-
-
-def register(api: Api) -> None:
-    """Declare the audit route on ``api``."""
-    api.include(ROUTES)

@@ -18,7 +18,7 @@ from services.broadcasts.stats import counts, summary
 from shared.db.uow import unit_of_work
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body
-from shared.http.openapi import Api, RouteTable
+from shared.http.openapi import RouteTable
 
 
 class BroadcastBody(BaseModel):
@@ -107,8 +107,3 @@ async def get_broadcast(request: web.Request) -> web.StreamResponse:
             raise ApiError(404, "not_found", f"no broadcast {broadcast_id!r}")
         view = BroadcastView(**summary(broadcast, await counts(session, broadcast)))
     return web.json_response(view.model_dump())
-
-
-def register(api: Api) -> None:
-    """Declare the broadcast routes on ``api``."""
-    api.include(ROUTES)

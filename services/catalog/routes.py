@@ -16,7 +16,7 @@ from services.catalog.store import CatalogConflict, put_dealer, put_product
 from shared.db.uow import unit_of_work
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body
-from shared.http.openapi import Api, RouteTable
+from shared.http.openapi import RouteTable
 
 ROUTES = RouteTable()
 
@@ -68,11 +68,6 @@ async def get_dealer_route(request: web.Request) -> web.StreamResponse:
     if dealer is None:
         raise ApiError(404, "not_found", f"no dealer {request.match_info['dealer_id']!r}")
     return _json(_dealer_view(dealer))
-
-
-def register(api: Api) -> None:
-    """Declare the catalog's routes on ``api``."""
-    api.include(ROUTES)
 
 
 def _path_id(request: web.Request, name: str) -> str:

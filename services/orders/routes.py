@@ -19,7 +19,7 @@ from services.orders.view import order_view
 from shared.db.uow import UnitOfWork, unit_of_work
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body, read_json
-from shared.http.openapi import Api, RouteTable
+from shared.http.openapi import RouteTable
 
 
 class Created(BaseModel):
@@ -60,11 +60,6 @@ Change = Callable[[UnitOfWork, Loaded], Awaitable[None]]
 
 
 ROUTES = RouteTable()
-
-
-def register(api: Api) -> None:
-    """Declare the orders routes on ``api``."""
-    api.include(ROUTES)
 
 
 @ROUTES.route(

@@ -33,7 +33,7 @@ from services.pricing.store import RuleError, create_promotion, end_promotion, s
 from shared.db.uow import unit_of_work
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, invalid, read_json
-from shared.http.openapi import Api, RouteTable
+from shared.http.openapi import RouteTable
 from shared.http.params import Choice, Text, query
 from shared.money import MoneyError, format_amount, parse_amount
 from shared.regions import region_key
@@ -182,11 +182,6 @@ async def end_promotion_route(request: web.Request) -> web.StreamResponse:
         code = {404: "not_found", 409: "conflict"}.get(exc.status, "invalid")
         raise ApiError(exc.status, code, exc.problems[0].message, field="promotion_id") from None
     return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump())
-
-
-def register(api: Api) -> None:
-    """Declare the price-rule and promotion routes on ``api``."""
-    api.include(ROUTES)
 
 
 async def _set(

@@ -12,7 +12,7 @@ from services.settlement.earnings import dealer_earnings
 from services.settlement.periods import MAX_DAYS, local_day, local_midnight
 from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError
-from shared.http.openapi import Api, RouteTable
+from shared.http.openapi import RouteTable
 from shared.http.params import DayOrTime, query
 from shared.http.problems import invalid_fields
 
@@ -112,8 +112,3 @@ async def get_earnings(request: web.Request) -> web.StreamResponse:
         currencies=[CurrencyOut.model_validate(f.as_strings()) for f in found.currencies],
     )  # fmt: skip
     return web.json_response(text=body.model_dump_json(by_alias=True))
-
-
-def register(api: Api) -> None:
-    """Declare the settlement routes on ``api``."""
-    api.include(ROUTES)

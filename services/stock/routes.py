@@ -14,7 +14,7 @@ from services.stock.models import StockLevel
 from shared.db.uow import unit_of_work
 from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError, invalid, read_body
-from shared.http.openapi import Api, RouteTable
+from shared.http.openapi import RouteTable
 from shared.messages.stock import StockCount
 
 
@@ -103,11 +103,6 @@ async def get_stock(request: web.Request) -> web.StreamResponse:
     async with request.app[RUNTIME].db.read() as session:
         rows = (await session.exec(query)).all()
     return _json(DealerStockOut(dealer_id=dealer_id, levels=[LevelOut.of(r) for r in rows]))
-
-
-def register(api: Api) -> None:
-    """Declare the stock routes on ``api``."""
-    api.include(ROUTES)
 
 
 async def _known(request: web.Request, dealer_id: str, sku: str | None = None) -> None:

@@ -42,7 +42,7 @@ class SetDirectory:
 async def client(runtime: Runtime) -> AsyncIterator[ApiClient]:
     """The API with the stock routes, served the way create_app builds it."""
     api = build_api()
-    routes.register(api)
+    api.include(routes.ROUTES)
     public = {p for p, ops in api.paths.items() if all("security" not in op for op in ops.values())}
     app = web.Application(middlewares=[errors_middleware, auth_middleware("test-token", public)])
     app[RUNTIME] = runtime
