@@ -238,7 +238,7 @@ def _add_orders(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         type=_share,
         default=DEFAULT_PICKUP_SHARE,
         metavar="F",
-        help="the share of pickup orders, 0 to 1; each costs a scrypt hash of its pickup code "
+        help="the share of pickup orders, 0 to 1; each gets a pickup code, hashed with its key "
         f"(default {DEFAULT_PICKUP_SHARE:g})",
     )
     _add_stores(orders)

@@ -172,7 +172,7 @@ class OrdersBenchReport:
         lines = [
             f"Baton orders benchmark: {self.orders:,} orders POSTed by {self.concurrency} "
             f"clients (each sends its next once its order is offered), {self.dealers:,} "
-            f"dealers + HQ's warehouse, {self.pickup_share:.0%} pickup (a scrypt pickup code)",
+            f"dealers + HQ's warehouse, {self.pickup_share:.0%} pickup",
             f"environment: Python {self.python}, Redis {self.redis}, {self.database}, "
             f"{self.cpus} CPUs; API, stock, orders, relay and timers in one process",
             "",

@@ -37,6 +37,13 @@ class Runtime:
     publisher: Publisher
     metrics: Metrics = field(default_factory=Metrics)
     _readers: list[Redis] = field(default_factory=list)
+    _pickup_key: bytes | None = None
+
+    def pickup_key(self) -> bytes:
+        """The pickup code key (see ``Settings.resolve_pickup_key``), read once."""
+        if self._pickup_key is None:
+            self._pickup_key = self.settings.resolve_pickup_key()
+        return self._pickup_key
 
     def reader(self) -> Redis:
         """A new Redis client for one blocking reader; closed with the runtime."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared import api_token
+from shared import kept_secrets
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = Field(default=8443, ge=0, le=65535)
     telegram_webhook_secret: str | None = None
     api_token: str | None = None
+    pickup_key: str | None = Field(default=None, min_length=16)
     # Routing and offers.
     offer_timeout_s: int = Field(default=600, ge=10, le=86_400)
     max_service_radius_km: float = Field(default=300.0, gt=0, le=5_000)
@@ -144,7 +145,7 @@ class Settings(BaseSettings):
     @property
     def api_token_file(self) -> Path:
         """Where a generated API token is kept: ``api-token`` in the data dir."""
-        return self.data_dir / api_token.FILE_NAME
+        return self.data_dir / kept_secrets.API_TOKEN_FILE
 
     def resolve_api_token(self) -> tuple[Settings, TokenOrigin]:
         """These settings with an API token, and where it came from.
@@ -155,11 +156,26 @@ class Settings(BaseSettings):
         if self.api_token:
             return self, TokenOrigin.ENV
         try:
-            token, new = api_token.load_or_create(self.api_token_file)
-        except (api_token.TokenFileError, OSError) as exc:
+            token, new = kept_secrets.load_or_create(self.api_token_file)
+        except (kept_secrets.SecretFileError, OSError) as exc:
             raise SettingsError(f"BATON_API_TOKEN: not set, and the kept token: {exc}") from None
         origin = TokenOrigin.GENERATED if new else TokenOrigin.KEPT
         return self.model_copy(update={"api_token": token}), origin
+
+    def resolve_pickup_key(self) -> bytes:
+        """The key pickup codes are hashed under: ``BATON_PICKUP_KEY``, else ``pickup-key``.
+
+        The file in the data dir is generated once (mode 0600) when neither exists, which
+        serves every process sharing that dir; processes on separate disks need the
+        variable, or their hashes would not verify (``PickupKeyMismatch`` says so).
+        """
+        if self.pickup_key:
+            return self.pickup_key.encode()
+        try:
+            key, _new = kept_secrets.load_or_create(self.data_dir / kept_secrets.PICKUP_KEY_FILE)
+        except (kept_secrets.SecretFileError, OSError) as exc:
+            raise SettingsError(f"BATON_PICKUP_KEY: not set, and the kept key: {exc}") from None
+        return key.encode()
 
     def with_api_token(self) -> Settings:
         """These settings with an API token (see ``resolve_api_token``)."""

@@ -119,3 +119,19 @@ def test_two_processes_starting_at_once_share_one_token(
     ]
     tokens = {p.communicate(timeout=60)[0].strip() for p in starts}
     assert tokens == {(tmp_path / "api-token").read_text().strip()}
+
+
+def test_the_pickup_key_is_generated_once_kept_private_or_taken_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("BATON_PICKUP_KEY", raising=False)
+    monkeypatch.setenv("BATON_DATA_DIR", str(tmp_path / "var"))
+    key = load_settings().resolve_pickup_key()
+    kept = tmp_path / "var" / "pickup-key"
+    assert len(key) >= 32 and stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert load_settings().resolve_pickup_key() == key  # a restart hashes as before
+    monkeypatch.setenv("BATON_PICKUP_KEY", "from-the-secret-store-32-bytes!!")
+    assert load_settings().resolve_pickup_key() == b"from-the-secret-store-32-bytes!!"
+    monkeypatch.setenv("BATON_PICKUP_KEY", "short")
+    with pytest.raises(SettingsError, match="BATON_PICKUP_KEY"):
+        load_settings()

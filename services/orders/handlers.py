@@ -10,7 +10,8 @@ delivery).
 ``orders_handlers`` is the one place their dependencies are bound, with
 ``functools.partial`` as ``services.stock.handlers.stock_handlers`` does: each handler's
 signature names the dependencies it uses (the Redis client and the routing configuration
-for those that may route an order again; none for the others), so a test can call one
+for those that may route an order again, the pickup key for the pickup; none for the
+others), so a test can call one
 with its own, and no handler reaches for a global.
 """
 
@@ -40,8 +41,11 @@ from shared.messages.orders import (
 from shared.messages.stock import StockReserved, StockUnavailable
 
 
-def orders_handlers(redis: Redis, routing: Routing) -> dict[type[Message], Handler]:
-    """The handler table; ``redis`` holds the geo index and stock view routing reads."""
+def orders_handlers(
+    redis: Redis, routing: Routing, pickup_key: bytes
+) -> dict[type[Message], Handler]:
+    """The handler table; ``redis`` holds the geo index and stock view routing reads,
+    ``pickup_key`` is the key pickup codes are hashed under."""
     return {
         RouteOrder: partial(route_order, redis=redis, routing=routing),
         StockReserved: partial(stock_reserved, redis=redis, routing=routing),
@@ -50,7 +54,7 @@ def orders_handlers(redis: Redis, routing: Routing) -> dict[type[Message], Handl
         AcceptOffer: accept_offer,
         DeclineOffer: partial(decline_offer, redis=redis, routing=routing),
         MarkReady: mark_ready,
-        ConfirmPickup: confirm_pickup,
+        ConfirmPickup: partial(confirm_pickup, pickup_key=pickup_key),
         ConfirmDelivery: confirm_delivery,
         SetDealerPaused: catalog.set_dealer_paused,
     }

@@ -44,7 +44,7 @@ async def mark_ready(msg: MarkReady, ctx: Context) -> None:
     loaded.save(ctx.uow)
 
 
-async def confirm_pickup(msg: ConfirmPickup, ctx: Context) -> None:
+async def confirm_pickup(msg: ConfirmPickup, ctx: Context, *, pickup_key: bytes) -> None:
     """Staff typed the customer's code: hand over on the right one, lock after five wrong.
 
     The right code on an accepted order hands it over too (``Order.pick_up``): the customer
@@ -61,7 +61,8 @@ async def confirm_pickup(msg: ConfirmPickup, ctx: Context) -> None:
         _answer(ctx, msg.order_id, msg.actor, "pickup", "refused", reason=why)
         return
     before = row.pickup_failures
-    guard = PickupGuard(bytes.fromhex(row.pickup_salt or ""), row.pickup_digest or "", before)
+    salt = bytes.fromhex(row.pickup_salt or "")
+    guard = PickupGuard(salt, row.pickup_digest or "", pickup_key, before)
     result = guard.check(msg.code)
     row.pickup_failures = guard.wrong
     if isinstance(result, Accepted):

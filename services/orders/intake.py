@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from dataclasses import dataclass
@@ -81,7 +80,7 @@ async def receive_order(runtime: Runtime, data: Any) -> Received:
             raise IntakeError(errors)
         if body.fulfilment == "pickup" and digest is None:
             code, salt = new_code(_RANDOM), new_salt(_RANDOM)
-            digest = await asyncio.to_thread(hash_code, code, salt)  # scrypt: keep the loop free
+            digest = hash_code(code, salt, runtime.pickup_key())
         installation = body.needs_installation or any(
             p.needs_installation for p in products.values()
         )

@@ -16,6 +16,8 @@ async def serve_orders(runtime: Runtime) -> AsyncIterator[str]:
     """Consume the orders streams while the block runs."""
     indexed = await rebuild(runtime.db, runtime.redis)  # the geo index is a cache of the table
     routing = Routing.from_settings(runtime.settings)
-    consumer = runtime.consumer("orders", orders_handlers(runtime.redis, routing))
+    consumer = runtime.consumer(
+        "orders", orders_handlers(runtime.redis, routing, runtime.pickup_key())
+    )
     async with running(consumer.run):
         yield f"{indexed} dealers indexed; offers time out after {routing.offer_timeout}"

@@ -18,9 +18,13 @@ from shared.settings import Settings
 
 
 async def main(redis_url: str, database_url: str, marker: Path) -> None:
-    settings = Settings(redis_url=redis_url, database_url=database_url, block_ms=100)
+    settings = Settings(
+        redis_url=redis_url, database_url=database_url, block_ms=100, pickup_key="k" * 32
+    )
     async with open_runtime(settings) as runtime:
-        handlers = orders_handlers(runtime.redis, Routing.from_settings(settings))
+        handlers = orders_handlers(
+            runtime.redis, Routing.from_settings(settings), runtime.pickup_key()
+        )
         reserved = handlers[StockReserved]
 
         async def hang_after_reserving(msg: StockReserved, ctx: Context) -> None:

@@ -1,9 +1,14 @@
-"""Pickup codes: six digits the customer shows, stored only as a salted, slow hash.
+"""Pickup codes: six digits the customer shows, stored only as a keyed, salted hash.
 
 Randomness comes from the caller: pass ``random.SystemRandom()`` in production (a
-``random.Random(seed)`` in tests). Six digits are guessable offline whatever the hash, so
-the real defence is ``PickupGuard``: five wrong codes lock the pickup until HQ resets it.
-The hash (scrypt, per-order salt) keeps a leaked table from reading out codes at a glance.
+``random.Random(seed)`` in tests). Six digits are guessable offline by whoever holds both
+the hash and its key, so two defences work together: the hash is an HMAC-SHA256 under a
+key kept out of the database (``BATON_PICKUP_KEY``, or a file in the data dir), so a leaked
+orders table alone reveals no code; and ``PickupGuard`` locks the pickup after five wrong
+codes, the online defence. An HMAC costs microseconds, where a slow hash (scrypt) cost
+40 ms of CPU on every pickup order and bought nothing the key does not.
+
+Orders taken before the key existed keep their scrypt hashes, which ``verify`` still checks.
 """
 
 from __future__ import annotations
@@ -16,8 +21,12 @@ from dataclasses import dataclass
 
 DIGITS = 6
 MAX_WRONG = 5
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # about 16 MB and tens of ms a hash
+KEY_BYTES = 32
 _DASHES = "-‐‑‒–—―−ー－"
+
+
+class PickupKeyMismatch(ValueError):
+    """The code was hashed under another key than the one this process holds."""
 
 
 def new_code(rng: random.Random) -> str:
@@ -50,26 +59,47 @@ def normalise(text: str) -> str | None:
     return code if len(code) == DIGITS else None
 
 
-def hash_code(code: str, salt: bytes, *, n: int = SCRYPT_N) -> str:
-    """The code's scrypt hash with its parameters, as ``scrypt$n$r$p$hex``."""
+def key_id(key: bytes) -> str:
+    """A short public name for ``key``, kept beside each hash so a wrong key is noticed."""
+    return hashlib.sha256(b"baton pickup key id\0" + key).hexdigest()[:12]
+
+
+def hash_code(code: str, salt: bytes, key: bytes) -> str:
+    """The code's keyed hash, as ``hmac-sha256$<key id>$<hex>``."""
     canonical = normalise(code)
     if canonical is None:
         raise ValueError("a pickup code is six digits")
-    digest = hashlib.scrypt(canonical.encode(), salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
-    return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${digest.hex()}"
+    if len(key) < 16:
+        raise ValueError("a pickup key is at least 16 bytes")
+    return f"hmac-sha256${key_id(key)}${_mac(key, salt, canonical)}"
 
 
-def verify(code: str, salt: bytes, digest: str) -> bool:
-    """True when ``code`` (as typed) is the code ``digest`` was made from."""
+def verify(code: str, salt: bytes, digest: str, key: bytes) -> bool:
+    """True when ``code`` (as typed) is the code ``digest`` was made from.
+
+    Raises PickupKeyMismatch when ``digest`` was made under another key: no code could be
+    right, and counting the customer's tries against it would lock them out for nothing.
+    """
     parts = digest.split("$")
-    if len(parts) != 5 or parts[0] != "scrypt":
-        raise ValueError("not a pickup code hash made by hash_code")
-    _, n, r, p, expected = parts
     canonical = normalise(code)
-    if canonical is None:
-        return False
-    got = hashlib.scrypt(canonical.encode(), salt=salt, n=int(n), r=int(r), p=int(p), dklen=32)
-    return hmac.compare_digest(got.hex(), expected)
+    if len(parts) == 3 and parts[0] == "hmac-sha256":
+        if parts[1] != key_id(key):
+            raise PickupKeyMismatch(
+                f"this pickup code was hashed under key {parts[1]}, not {key_id(key)}: "
+                "every process that takes or checks orders needs the same BATON_PICKUP_KEY"
+            )
+        return canonical is not None and hmac.compare_digest(_mac(key, salt, canonical), parts[2])
+    if len(parts) == 5 and parts[0] == "scrypt":  # an order taken before keyed hashes
+        _, n, r, p, expected = parts
+        if canonical is None:
+            return False
+        got = hashlib.scrypt(canonical.encode(), salt=salt, n=int(n), r=int(r), p=int(p), dklen=32)
+        return hmac.compare_digest(got.hex(), expected)
+    raise ValueError("not a pickup code hash made by hash_code")
+
+
+def _mac(key: bytes, salt: bytes, canonical: str) -> str:
+    return hmac.new(key, salt + canonical.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -99,6 +129,7 @@ class PickupGuard:
 
     salt: bytes
     digest: str
+    key: bytes
     wrong: int = 0
 
     @property
@@ -107,12 +138,12 @@ class PickupGuard:
         return self.wrong >= MAX_WRONG
 
     def check(self, text: str) -> Result:
-        """Check a typed code; never raises for any text."""
+        """Check a typed code; never raises for any text (PickupKeyMismatch: a wrong key)."""
         if self.locked:
             return Locked()
         if normalise(text) is None:
             return Wrong(MAX_WRONG - self.wrong, malformed=True)
-        if verify(text, self.salt, self.digest):
+        if verify(text, self.salt, self.digest, self.key):
             return Accepted()
         self.wrong += 1
         return Locked() if self.locked else Wrong(MAX_WRONG - self.wrong)

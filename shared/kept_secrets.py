@@ -1,7 +1,8 @@
-"""The HTTP API's generated token, kept in the data dir so that it outlives a restart.
+"""Secrets Baton generates for itself, kept in the data dir so that they outlive a restart.
 
-Only a token Baton generated is written (mode 0600); one set by ``BATON_API_TOKEN`` never
-is. Two processes starting at once on one data dir end up with the same token: the file is
+The HTTP API's token (``api-token``) and the pickup code key (``pickup-key``). Only a
+secret Baton generated is written (mode 0600); one set in the environment never is. Two
+processes starting at once on one data dir end up with the same secret: the file is
 written aside and linked into place, which fails for the second, who reads the first's.
 """
 
@@ -13,30 +14,31 @@ import secrets
 import stat
 from pathlib import Path
 
-FILE_NAME = "api-token"
+API_TOKEN_FILE = "api-token"
+PICKUP_KEY_FILE = "pickup-key"
 
 
-class TokenFileError(ValueError):
-    """The token file exists but holds no token."""
+class SecretFileError(ValueError):
+    """The file exists but holds no secret."""
 
 
-def read_token(path: Path) -> str | None:
-    """The token kept at ``path`` (its mode tightened to 0600 if looser), or None if absent."""
+def read_secret(path: Path) -> str | None:
+    """The secret kept at ``path`` (its mode tightened to 0600 if looser), or None if absent."""
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         return None
-    if mode & 0o077:  # readable by others: whoever could read it could call the API
+    if mode & 0o077:  # readable by others: whoever could read it could use it
         path.chmod(0o600)
     token = path.read_text(encoding="utf-8").strip()
     if not token:
-        raise TokenFileError(f"{path} is empty; delete it and a new token is made at start")
+        raise SecretFileError(f"{path} is empty; delete it and a new one is made at start")
     return token
 
 
 def load_or_create(path: Path) -> tuple[str, bool]:
-    """The token kept at ``path``, or a new one written there; True if it is new."""
-    token = read_token(path)
+    """The secret kept at ``path``, or a new one written there; True if it is new."""
+    token = read_secret(path)
     if token is not None:
         return token, False
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +53,7 @@ def load_or_create(path: Path) -> tuple[str, bool]:
         try:
             os.link(aside, path)  # never replaces a token another process wrote first
         except FileExistsError:
-            kept = read_token(path)
+            kept = read_secret(path)
             assert kept is not None
             return kept, False
     finally:
