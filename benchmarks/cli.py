@@ -58,6 +58,16 @@ def _share(text: str) -> float:
     return value
 
 
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 10_000:
+        raise argparse.ArgumentTypeError("a rate is above 0 and at most 10,000 a second")
+    return value
+
+
 def _radius(text: str) -> float:
     try:
         value = float(text)
@@ -241,6 +251,14 @@ def _add_orders(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="the share of pickup orders, 0 to 1; each gets a pickup code, hashed with its key "
         f"(default {DEFAULT_PICKUP_SHARE:g})",
     )
+    orders.add_argument(
+        "--rate",
+        type=_rate,
+        default=None,
+        metavar="R",
+        help="send open-loop, R orders a second whatever Baton's speed (its latency shows "
+        "in p99), instead of C clients each waiting for its last offer",
+    )
     _add_stores(orders)
 
 
@@ -288,6 +306,7 @@ async def _orders(args: argparse.Namespace) -> str:
             concurrency=args.concurrency,
             dealers=args.dealers,
             pickup_share=args.pickup_share,
+            rate=args.rate,
             progress=_progress,
         )
     return report.format()

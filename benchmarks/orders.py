@@ -4,13 +4,19 @@ A whole Baton runs in this process: the HTTP API, the stock and orders services,
 outbox relay and the timer runner on one runtime (``baton up`` without the bot and the
 shop webhooks). Its network is the routing bench's (near dealers with ample stock, so
 every order finds one), written to the tables before the services start; the services
-build the geo index and the stock view from the tables themselves. C clients POST N
-orders over real HTTP; each waits until its order's offer appears before it sends its
-next, so C orders are in flight at a time (a closed loop). A separate task reads
-``baton:order-events`` with a blocking XREAD, standing in for the chat bot's sender, and
-notes when each order's first ``OrderOffered`` appears: an order's latency runs from just
-before its POST is sent to then. The baseline is sequential PINGs on the runtime's Redis
-client, measured in the same run just before the orders.
+build the geo index and the stock view from the tables themselves. C clients POST N orders
+over real HTTP; each waits until its order's offer appears before it sends its next, so C
+orders are in flight at a time (a closed loop). With ``rate`` the orders are sent
+open-loop instead: one every 1/rate s whatever happens to the earlier ones, as a shop's
+customers would, so a slow Baton shows as latency rather than as a slower sender. A
+separate task reads ``baton:order-events`` with a blocking XREAD, standing in for the chat
+bot's sender, and notes when each order's first ``OrderOffered`` appears: an order's
+latency runs from just before its POST is sent to then. The baselines, measured in the
+same run just before the orders: sequential PINGs on the runtime's Redis client, and the
+floor of the database: plain write transactions through the same engine, each inserting as
+many rows as Baton writes for one order. The process's CPU time over the measured window,
+divided by the orders, is the CPU an order costs (the bench's own HTTP clients and watcher
+included; Redis and PostgreSQL are other processes).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import Any
 
 import aiohttp
 from redis.asyncio import Redis
-from sqlalchemy import func, insert
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert
 from sqlmodel import select
 
 from baton.api import serve_api
@@ -64,6 +70,11 @@ WARMUP = 3
 PINGS = 1_000
 UNIT_PRICE = "1999.00"
 PROGRESS_EVERY_S = 2.0
+# The rows Baton writes for one order on its way to the offer: the order, its offer and
+# routing decision, the reservation with its line and the stock level, four outbox rows
+# (status, reserve, reserved, offered), three inbox rows and the offer's two timers.
+ROWS_PER_ORDER = 15
+FLOOR_ORDERS = 300
 
 
 def order_body(external_id: str, facts: OrderFacts) -> dict[str, Any]:
@@ -149,7 +160,10 @@ class OrdersBenchReport:
     database: str
     cpus: int
     pickup_share: float = 0.0
+    rate_offered: float | None = None  # open loop: orders sent per second, else closed loop
     seconds: float = 0.0
+    cpu_s: float = 0.0
+    floor_s: float = 0.0
     latencies_s: list[float] = field(default_factory=list)
     answers_s: list[float] = field(default_factory=list)
     pings_s: list[float] = field(default_factory=list)
@@ -158,6 +172,16 @@ class OrdersBenchReport:
     def rate(self) -> float:
         """Orders offered per second, from the first POST sent to the last offer seen."""
         return self.orders / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cpu_ms_per_order(self) -> float:
+        """Process CPU milliseconds per order over the measured window."""
+        return self.cpu_s * 1e3 / self.orders if self.orders else 0.0
+
+    @property
+    def floor_rate(self) -> float:
+        """Orders/s the database would carry if an order were one plain transaction."""
+        return FLOOR_ORDERS / self.floor_s if self.floor_s else 0.0
 
     @property
     def ping_rate(self) -> float:
@@ -169,9 +193,13 @@ class OrdersBenchReport:
         ping_p50 = percentile(self.pings_s, 0.5)
         p50 = percentile(self.latencies_s, 0.5)
         ratio = self.rate / self.ping_rate if self.ping_rate else 0.0
+        floor_share = self.rate / self.floor_rate if self.floor_rate else 0.0
+        if self.rate_offered is None:
+            how = f"by {self.concurrency} clients (each sends its next once its order is offered)"
+        else:
+            how = f"open-loop at {self.rate_offered:g}/s"
         lines = [
-            f"Baton orders benchmark: {self.orders:,} orders POSTed by {self.concurrency} "
-            f"clients (each sends its next once its order is offered), {self.dealers:,} "
+            f"Baton orders benchmark: {self.orders:,} orders POSTed {how}, {self.dealers:,} "
             f"dealers + HQ's warehouse, {self.pickup_share:.0%} pickup",
             f"environment: Python {self.python}, Redis {self.redis}, {self.database}, "
             f"{self.cpus} CPUs; API, stock, orders, relay and timers in one process",
@@ -182,6 +210,11 @@ class OrdersBenchReport:
             (
                 "raw Redis: PING, sequential", f"{len(self.pings_s):,}", f"{self.ping_rate:,.0f}",
                 f"{ping_p50 * 1e3:.3f}", f"{percentile(self.pings_s, 0.99) * 1e3:.3f}", "1.00×",
+            ),
+            (
+                f"database floor: 1 txn of {ROWS_PER_ORDER} rows", f"{FLOOR_ORDERS:,}",
+                f"{self.floor_rate:,.0f}", "-", "-", f"{self.floor_rate / self.ping_rate:.3f}×"
+                if self.ping_rate else "-",
             ),
             (
                 "POST -> OrderOffered on the stream", f"{self.orders:,}", f"{self.rate:,.1f}",
@@ -207,6 +240,8 @@ class OrdersBenchReport:
             f"orders/s over {self.seconds:.2f} s, from the first POST sent to the last offer "
             f"seen; the median order took {p50 / ping_p50 if ping_p50 else 0:,.0f} PING "
             "round trips from POST to offer.",
+            f"CPU per order: {self.cpu_ms_per_order:.1f} ms (the process's CPU time over the "
+            f"measured window / orders); {floor_share:.1%} of the database floor's orders/s.",
         ]
         return "\n".join(lines)
 
@@ -230,22 +265,36 @@ class _Shop:
         self.answered.clear()
         return self
 
+    async def post(self, body: dict[str, Any]) -> str:
+        """POST one order; returns its id once the API has answered 201."""
+        start = time.perf_counter()
+        async with self.http.post(self.url, json=body, headers=self.headers) as answer:
+            data = await answer.json()
+            if answer.status != 201:
+                raise BenchError(f"POST /v1/orders answered {answer.status}: {data}")
+        self.sent[data["id"]] = start
+        self.answered[data["id"]] = time.perf_counter()
+        return str(data["id"])
+
     async def post_all(self, bodies: list[dict[str, Any]], concurrency: int) -> None:
-        """Post every body, ``concurrency`` at a time."""
+        """Post every body, ``concurrency`` at a time, each after the last one's offer."""
         queue = iter(bodies)
 
         async def client() -> None:
             for body in queue:
-                start = time.perf_counter()
-                async with self.http.post(self.url, json=body, headers=self.headers) as answer:
-                    data = await answer.json()
-                    if answer.status != 201:
-                        raise BenchError(f"POST /v1/orders answered {answer.status}: {data}")
-                self.sent[data["id"]] = start
-                self.answered[data["id"]] = time.perf_counter()
-                await self.watcher.offer_of(data["id"])
+                await self.watcher.offer_of(await self.post(body))
 
         await asyncio.gather(*(client() for _ in range(concurrency)))
+
+    async def post_at_rate(self, bodies: list[dict[str, Any]], rate: float) -> None:
+        """Post one body every 1/``rate`` s, never waiting for the earlier ones."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        posts = []
+        for i, body in enumerate(bodies):
+            await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
+            posts.append(asyncio.create_task(self.post(body)))
+        await asyncio.gather(*posts)
 
 
 async def _wait(
@@ -296,11 +345,14 @@ async def run_orders_bench(
     concurrency: int = 8,
     dealers: int = 200,
     pickup_share: float = 0.6,
+    rate: float | None = None,
     progress: Progress | None = None,
 ) -> OrdersBenchReport:
     """Run Baton on ``redis_url`` and the migrated, empty ``database_url``; POST and time."""
     if orders < 1 or concurrency < 1 or dealers < 1 or not 0 <= pickup_share <= 1:
         raise BenchError("orders, concurrency and dealers must be 1 or more, pickup share 0 to 1")
+    if rate is not None and rate <= 0:
+        raise BenchError("the rate must be above 0 orders a second")
 
     def say(text_: str) -> None:
         if progress is not None:
@@ -323,7 +375,10 @@ async def run_orders_bench(
                 orders, concurrency, dealers, platform.python_version(), redis_text, db_text,
                 os.cpu_count() or 1,
                 pickup_share=sum(f.fulfilment == "pickup" for f in facts[WARMUP:]) / orders,
+                rate_offered=rate,
             )  # fmt: skip
+            say(f"database floor: {FLOOR_ORDERS} transactions of {ROWS_PER_ORDER} rows…")
+            report.floor_s = await database_floor(runtime.db)
             run = secrets.token_hex(4)
             bodies = [order_body(f"{run}-{i}", f) for i, f in enumerate(facts)]
             await _drive(runtime, bodies, report, say)
@@ -334,6 +389,7 @@ async def _drive(
     runtime: Runtime, bodies: list[dict[str, Any]], report: OrdersBenchReport, say: Progress
 ) -> None:
     reader = connect(runtime.redis_url, blocking=True)
+    connections = report.concurrency if report.rate_offered is None else 512
     halt = asyncio.Event()
     newest: Any = await runtime.redis.xrevrange(EVENTS, count=1)
     watcher = OfferWatcher(reader, newest[0][0] if newest else "0-0")
@@ -344,7 +400,7 @@ async def _drive(
             serve_stock(runtime),
             serve_orders(runtime),
             running(*delivery_loops(runtime)),
-            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=report.concurrency)) as http,
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections)) as http,
         ):
             say(f"Baton is up at {url}; {WARMUP} warm-up orders…")
             client = _Shop(http, url, runtime.settings.api_token or "", watcher)
@@ -371,17 +427,47 @@ async def _measure(
         start = time.perf_counter()
         await redis.ping()
         report.pings_s.append(time.perf_counter() - start)
-    say(f"posting {report.orders:,} orders with {report.concurrency} clients…")
     shop = warm.reset()
-    posting = asyncio.create_task(shop.post_all(bodies[WARMUP:], report.concurrency))
+    cpu_before = time.process_time()
+    if report.rate_offered is None:
+        say(f"posting {report.orders:,} orders with {report.concurrency} clients…")
+        posting = asyncio.create_task(shop.post_all(bodies[WARMUP:], report.concurrency))
+    else:
+        say(f"posting {report.orders:,} orders at {report.rate_offered:g} a second…")
+        posting = asyncio.create_task(shop.post_at_rate(bodies[WARMUP:], report.rate_offered))
     try:
         timeout = 60 + report.orders / 2
         await _wait(watcher, shop, report.orders, timeout, say, [posting, watching])
     finally:
         posting.cancel()
         await asyncio.gather(posting, return_exceptions=True)
+    report.cpu_s = time.process_time() - cpu_before
     first = min(shop.sent.values())
     report.seconds = max(watcher.offered[o] for o in shop.sent) - first
     report.latencies_s = [watcher.offered[o] - t for o, t in shop.sent.items()]
     report.answers_s = [shop.answered[o] - t for o, t in shop.sent.items()]
     say(f"{report.orders:,} orders offered in {report.seconds:.2f}s")
+
+
+async def database_floor(db: Database) -> float:
+    """Seconds for ``FLOOR_ORDERS`` plain write transactions of ``ROWS_PER_ORDER`` rows each.
+
+    Core statements on the runtime's own engine, in a scratch table dropped afterwards: what
+    the database charges for an order's rows if nothing else were done.
+    """
+    scratch = Table(
+        "bench_floor", MetaData(), Column("id", Integer, primary_key=True),
+        Column("order_no", Integer, nullable=False), Column("body", String(200), nullable=False),
+    )  # fmt: skip
+    async with db.engine.begin() as connection:
+        await connection.run_sync(scratch.create, checkfirst=True)
+    try:
+        start = time.perf_counter()
+        for n in range(FLOOR_ORDERS):
+            rows = [{"order_no": n, "body": "x" * 120} for _ in range(ROWS_PER_ORDER)]
+            async with db.write() as session:
+                await (await session.connection()).execute(insert(scratch), rows)
+        return time.perf_counter() - start
+    finally:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(scratch.drop)

@@ -1,4 +1,4 @@
-"""The async database: SQLite (WAL, busy timeout, BEGIN IMMEDIATE) or PostgreSQL (asyncpg)."""
+"""The async database: SQLite (WAL, busy timeout, BEGIN IMMEDIATE, on the loop) or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.db import sqlite_driver
 
 SQLITE_BUSY_TIMEOUT_S = 30
 DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
@@ -29,15 +32,18 @@ def is_deadlock(exc: BaseException) -> bool:
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    path = make_url(url).database or ":memory:"
+    engine = create_async_engine(
+        url, async_creator=partial(sqlite_driver.connect, path, SQLITE_BUSY_TIMEOUT_S)
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, issue BEGIN so that we choose its kind below.
-        dbapi_connection.isolation_level = None
+        # The driver leaves BEGIN to SQLAlchemy (isolation None), so we choose its kind below;
+        # a busy database is waited for off the loop by the driver, not in SQLite's handler.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={sqlite_driver.BUSY_SLICE_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel, select
 
 from shared.clock import FakeClock
 from shared.db.engine import Database, is_deadlock
 from shared.db.models import TimerRow
+from shared.db.sqlite_driver import BUSY_SLICE_MS
 from shared.db.uow import unit_of_work
 from tests.bus.support import Deposit, TestCounter
 
@@ -90,7 +93,43 @@ async def test_sqlite_runs_in_wal_mode(db: Database) -> None:
         journal = (await result.exec_driver_sql("PRAGMA journal_mode")).scalar()
         timeout = (await result.exec_driver_sql("PRAGMA busy_timeout")).scalar()
     assert journal == "wal"
-    assert timeout == 30_000
+    assert timeout == BUSY_SLICE_MS  # longer waits happen off the loop (next test)
+
+
+async def test_a_write_waits_for_another_process_lock_without_stalling_the_loop(
+    db: Database, clock: FakeClock
+) -> None:
+    """Another connection holds SQLite's write lock; our writer waits, the loop runs on."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite only")
+    path = make_url(db.url).database
+    assert path
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # as another process's writer would hold it
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def write() -> None:
+        async with unit_of_work(db, clock) as uow:
+            uow.session.add(TestCounter(name="after the lock"))
+
+    ticker = asyncio.create_task(tick())
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.5)
+    assert not writing.done()  # still waiting for the lock...
+    assert ticks >= 10  # ...while the loop kept running (a blocked loop would not tick)
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(writing, 30)
+    ticker.cancel()
+    async with db.read() as session:
+        names = (await session.exec(select(TestCounter.name))).all()
+    assert "after the lock" in names
 
 
 async def test_a_deadlock_the_database_breaks_is_recognised(db: Database, clock: FakeClock) -> None:
