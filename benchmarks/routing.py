@@ -410,7 +410,9 @@ async def time_routing(
         async with unit_of_work(db, clock) as uow:
             await uow.session.connection()  # the consumer's transaction is already open
             start = time.perf_counter()
-            candidates, _ = await candidates_for(uow, redis, facts, set(), radius_km)
+            candidates, _ = await candidates_for(
+                uow.session, uow.clock.now(), redis, facts, set(), radius_km
+            )
             decision = route(facts, candidates, config)
             elapsed = time.perf_counter() - start
         if i < 0:  # a warm-up run: statements compiled and cached, connections open

@@ -11,13 +11,14 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy import case, func
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.catalog import public as catalog
 from services.orders.domain.facts import (
@@ -95,11 +96,15 @@ def facts_of(loaded: Loaded, channels: dict[str, str]) -> OrderFacts:
 
 
 async def candidates_for(
-    uow: UnitOfWork, redis: Redis, facts: OrderFacts, tried: set[str], max_radius_km: float
+    session: AsyncSession,
+    now: datetime,
+    redis: Redis,
+    facts: OrderFacts,
+    tried: set[str],
+    max_radius_km: float,
 ) -> tuple[list[Candidate], int]:
     """The stores whose service radius reaches the customer, and the warehouses, as routing
     candidates; and how many stores nearby were left out because their radius does not."""
-    session = uow.session
     radius, warehouses = await catalog.reach(redis, max_radius_km)
     reached, beyond = await catalog.within_reach(redis, facts.lat, facts.lon, radius, GEO_LIMIT)
     near = dict(reached)
@@ -109,7 +114,7 @@ async def candidates_for(
     dealers = await catalog.dealers(session, ids)
     skus = sorted({line.sku for line in facts.lines})
     stock = await availability(redis, [d.id for d in dealers], skus)
-    stats = await _dealer_stats(uow, [d.id for d in dealers])
+    stats = await _dealer_stats(session, now, [d.id for d in dealers])
     result = []
     for dealer in dealers:
         record = stats.get(dealer.id, _Stats())
@@ -155,14 +160,15 @@ def _count(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-async def _dealer_stats(uow: UnitOfWork, dealer_ids: Sequence[str]) -> dict[str, _Stats]:
+async def _dealer_stats(
+    session: AsyncSession, now: datetime, dealer_ids: Sequence[str]
+) -> dict[str, _Stats]:
     """Each candidate's record of the last 30 days, counted in SQL.
 
     Counts are aggregates; the median response time is taken over each dealer's most
     recent ``RESPONSE_SAMPLE`` answers, so a dealer with years of offers costs no more to
     rank than a new one.
     """
-    now = uow.clock.now()
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     recent = (
         col(OfferRow.dealer_id).in_(dealer_ids),
@@ -181,7 +187,7 @@ async def _dealer_stats(uow: UnitOfWork, dealer_ids: Sequence[str]) -> dict[str,
         .group_by(col(OfferRow.dealer_id))
     )
     stats: dict[str, _Stats] = {}
-    for dealer_id, open_, answered, accepted, today in (await uow.session.exec(counts)).all():
+    for dealer_id, open_, answered, accepted, today in (await session.exec(counts)).all():
         stats[dealer_id] = _Stats(
             accepted_today=int(today), open=int(open_), answered=int(answered),
             accepted=int(accepted), responses=[],
@@ -199,7 +205,7 @@ async def _dealer_stats(uow: UnitOfWork, dealer_ids: Sequence[str]) -> dict[str,
     sample = select(answers.c.dealer_id, answers.c.offered_at, answers.c.answered_at).where(
         answers.c.rank <= RESPONSE_SAMPLE
     )
-    for dealer_id, offered, answered_at_ in (await uow.session.exec(sample)).all():
+    for dealer_id, offered, answered_at_ in (await session.exec(sample)).all():
         responses = stats.setdefault(dealer_id, _Stats(responses=[])).responses
         assert responses is not None
         responses.append((answered_at_ - offered).total_seconds())
@@ -208,6 +214,73 @@ async def _dealer_stats(uow: UnitOfWork, dealer_ids: Sequence[str]) -> dict[str,
 
 def _distance(facts: OrderFacts, dealer: catalog.Dealer) -> float:
     return haversine_km(facts.lat, facts.lon, dealer.lat, dealer.lon)
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    """Where an order goes next: the decision, and what it was made from."""
+
+    decision: RoutingDecision
+    distances: dict[str, float]
+    beyond: int  # stores nearby whose radius does not reach the customer
+    attempt: int  # 1 for an order's first round
+
+
+async def plan_route(
+    session: AsyncSession,
+    now: datetime,
+    redis: Redis,
+    facts: OrderFacts,
+    routing: Routing,
+    tried: Sequence[str] = (),
+) -> RoutePlan:
+    """Decide where an order goes, from reads only (``session`` may be a read session).
+
+    ``tried`` are the dealers offered the order before, one per offer made, oldest first.
+    """
+    config = routing.config
+    if facts.region in routing.grab_regions:
+        config = _with(config, grab_mode=True)
+    candidates, beyond = await candidates_for(
+        session, now, redis, facts, set(tried), routing.max_radius_km
+    )
+    decision = route(facts, candidates, config, attempts_made=len(tried))
+    distances = {c.dealer_id: c.distance_km for c in candidates}
+    return RoutePlan(decision, distances, beyond, len(tried) + 1)
+
+
+async def start_route(uow: UnitOfWork, loaded: Loaded, plan: RoutePlan, routing: Routing) -> None:
+    """Record the decision and reserve stock at its dealers; or alert HQ if there are none."""
+    order, decision, attempt = loaded.order, plan.decision, plan.attempt
+    now = uow.clock.now()
+    uow.session.add(
+        RoutingRow(
+            order_id=order.id, attempt=attempt, decided_at=now,
+            decision=decision.to_dict() | {"beyond_their_radius": plan.beyond},
+        )
+    )  # fmt: skip
+    if not decision.targets or decision.exhausted:
+        await _wait_for_hq(uow, loaded, decision)
+        return
+    deadline = now + routing.offer_timeout
+    for dealer_id in decision.targets[:1] if decision.mode == "sequential" else decision.targets:
+        offer = OfferRow(
+            id=_new_id("of"), order_id=order.id, dealer_id=dealer_id, attempt=attempt,
+            state=OfferState.RESERVING, request_id=_new_id("rq"),
+            distance_km=round(plan.distances.get(dealer_id, 0.0), 2),
+            deadline=deadline, created_at=now,
+        )  # fmt: skip
+        uow.session.add(offer)
+        uow.emit(
+            ReserveStock(
+                request_id=offer.request_id,
+                order_id=order.id,
+                dealer_id=dealer_id,
+                lines=[StockLine(sku=ln.sku, qty=ln.qty) for ln in order.lines],
+                # The offer's own timer releases it; this is the safety net if that is lost.
+                expires_at=deadline + timedelta(minutes=5),
+            )
+        )
 
 
 async def dispatch(uow: UnitOfWork, redis: Redis, loaded: Loaded, routing: Routing) -> None:
@@ -224,43 +297,9 @@ async def dispatch(uow: UnitOfWork, redis: Redis, loaded: Loaded, routing: Routi
         return
     products = await _channels(uow, [ln.sku for ln in order.lines])
     facts = facts_of(loaded, products)
-    config = routing.config
-    if facts.region in routing.grab_regions:
-        config = _with(config, grab_mode=True)
-    tried = {o.dealer_id for o in offers}
-    candidates, beyond = await candidates_for(uow, redis, facts, tried, routing.max_radius_km)
-    decision = route(facts, candidates, config, attempts_made=len(offers))
-    attempt = len(offers) + 1
-    uow.session.add(
-        RoutingRow(
-            order_id=order.id, attempt=attempt, decided_at=uow.clock.now(),
-            decision=decision.to_dict() | {"beyond_their_radius": beyond},
-        )
-    )  # fmt: skip
-    if not decision.targets or decision.exhausted:
-        await _wait_for_hq(uow, loaded, decision)
-        return
-    now = uow.clock.now()
-    deadline = now + routing.offer_timeout
-    distances = {c.dealer_id: c.distance_km for c in candidates}
-    for dealer_id in decision.targets[:1] if decision.mode == "sequential" else decision.targets:
-        offer = OfferRow(
-            id=_new_id("of"), order_id=order.id, dealer_id=dealer_id, attempt=attempt,
-            state=OfferState.RESERVING, request_id=_new_id("rq"),
-            distance_km=round(distances.get(dealer_id, 0.0), 2),
-            deadline=deadline, created_at=now,
-        )  # fmt: skip
-        uow.session.add(offer)
-        uow.emit(
-            ReserveStock(
-                request_id=offer.request_id,
-                order_id=order.id,
-                dealer_id=dealer_id,
-                lines=[StockLine(sku=ln.sku, qty=ln.qty) for ln in order.lines],
-                # The offer's own timer releases it; this is the safety net if that is lost.
-                expires_at=deadline + timedelta(minutes=5),
-            )
-        )
+    tried = [o.dealer_id for o in offers]
+    plan = await plan_route(uow.session, uow.clock.now(), redis, facts, routing, tried)
+    await start_route(uow, loaded, plan, routing)
 
 
 async def _wait_for_hq(uow: UnitOfWork, loaded: Loaded, decision: RoutingDecision) -> None:

@@ -1,10 +1,18 @@
-"""Taking an order in: validate it whole, store it once, and ask for it to be routed."""
+"""Taking an order in: validate it whole, route it, and store it with its first reservation.
+
+Routing's reads (the geo index, the stock view, the dealers' records) happen before the
+write transaction, from a read session; the transaction then stores the order, the
+routing decision and the offer, and asks the stock service for the units, in one commit.
+So an order costs one hop less than when a ``RouteOrder`` message routed it, and the
+write lock is never held across a Redis round trip.
+"""
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +21,7 @@ from sqlmodel import col, select
 
 from services.catalog import public as catalog
 from services.orders import codec
+from services.orders.dispatch import RoutePlan, Routing, plan_route, start_route
 from services.orders.domain.attribution import attribute, normalise_referral_code
 from services.orders.domain.body import OrderBody
 from services.orders.domain.facts import Channel
@@ -22,6 +31,7 @@ from services.orders.domain.intake import (
     ProductFacts,
     body_fingerprint,
     check_against_catalog,
+    facts_from_body,
     order_lines,
     parse_order,
     sale_lines,
@@ -31,6 +41,7 @@ from services.orders.domain.order import Order
 from services.orders.domain.pickup import hash_code, new_code, new_salt
 from services.orders.domain.status import Fulfilment
 from services.orders.models import CustomerBinding, OrderRow
+from services.orders.repository import Loaded
 from services.pricing.public import (
     LineIn,
     PromotionGone,
@@ -41,8 +52,10 @@ from services.pricing.public import (
     units_used,
 )
 from shared.db.uow import unit_of_work
-from shared.messages.orders import OrderStatusChanged, RouteOrder, SaleLine
+from shared.messages.orders import OrderStatusChanged, SaleLine
+from shared.regions import region_key
 from shared.runtime import Runtime
+from shared.settings import Settings
 
 _RANDOM = random.SystemRandom()
 PRICING_TRIES = 4  # a promotion's last units taken by another order: price the order again
@@ -72,12 +85,16 @@ async def receive_order(runtime: Runtime, data: Any) -> Received:
     if known is not None:
         return Received(known, False, None)
     code = salt = digest = None
+    order_id = f"o_{uuid.uuid4().hex[:20]}"
+    plan: RoutePlan | None = None
     for _ in range(PRICING_TRIES):
         at = runtime.clock.now()
         products, quotes = await _products(runtime, body, at)
         errors = check_against_catalog(body, products)
         if errors:
             raise IntakeError(errors)
+        if plan is None:
+            plan = await _plan(runtime, order_id, body, products)
         if body.fulfilment == "pickup" and digest is None:
             code, salt = new_code(_RANDOM), new_salt(_RANDOM)
             digest = hash_code(code, salt, runtime.pickup_key())
@@ -87,8 +104,9 @@ async def receive_order(runtime: Runtime, data: Any) -> Received:
         try:
             sold = sale_lines(body, products)
             row = await _store(
-                runtime, body, fingerprint, salt, digest, installation, sold, quotes, at
-            )
+                runtime, order_id, body, _Kept(fingerprint, salt, digest, installation, sold),
+                quotes, at, plan,
+            )  # fmt: skip
         except PromotionGone:  # its last units went to another order since we priced this one
             continue
         except IntegrityError:  # the same order arrived twice at once: the other one stored it
@@ -154,19 +172,47 @@ async def _products(
     return facts, quotes
 
 
+def routing_of(settings: Settings) -> Routing:
+    """The routing configuration of ``settings`` (made once per settings object)."""
+    return _routing_cache(settings)
+
+
+_routing_cache = functools.lru_cache(maxsize=8)(Routing.from_settings)
+
+
+async def _plan(
+    runtime: Runtime, order_id: str, body: OrderBody, products: dict[str, ProductFacts]
+) -> RoutePlan:
+    facts = facts_from_body(order_id, body, products)
+    facts = replace(facts, region=region_key(facts.region))  # 四川, Sichuan: one region
+    async with runtime.db.read() as session:
+        return await plan_route(
+            session, runtime.clock.now(), runtime.redis, facts, routing_of(runtime.settings)
+        )
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """What intake worked out of the body besides its price, stored with the order."""
+
+    fingerprint: str
+    salt: bytes | None
+    digest: str | None
+    installation: bool
+    sold: list[SaleLine]
+
+
 async def _store(
     runtime: Runtime,
+    order_id: str,
     body: OrderBody,
-    fingerprint: str,
-    salt: bytes | None,
-    digest: str | None,
-    installation: bool,
-    sold: list[SaleLine],
+    worked_out: _Kept,
     quotes: list[Quote],
     priced_at: datetime,
+    plan: RoutePlan,
 ) -> OrderRow:
     now = runtime.clock.now()
-    order_id = f"o_{uuid.uuid4().hex[:20]}"
+    fingerprint, salt, digest = worked_out.fingerprint, worked_out.salt, worked_out.digest
     async with unit_of_work(runtime.db, runtime.clock) as uow:
         session = uow.session
         code = body.customer.referral_code
@@ -180,7 +226,7 @@ async def _store(
         binding = await session.get(CustomerBinding, body.customer.id)
         attribution = attribute(code, binding.dealer_id if binding else None, owners)
         kept = IntakeRecord.taken(
-            body, needs_installation=installation, sale_lines=sold,
+            body, needs_installation=worked_out.installation, sale_lines=worked_out.sold,
             pricing=[quote.record() for quote in quotes],
         )  # fmt: skip
         order = Order.receive(
@@ -208,7 +254,7 @@ async def _store(
                 originating_dealer_id=attribution.originating_dealer_id, at=now,
             )
         )  # fmt: skip
-        uow.emit(RouteOrder(order_id=order_id))
+        await start_route(uow, Loaded(row, order, kept), plan, routing_of(runtime.settings))
     return row
 
 

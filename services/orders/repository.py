@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.orders import codec
 from services.orders.domain.intake_record import IntakeRecord
+from services.orders.domain.order import Order
 from services.orders.models import OfferRow, OrderRow
 from shared.db.uow import UnitOfWork
 from shared.messages.orders import OrderStatusChanged
@@ -17,15 +16,21 @@ from shared.messages.orders import OrderStatusChanged
 class Loaded:
     """An order's row with its aggregate, saved back together."""
 
-    def __init__(self, row: OrderRow) -> None:
+    def __init__(
+        self, row: OrderRow, order: Order | None = None, intake: IntakeRecord | None = None
+    ) -> None:
+        """``order`` and ``intake`` are given for an order just made, else read from ``row``."""
         self.row = row
-        self.order = codec.load(row.aggregate)
+        self.order = order if order is not None else codec.load(row.aggregate)
         self.status_before = str(self.order.status)
+        self._intake = intake
 
-    @cached_property
+    @property
     def intake(self) -> IntakeRecord:
         """What the shop sent and intake worked out; read when first asked, never written back."""
-        return IntakeRecord.read(self.row.intake)
+        if self._intake is None:
+            self._intake = IntakeRecord.read(self.row.intake)
+        return self._intake
 
     def save(self, uow: UnitOfWork) -> None:
         """Write the aggregate back and announce a change of status, if there was one."""

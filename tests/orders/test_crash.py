@@ -23,7 +23,8 @@ async def test_sigkill_between_reserve_and_offer_still_completes_the_order(
     api: ApiClient, runtime: Runtime, clock: FakeClock, redis_url: str, database_url: str,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    runtime.clock = clock
+    # The killed worker runs on the real clock, so this process does too: the offer's deadline
+    # is set when the order is taken here and checked when the worker offers it.
     runtime.settings = runtime.settings.model_copy(update={"claim_idle_ms": 300})
     flow = Flow(api, runtime, clock)
     marker = tmp_path / "in-handler"

@@ -44,7 +44,7 @@ async def test_counts_rates_and_the_median_of_recent_answers(
     async with unit_of_work(db, clock) as uow:
         uow.session.add_all(rows)
     async with unit_of_work(db, clock) as uow:
-        stats = await _dealer_stats(uow, ["busy", "new", "idle"])
+        stats = await _dealer_stats(uow.session, uow.clock.now(), ["busy", "new", "idle"])
 
     busy, new = stats["busy"], stats["new"]
     assert (busy.open, busy.answered, busy.accepted, busy.accepted_today) == (2, 60, 50, 50)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
-from services.orders.models import OrderRow
+from services.orders.domain.offer_state import OfferState
+from services.orders.models import OfferRow, OrderRow, RoutingRow
+from shared.clock import FakeClock
+from shared.db.models import OutboxRow
+from shared.messages import Envelope
+from shared.runtime import Runtime
+from tests.conftest import ApiClient
 from tests.orders.conftest import NEAR_BODY, Flow, order
 
 
@@ -78,3 +84,29 @@ async def test_a_referral_code_makes_its_dealer_the_originating_one(flow: Flow) 
     placed = await flow.place(body)
     view = await flow.get(placed["id"])
     assert view["originating_dealer_id"] == "near"
+
+
+async def test_an_order_is_routed_and_its_stock_asked_for_in_the_commit_that_takes_it(
+    api: ApiClient, runtime: Runtime, clock: FakeClock
+) -> None:
+    """No orders consumer runs: the POST alone stores the order, its routing decision, an
+    offer reserving stock at the near dealer, and the ReserveStock command in the outbox."""
+    runtime.clock = clock
+    flow = Flow(api, runtime, clock)
+    await flow.setup({"near": NEAR_BODY}, {"near": 2})
+    placed = await flow.place(order("B-4"))
+    async with runtime.db.read() as session:
+        offers = (await session.exec(select(OfferRow))).all()
+        decisions = (await session.exec(select(RoutingRow))).all()
+        outbox = (await session.exec(select(OutboxRow))).all()
+    assert [(o.order_id, o.dealer_id, o.state) for o in offers] == [
+        (placed["id"], "near", OfferState.RESERVING)
+    ]
+    assert [(d.order_id, d.attempt) for d in decisions] == [(placed["id"], 1)]
+    commands = [Envelope.decode(row.envelope.encode()) for row in outbox]
+    reserve = [c for c in commands if c.name == "stock.ReserveStock"]
+    assert [(c.payload["order_id"], c.payload["dealer_id"]) for c in reserve] == [
+        (placed["id"], "near")
+    ]
+    assert reserve[0].payload["request_id"] == offers[0].request_id
+    assert not [c for c in commands if c.name == "orders.RouteOrder"]
