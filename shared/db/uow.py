@@ -6,10 +6,12 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,6 +21,14 @@ from shared.db.models import InboxRow, OutboxRow, TimerRow
 from shared.messages import Envelope, Message
 
 log = logging.getLogger(__name__)
+_OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]
+_TIMERS: Table = TimerRow.__table__  # type: ignore[attr-defined]
+_INBOX: Table = InboxRow.__table__  # type: ignore[attr-defined]
+
+
+def _insert_for(connection: AsyncConnection) -> Callable[[Table], Any]:
+    """The dialect's INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
+    return pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
 
 
 class UnitOfWork:
@@ -29,6 +39,7 @@ class UnitOfWork:
         self.clock = clock
         self.caused_by = caused_by
         self.emitted: list[Envelope] = []
+        self._outbox: list[dict[str, object]] = []
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
 
     def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
@@ -42,23 +53,33 @@ class UnitOfWork:
     def emit(self, message: Message) -> Envelope:
         """Queue ``message`` in the outbox; it is published only if this transaction commits."""
         envelope = Envelope.wrap(message, self.clock, caused_by=self.caused_by)
-        self.session.add(
-            OutboxRow(
-                stream=message.STREAM,
-                message_id=envelope.id,
-                envelope=envelope.encode(),
-                created_at=self.clock.now(),
-            )
+        self._outbox.append(
+            {
+                "stream": message.STREAM,
+                "message_id": envelope.id,
+                "envelope": envelope.encode(),
+                "created_at": self.clock.now(),
+            }
         )
         self.emitted.append(envelope)
         return envelope
 
+    async def write_outbox(self) -> None:
+        """Insert what was emitted, in order, in one statement (``unit_of_work`` calls this
+        last, just before the commit)."""
+        if self._outbox:
+            rows, self._outbox = self._outbox, []
+            connection = await self.session.connection()
+            await connection.execute(insert(_OUTBOX), rows)
+
     async def set_timer(self, key: str, due_at: datetime, message: Message) -> Envelope:
         """Arrange for ``message`` to be sent at ``due_at``; the same key replaces a timer."""
         envelope = Envelope.wrap(message, self.clock, caused_by=self.caused_by)
-        await self.session.merge(
-            TimerRow(key=key, due_at=utc(due_at), stream=message.STREAM, envelope=envelope.encode())
-        )
+        connection = await self.session.connection()
+        upsert = _insert_for(connection)(_TIMERS)
+        row = {"due_at": utc(due_at), "stream": message.STREAM, "envelope": envelope.encode()}
+        statement = upsert.on_conflict_do_update(index_elements=[_TIMERS.c.key], set_=row)
+        await connection.execute(statement, {"key": key} | row)
         return envelope
 
     async def cancel_timer(self, key: str) -> bool:
@@ -73,12 +94,13 @@ class UnitOfWork:
     async def claim_inbox_many(self, group: str, message_ids: list[str]) -> set[str]:
         """Record that ``group`` applies these messages; returns the ids not applied before."""
         connection = await self.session.connection()
-        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        table = InboxRow.__table__  # type: ignore[attr-defined]
+        table = _INBOX
         now = self.clock.now()
         # One cached statement run with many parameter sets: SQLAlchemy sends it as a single
         # multi-row INSERT, without compiling a new statement for every batch size.
-        statement = insert(table).on_conflict_do_nothing().returning(table.c.message_id)
+        statement = (
+            _insert_for(connection)(table).on_conflict_do_nothing().returning(table.c.message_id)
+        )
         rows = [
             {"consumer_group": group, "message_id": m, "processed_at": now} for m in message_ids
         ]
@@ -93,6 +115,7 @@ async def unit_of_work(
     async with db.write() as session:
         uow = UnitOfWork(session, clock, caused_by)
         yield uow
+        await uow.write_outbox()
     if uow.emitted:
         db.outbox_written.set()
     for action in uow._after_commit:
