@@ -259,6 +259,14 @@ def _add_orders(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="send open-loop, R orders a second whatever Baton's speed (its latency shows "
         "in p99), instead of C clients each waiting for its last offer",
     )
+    orders.add_argument(
+        "--replicas",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="run Baton as it is deployed: N `baton run` processes each of api, stock and "
+        "orders (clients spread over the APIs); CPU per order is then theirs, from /proc",
+    )
     _add_stores(orders)
 
 
@@ -307,6 +315,7 @@ async def _orders(args: argparse.Namespace) -> str:
             dealers=args.dealers,
             pickup_share=args.pickup_share,
             rate=args.rate,
+            replicas=args.replicas,
             progress=_progress,
         )
     return report.format()

@@ -22,12 +22,14 @@ included; Redis and PostgreSQL are other processes).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import platform
 import secrets
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from sqlmodel import select
 from baton.api import serve_api
 from baton.runtime import open_runtime
 from benchmarks.common import BenchError
+from benchmarks.processes import deployed
 from benchmarks.routing import (
     SKUS,
     BenchDealer,
@@ -161,6 +164,9 @@ class OrdersBenchReport:
     cpus: int
     pickup_share: float = 0.0
     rate_offered: float | None = None  # open loop: orders sent per second, else closed loop
+    replicas: int | None = None  # processes of each service, or None: all in this process
+    layout: str = ""
+    cpu_by_service: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     cpu_s: float = 0.0
     floor_s: float = 0.0
@@ -202,7 +208,7 @@ class OrdersBenchReport:
             f"Baton orders benchmark: {self.orders:,} orders POSTed {how}, {self.dealers:,} "
             f"dealers + HQ's warehouse, {self.pickup_share:.0%} pickup",
             f"environment: Python {self.python}, Redis {self.redis}, {self.database}, "
-            f"{self.cpus} CPUs; API, stock, orders, relay and timers in one process",
+            f"{self.cpus} CPUs; {self.layout}",
             "",
         ]
         header = ("measure", "count", "per s", "p50 ms", "p99 ms", "vs raw Redis")
@@ -243,6 +249,14 @@ class OrdersBenchReport:
             f"CPU per order: {self.cpu_ms_per_order:.1f} ms (the process's CPU time over the "
             f"measured window / orders); {floor_share:.1%} of the database floor's orders/s.",
         ]
+        if self.cpu_by_service:
+            lines.append(
+                "CPU per order by service: "
+                + ", ".join(
+                    f"{name} {seconds * 1e3 / self.orders:.1f} ms"
+                    for name, seconds in self.cpu_by_service.items()
+                )
+            )
         return "\n".join(lines)
 
 
@@ -250,11 +264,11 @@ class _Shop:
     """C clients, each posting an order and waiting for its offer before the next."""
 
     def __init__(
-        self, http: aiohttp.ClientSession, url: str, token: str, watcher: OfferWatcher
+        self, http: aiohttp.ClientSession, urls: list[str], token: str, watcher: OfferWatcher
     ) -> None:
         self.http = http
         self.watcher = watcher
-        self.url = url + "/v1/orders"
+        self.urls = itertools.cycle([url + "/v1/orders" for url in urls])
         self.headers = {"Authorization": f"Bearer {token}"}
         self.sent: dict[str, float] = {}  # order id -> when its POST was sent
         self.answered: dict[str, float] = {}
@@ -268,7 +282,7 @@ class _Shop:
     async def post(self, body: dict[str, Any]) -> str:
         """POST one order; returns its id once the API has answered 201."""
         start = time.perf_counter()
-        async with self.http.post(self.url, json=body, headers=self.headers) as answer:
+        async with self.http.post(next(self.urls), json=body, headers=self.headers) as answer:
             data = await answer.json()
             if answer.status != 201:
                 raise BenchError(f"POST /v1/orders answered {answer.status}: {data}")
@@ -312,7 +326,7 @@ async def _wait(
         for task in tasks:
             if task.done() and task.exception() is not None:
                 raise BenchError(f"the bench failed: {task.exception()!r}")
-        offered = sum(1 for order_id in shop.sent if order_id in watcher.offered)
+        offered = len(shop.sent.keys() & watcher.offered.keys())
         if len(shop.sent) == total and offered == total:
             return
         if loop.time() > deadline:
@@ -346,6 +360,7 @@ async def run_orders_bench(
     dealers: int = 200,
     pickup_share: float = 0.6,
     rate: float | None = None,
+    replicas: int | None = None,
     progress: Progress | None = None,
 ) -> OrdersBenchReport:
     """Run Baton on ``redis_url`` and the migrated, empty ``database_url``; POST and time."""
@@ -353,6 +368,8 @@ async def run_orders_bench(
         raise BenchError("orders, concurrency and dealers must be 1 or more, pickup share 0 to 1")
     if rate is not None and rate <= 0:
         raise BenchError("the rate must be above 0 orders a second")
+    if replicas is not None and not 1 <= replicas <= 16:
+        raise BenchError("replicas are 1 to 16 processes of each service")
 
     def say(text_: str) -> None:
         if progress is not None:
@@ -375,18 +392,66 @@ async def run_orders_bench(
                 orders, concurrency, dealers, platform.python_version(), redis_text, db_text,
                 os.cpu_count() or 1,
                 pickup_share=sum(f.fulfilment == "pickup" for f in facts[WARMUP:]) / orders,
-                rate_offered=rate,
+                rate_offered=rate, replicas=replicas,
             )  # fmt: skip
             say(f"database floor: {FLOOR_ORDERS} transactions of {ROWS_PER_ORDER} rows…")
             report.floor_s = await database_floor(runtime.db)
             run = secrets.token_hex(4)
             bodies = [order_body(f"{run}-{i}", f) for i, f in enumerate(facts)]
-            await _drive(runtime, bodies, report, say)
+            if replicas is None:
+                baton = _in_process(runtime)
+            else:
+                env = {"redis_url": redis_url, "database_url": database_url, "api_token": token,
+                       "pickup_key": secrets.token_urlsafe(24)}  # fmt: skip
+                baton = _as_processes(Path(tmp), env, replicas, say)
+            await _drive(runtime, baton, bodies, report, say)
         return report
 
 
+@dataclass
+class _Baton:
+    """The Baton under test: its API URLs, and the CPU seconds it has used so far."""
+
+    urls: list[str]
+    cpu: Callable[[], float]
+    where: str
+    cpu_by_service: Callable[[], dict[str, float]] = dict
+
+
+@asynccontextmanager
+async def _in_process(runtime: Runtime) -> AsyncIterator[_Baton]:
+    async with (
+        serve_api(runtime) as url,
+        serve_stock(runtime),
+        serve_orders(runtime),
+        running(*delivery_loops(runtime)),
+    ):
+        yield _Baton(
+            [url], time.process_time, "API, stock, orders, relay and timers in one process"
+        )
+
+
+@asynccontextmanager
+async def _as_processes(
+    workdir: Path, env: dict[str, str], replicas: int, say: Progress
+) -> AsyncIterator[_Baton]:
+    say(f"starting {replicas} process(es) each of api, stock and orders…")
+    counts = {"api": replicas, "stock": replicas, "orders": replicas}
+    async with deployed(workdir, env, counts) as deployment:
+        yield _Baton(
+            deployment.api_urls, deployment.cpu,
+            f"api, stock and orders as separate processes, {replicas} of each (each with its "
+            "relay and timers); the bench's clients in a process of their own",
+            lambda: {name: sum(w.cpu() for w in deployment.of(name)) for name in counts},
+        )  # fmt: skip
+
+
 async def _drive(
-    runtime: Runtime, bodies: list[dict[str, Any]], report: OrdersBenchReport, say: Progress
+    runtime: Runtime,
+    baton: AbstractAsyncContextManager[_Baton],
+    bodies: list[dict[str, Any]],
+    report: OrdersBenchReport,
+    say: Progress,
 ) -> None:
     reader = connect(runtime.redis_url, blocking=True)
     connections = report.concurrency if report.rate_offered is None else 512
@@ -396,15 +461,18 @@ async def _drive(
     watching = asyncio.create_task(watcher.run(halt))
     try:
         async with (
-            serve_api(runtime) as url,
-            serve_stock(runtime),
-            serve_orders(runtime),
-            running(*delivery_loops(runtime)),
+            baton as under_test,
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections)) as http,
         ):
-            say(f"Baton is up at {url}; {WARMUP} warm-up orders…")
-            client = _Shop(http, url, runtime.settings.api_token or "", watcher)
-            await _measure(runtime.redis, client, bodies, report, watcher, watching, say)
+            report.layout = under_test.where
+            say(f"Baton is up at {', '.join(under_test.urls)}; {WARMUP} warm-up orders…")
+            client = _Shop(http, under_test.urls, runtime.settings.api_token or "", watcher)
+            by_service = under_test.cpu_by_service()
+            await _measure(
+                runtime.redis, client, bodies, report, watcher, watching, say, under_test.cpu
+            )
+            after = under_test.cpu_by_service()
+            report.cpu_by_service = {k: after[k] - by_service.get(k, 0.0) for k in after}
     finally:
         halt.set()
         await asyncio.gather(watching, return_exceptions=True)
@@ -419,6 +487,7 @@ async def _measure(
     watcher: OfferWatcher,
     watching: asyncio.Task[None],
     say: Progress,
+    cpu: Callable[[], float],
 ) -> None:
     await warm.post_all(bodies[:WARMUP], 1)
     await _wait(watcher, warm, WARMUP, 60, None, [watching])
@@ -428,7 +497,7 @@ async def _measure(
         await redis.ping()
         report.pings_s.append(time.perf_counter() - start)
     shop = warm.reset()
-    cpu_before = time.process_time()
+    cpu_before = cpu()
     if report.rate_offered is None:
         say(f"posting {report.orders:,} orders with {report.concurrency} clients…")
         posting = asyncio.create_task(shop.post_all(bodies[WARMUP:], report.concurrency))
@@ -441,7 +510,7 @@ async def _measure(
     finally:
         posting.cancel()
         await asyncio.gather(posting, return_exceptions=True)
-    report.cpu_s = time.process_time() - cpu_before
+    report.cpu_s = cpu() - cpu_before
     first = min(shop.sent.values())
     report.seconds = max(watcher.offered[o] for o in shop.sent) - first
     report.latencies_s = [watcher.offered[o] - t for o, t in shop.sent.items()]

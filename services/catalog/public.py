@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -41,12 +41,18 @@ __all__ = [
 ]
 
 
+_PRODUCTS = select(Product).order_by(col(Product.sku))
+_PRODUCTS_OF = _PRODUCTS.where(col(Product.sku).in_(bindparam("skus", expanding=True)))
+_DEALERS_OF = select(Dealer).where(col(Dealer.id).in_(bindparam("ids", expanding=True)))
+
+
 async def products(session: AsyncSession, skus: Iterable[str] | None = None) -> dict[str, Product]:
     """The products of ``skus`` the catalog has (every product when None), by SKU."""
-    query = select(Product).order_by(col(Product.sku))
-    if skus is not None:
-        query = query.where(col(Product.sku).in_(set(skus)))
-    return {p.sku: p for p in (await session.exec(query)).all()}
+    if skus is None:
+        found = await session.exec(_PRODUCTS)
+    else:
+        found = await session.exec(_PRODUCTS_OF, params={"skus": sorted(set(skus))})
+    return {p.sku: p for p in found.all()}
 
 
 async def products_matching(
@@ -72,8 +78,8 @@ async def dealer(session: AsyncSession, dealer_id: str) -> Dealer | None:
 
 async def dealers(session: AsyncSession, dealer_ids: Iterable[str]) -> list[Dealer]:
     """The dealers of ``dealer_ids`` the catalog has."""
-    query = select(Dealer).where(col(Dealer.id).in_(set(dealer_ids)))
-    return list((await session.exec(query)).all())
+    found = await session.exec(_DEALERS_OF, params={"ids": sorted(set(dealer_ids))})
+    return list(found.all())
 
 
 async def referral_owners(session: AsyncSession, code: str) -> dict[str, str]:

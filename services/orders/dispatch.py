@@ -16,7 +16,7 @@ from statistics import median
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import case, func
+from sqlalchemy import bindparam, case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -160,19 +160,11 @@ def _count(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-async def _dealer_stats(
-    session: AsyncSession, now: datetime, dealer_ids: Sequence[str]
-) -> dict[str, _Stats]:
-    """Each candidate's record of the last 30 days, counted in SQL.
-
-    Counts are aggregates; the median response time is taken over each dealer's most
-    recent ``RESPONSE_SAMPLE`` answers, so a dealer with years of offers costs no more to
-    rank than a new one.
-    """
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+def _stats_statements() -> tuple[Any, Any]:
+    """The two queries of ``_dealer_stats``, built once (``ids``, ``since``, ``day_start``)."""
     recent = (
-        col(OfferRow.dealer_id).in_(dealer_ids),
-        col(OfferRow.created_at) >= now - STATS_WINDOW,
+        col(OfferRow.dealer_id).in_(bindparam("ids", expanding=True)),
+        col(OfferRow.created_at) >= bindparam("since"),
     )
     state, answered_at = col(OfferRow.state), col(OfferRow.answered_at)
     counts = (
@@ -181,17 +173,11 @@ async def _dealer_stats(
             _count(state.in_(OPEN)),
             _count(state.in_(ANSWERED)),
             _count(state == OfferState.ACCEPTED),
-            _count((state == OfferState.ACCEPTED) & (answered_at >= day_start)),
+            _count((state == OfferState.ACCEPTED) & (answered_at >= bindparam("day_start"))),
         )
         .where(*recent)
         .group_by(col(OfferRow.dealer_id))
     )
-    stats: dict[str, _Stats] = {}
-    for dealer_id, open_, answered, accepted, today in (await session.exec(counts)).all():
-        stats[dealer_id] = _Stats(
-            accepted_today=int(today), open=int(open_), answered=int(answered),
-            accepted=int(accepted), responses=[],
-        )  # fmt: skip
     rank = (
         func.row_number()
         .over(partition_by=col(OfferRow.dealer_id), order_by=answered_at.desc())
@@ -205,7 +191,33 @@ async def _dealer_stats(
     sample = select(answers.c.dealer_id, answers.c.offered_at, answers.c.answered_at).where(
         answers.c.rank <= RESPONSE_SAMPLE
     )
-    for dealer_id, offered, answered_at_ in (await session.exec(sample)).all():
+    return counts, sample
+
+
+_STATS_COUNTS, _STATS_SAMPLE = _stats_statements()
+
+
+async def _dealer_stats(
+    session: AsyncSession, now: datetime, dealer_ids: Sequence[str]
+) -> dict[str, _Stats]:
+    """Each candidate's record of the last 30 days, counted in SQL.
+
+    Counts are aggregates; the median response time is taken over each dealer's most
+    recent ``RESPONSE_SAMPLE`` answers, so a dealer with years of offers costs no more to
+    rank than a new one.
+    """
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    params = {"ids": sorted(set(dealer_ids)), "since": now - STATS_WINDOW}
+    stats: dict[str, _Stats] = {}
+    counted = await session.exec(_STATS_COUNTS, params=params | {"day_start": day_start})
+    for dealer_id, open_, answered, accepted, today in counted.all():
+        stats[dealer_id] = _Stats(
+            accepted_today=int(today), open=int(open_), answered=int(answered),
+            accepted=int(accepted), responses=[],
+        )  # fmt: skip
+    for dealer_id, offered, answered_at_ in (
+        await session.exec(_STATS_SAMPLE, params=params)
+    ).all():
         responses = stats.setdefault(dealer_id, _Stats(responses=[])).responses
         assert responses is not None
         responses.append((answered_at_ - offered).total_seconds())

@@ -16,8 +16,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.catalog import public as catalog
 from services.orders import codec
@@ -75,26 +77,27 @@ class Received:
 
 
 async def receive_order(runtime: Runtime, data: Any) -> Received:
-    """Store a new order (or find the same one again) and queue its routing.
+    """Store a new order (or find the same one again), routed and asking for its stock.
 
     Raises IntakeError naming every bad field, or OrderConflict; neither changes anything.
     """
     body = parse_order(data)
     fingerprint = body_fingerprint(body)
-    known = await _existing(runtime, body, fingerprint)
-    if known is not None:
-        return Received(known, False, None)
     code = salt = digest = None
     order_id = f"o_{uuid.uuid4().hex[:20]}"
     plan: RoutePlan | None = None
     for _ in range(PRICING_TRIES):
         at = runtime.clock.now()
-        products, quotes = await _products(runtime, body, at)
-        errors = check_against_catalog(body, products)
-        if errors:
-            raise IntakeError(errors)
-        if plan is None:
-            plan = await _plan(runtime, order_id, body, products)
+        async with runtime.db.read() as session:  # every read of this try, in one session
+            known = await _existing(session, body, fingerprint) if plan is None else None
+            if known is not None:
+                return Received(known, False, None)
+            products, quotes = await _products(session, body, at)
+            errors = check_against_catalog(body, products)
+            if errors:
+                raise IntakeError(errors)
+            if plan is None:
+                plan = await _plan(session, runtime, order_id, body, products)
         if body.fulfilment == "pickup" and digest is None:
             code, salt = new_code(_RANDOM), new_salt(_RANDOM)
             digest = hash_code(code, salt, runtime.pickup_key())
@@ -110,7 +113,8 @@ async def receive_order(runtime: Runtime, data: Any) -> Received:
         except PromotionGone:  # its last units went to another order since we priced this one
             continue
         except IntegrityError:  # the same order arrived twice at once: the other one stored it
-            known = await _existing(runtime, body, fingerprint)
+            async with runtime.db.read() as session:
+                known = await _existing(session, body, fingerprint)
             if known is None:
                 raise
             return Received(known, False, None)
@@ -118,16 +122,15 @@ async def receive_order(runtime: Runtime, data: Any) -> Received:
     raise IntakeError([FieldError("lines", "promotions changed while the order was taken; retry")])
 
 
-async def _existing(runtime: Runtime, body: OrderBody, fingerprint: str) -> OrderRow | None:
-    async with runtime.db.read() as session:
-        row = (
-            await session.exec(
-                select(OrderRow).where(
-                    col(OrderRow.channel) == body.channel,
-                    col(OrderRow.external_id) == body.external_id,
-                )
-            )
-        ).first()
+_BY_EXTERNAL_ID = select(OrderRow).where(
+    col(OrderRow.channel) == bindparam("channel"),
+    col(OrderRow.external_id) == bindparam("external_id"),
+)
+
+
+async def _existing(session: AsyncSession, body: OrderBody, fingerprint: str) -> OrderRow | None:
+    params = {"channel": body.channel, "external_id": body.external_id}
+    row = (await session.exec(_BY_EXTERNAL_ID, params=params)).first()
     if row is not None and row.fingerprint != fingerprint:
         raise OrderConflict(
             f"order {body.external_id!r} of channel {body.channel!r} was sent before "
@@ -137,14 +140,13 @@ async def _existing(runtime: Runtime, body: OrderBody, fingerprint: str) -> Orde
 
 
 async def _products(
-    runtime: Runtime, body: OrderBody, at: datetime
+    session: AsyncSession, body: OrderBody, at: datetime
 ) -> tuple[dict[str, ProductFacts], list[Quote]]:
     """The catalog's products of the order, priced by the floors and promotions at ``at``."""
     skus = {line.sku for line in body.lines}
-    async with runtime.db.read() as session:
-        known = await catalog.products(session, skus)
-        rows = list(known.values())
-        rules, promotions = await pricing_inputs(session, skus, {p.category for p in rows}, at)
+    known = await catalog.products(session, skus)
+    rows = list(known.values())
+    rules, promotions = await pricing_inputs(session, skus, {p.category for p in rows}, at)
     lines: dict[str, LineIn] = {}
     for i, line in enumerate(body.lines):
         p = known.get(line.sku)
@@ -181,14 +183,17 @@ _routing_cache = functools.lru_cache(maxsize=8)(Routing.from_settings)
 
 
 async def _plan(
-    runtime: Runtime, order_id: str, body: OrderBody, products: dict[str, ProductFacts]
+    session: AsyncSession,
+    runtime: Runtime,
+    order_id: str,
+    body: OrderBody,
+    products: dict[str, ProductFacts],
 ) -> RoutePlan:
     facts = facts_from_body(order_id, body, products)
     facts = replace(facts, region=region_key(facts.region))  # 四川, Sichuan: one region
-    async with runtime.db.read() as session:
-        return await plan_route(
-            session, runtime.clock.now(), runtime.redis, facts, routing_of(runtime.settings)
-        )
+    return await plan_route(
+        session, runtime.clock.now(), runtime.redis, facts, routing_of(runtime.settings)
+    )
 
 
 @dataclass(frozen=True)

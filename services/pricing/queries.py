@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, or_, update
+from sqlalchemy import and_, bindparam, case, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,32 +46,47 @@ def as_terms(row: Promotion) -> Terms:
     )  # fmt: skip
 
 
+# Statements built once: building one costs more than running it (see docs/benchmarks.md).
+_FLOORS = select(PriceRule).where(
+    or_(
+        and_(
+            col(PriceRule.scope) == "sku", col(PriceRule.key).in_(bindparam("skus", expanding=True))
+        ),
+        and_(
+            col(PriceRule.scope) == "category",
+            col(PriceRule.key).in_(bindparam("categories", expanding=True)),
+        ),
+    )
+)
+_FLOORS_BY = _FLOORS.where(col(PriceRule.effective_at) <= bindparam("until"))
+
+
 async def floor_rules(
     session: AsyncSession, skus: Iterable[str], categories: Iterable[str], until: datetime | None
 ) -> list[FloorRule]:
     """Every floor version of these SKUs and categories (in effect by ``until``, if given)."""
-    query = select(PriceRule).where(
-        or_(
-            and_(col(PriceRule.scope) == "sku", col(PriceRule.key).in_(set(skus))),
-            and_(col(PriceRule.scope) == "category", col(PriceRule.key).in_(set(categories))),
-        )
-    )
+    params: dict[str, Any] = {"skus": sorted(set(skus)), "categories": sorted(set(categories))}
+    query = _FLOORS if until is None else _FLOORS_BY
     if until is not None:
-        query = query.where(col(PriceRule.effective_at) <= until)
-    return [as_floor_rule(r) for r in (await session.exec(query)).all()]
+        params["until"] = until
+    return [as_floor_rule(r) for r in (await session.exec(query, params=params)).all()]
 
 
-def _not_over(at: datetime) -> Any:
+def _not_over(at: Any) -> Any:
     return and_(
         col(Promotion.ends_at) > at,
         or_(col(Promotion.ended_at).is_(None), col(Promotion.ended_at) > at),
     )
 
 
+_LIVE = select(Promotion).where(
+    col(Promotion.starts_at) <= bindparam("at"), _not_over(bindparam("at"))
+)
+
+
 async def live_promotions(session: AsyncSession, at: datetime) -> list[Terms]:
     """The promotions live at ``at``."""
-    query = select(Promotion).where(col(Promotion.starts_at) <= at, _not_over(at))
-    return [as_terms(p) for p in (await session.exec(query)).all()]
+    return [as_terms(p) for p in (await session.exec(_LIVE, params={"at": at})).all()]
 
 
 async def pricing_inputs(

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.db import sqlite_driver
 
 SQLITE_BUSY_TIMEOUT_S = 30
+SQLITE_POOL_SIZE = 32
 DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
 
@@ -34,7 +35,13 @@ def is_deadlock(exc: BaseException) -> bool:
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     path = make_url(url).database or ":memory:"
     engine = create_async_engine(
-        url, async_creator=partial(sqlite_driver.connect, path, SQLITE_BUSY_TIMEOUT_S)
+        url,
+        async_creator=partial(sqlite_driver.connect, path, SQLITE_BUSY_TIMEOUT_S),
+        # A connection is a file handle: keep enough that a burst of readers never closes
+        # and reopens them (the default keeps 5 and closes the overflow after each use).
+        pool_size=SQLITE_POOL_SIZE,
+        max_overflow=SQLITE_POOL_SIZE,
+        pool_use_lifo=True,  # the warmest connection: its page cache holds the hot pages
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -22,9 +22,9 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any, Self
 
-BUSY_SLICE_MS = 20  # the longest SQLite's own busy handler blocks the loop
+BUSY_SLICE_MS = 2  # the longest SQLite's own busy handler blocks the loop
 _RETRY_FIRST_S = 0.002
-_RETRY_MOST_S = 0.05
+_RETRY_MOST_S = 0.01
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
