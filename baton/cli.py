@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
         description="Benchmarks; see `baton bench bus --help`.",
     )
+    commands.add_parser(
+        "chaos",
+        help="deploy as processes on PostgreSQL, SIGKILL at random, check the invariants "
+        "(baton chaos --help)",
+        add_help=False,
+    )
     return parser
 
 
@@ -134,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.cli import main as bench_main
 
         return bench_main(args_list[1:])
+    if args_list[:1] == ["chaos"]:
+        from benchmarks.chaos import main as chaos_main
+
+        return chaos_main(args_list[1:])
     args = build_parser().parse_args(args_list)
     try:
         settings = load_settings()

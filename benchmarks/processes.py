@@ -58,6 +58,7 @@ class Worker:
 
     async def start(self) -> None:
         """Start the process and wait until it prints its banner (``SERVICE: …``)."""
+        offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "baton.cli", "run", self.service,
@@ -65,7 +66,7 @@ class Worker:
             )  # fmt: skip
         loop = asyncio.get_running_loop()
         deadline = loop.time() + READY_TIMEOUT_S
-        while f"{self.service}: ".encode() not in self.log.read_bytes():
+        while f"{self.service}: ".encode() not in self.log.read_bytes()[offset:]:
             if self.process.returncode is not None:
                 raise BenchError(f"{self.name} exited at start; its log: {self.log}")
             if loop.time() > deadline:

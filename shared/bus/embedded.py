@@ -90,7 +90,7 @@ class EmbeddedRedis:
             "--logfile", str(self.directory / "redis.log"),
             "--save", "",
             "--appendonly", "yes" if self.persistent else "no",
-            "--appendfsync", "everysec",
+            "--appendfsync", "always",  # a killed server keeps every published message
             "--daemonize", "no",
         ]  # fmt: skip
         if len(str(sock)) <= _MAX_SOCKET_PATH:
