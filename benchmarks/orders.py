@@ -246,7 +246,7 @@ class OrdersBenchReport:
             f"orders/s over {self.seconds:.2f} s, from the first POST sent to the last offer "
             f"seen; the median order took {p50 / ping_p50 if ping_p50 else 0:,.0f} PING "
             "round trips from POST to offer.",
-            f"CPU per order: {self.cpu_ms_per_order:.1f} ms (the process's CPU time over the "
+            f"CPU per order: {self.cpu_ms_per_order:.1f} ms (Baton's CPU time over the "
             f"measured window / orders); {floor_share:.1%} of the database floor's orders/s.",
         ]
         if self.cpu_by_service:
