@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import multiprocessing
 import os
 import platform
@@ -61,6 +62,7 @@ OUT_STREAM = "bench-out"
 GROUP_PREFIX = "baton-bench-"
 RELAY_BATCH = 500
 RAW_RUNS = 3
+PIPELINE_CHUNK = 500
 PROGRESS_EVERY_S = 2.0
 
 Progress = Callable[[str], None]
@@ -238,8 +240,24 @@ class BusBenchReport:
         lines.append(fmt([*header, "vs raw"]))
         lines.extend(fmt(row) for row in rows)
         lines.append("")
+        lines.extend(self.comparisons())
         lines.extend(self.notes)
         return "\n".join(lines)
+
+    def comparisons(self) -> list[str]:
+        """The bus against taskiq-redis and against pipelined streams, from this run."""
+        bus = next((r for r in self.results if r.path == "bus" and r.consumers == "1"), None)
+        if bus is None:
+            return []
+        out = []
+        for path, how in (
+            ("taskiq-redis", "{:.2f}× taskiq-redis"),
+            ("raw Redis, pipelined", "{:.0%} of pipelined streams"),
+        ):
+            other = next((r for r in self.results if r.path == path), None)
+            if other is not None and other.rate > 0:
+                out.append(f"bus, 1 consumer: {how.format(bus.rate / other.rate)}")
+        return out + ([""] if out else [])
 
 
 @dataclass(frozen=True)
@@ -483,6 +501,85 @@ class _Bench:
             "raw Redis", "1", self.messages, acked, published - start, end - published
         )
 
+    async def raw_pipelined(self) -> PathResult:
+        """Bare redis-py with pipelines: what Redis Streams do with no round trip to wait on."""
+        await self.reset()
+        key, group = stream_key(STREAM), f"{GROUP_PREFIX}raw-pipelined"
+        payloads = [envelope.encode() for envelope in make_orders(self.messages)]
+        await self.redis.xgroup_create(key, group, id="0", mkstream=True)
+        start = time.perf_counter()
+        for chunk in range(0, len(payloads), PIPELINE_CHUNK):
+            pipe = self.redis.pipeline(transaction=False)
+            for payload in payloads[chunk : chunk + PIPELINE_CHUNK]:
+                pipe.xadd(key, {FIELD: payload}, maxlen=self.maxlen, approximate=True)
+            await pipe.execute()
+        published = time.perf_counter()
+        acked = 0
+        while True:
+            reply: Any = await self.redis.xreadgroup(
+                group, f"{group}-0", {key: ">"}, count=PIPELINE_CHUNK
+            )
+            if not reply:
+                break
+            for _stream, entries in reply:
+                await self.redis.xack(key, group, *(entry_id for entry_id, _ in entries))
+                acked += len(entries)
+        end = time.perf_counter()
+        return PathResult(
+            "raw Redis, pipelined", "1", self.messages, acked, published - start, end - published
+        )
+
+    async def taskiq(self) -> PathResult:
+        """taskiq-redis's stream broker doing the bus's work: one row per message.
+
+        Its worker runs in this process (``run_receiver_task``); each task inserts its row in
+        a transaction of its own, as taskiq has no batches and no inbox: a message delivered
+        twice is applied twice.
+        """
+        from taskiq.api import run_receiver_task
+        from taskiq_redis import RedisStreamBroker
+
+        await self.reset()
+        queue = f"{GROUP_PREFIX}taskiq-{uuid.uuid4().hex[:6]}"
+        broker = RedisStreamBroker(
+            self.redis_url, queue_name=queue, consumer_group_name=queue,
+            xread_count=self.batch, maxlen=self.maxlen,
+        )  # fmt: skip
+        db = self.db
+
+        async def record(seq: int, message_id: str) -> None:
+            async with db.write() as session:
+                session.add(BenchEvent(kind="taskiq", seq=seq, message_id=message_id))
+
+        task = broker.register_task(record, task_name="baton_bench_record")
+        await broker.startup()  # makes the group, from the end of the stream
+        worker: asyncio.Task[None] | None = None
+        try:
+            envelopes = make_orders(self.messages)
+            start = time.perf_counter()
+            for envelope in envelopes:
+                await task.kiq(envelope.payload["seq"], envelope.id)
+            publish_s = time.perf_counter() - start
+            start = time.perf_counter()
+            worker = asyncio.create_task(run_receiver_task(broker, run_startup=False))
+
+            async def done() -> bool:
+                if worker is not None and worker.done():
+                    raise BenchError("taskiq: the receiver stopped early")
+                return await self.count("taskiq") >= self.messages
+
+            await self.wait_until("taskiq", done, lambda: self.count("taskiq"), 0.005)
+            drain_s = time.perf_counter() - start
+        finally:
+            if worker is not None:
+                worker.cancel()
+                await asyncio.gather(worker, return_exceptions=True)
+            await broker.shutdown()
+            await self.redis.delete(queue)
+        return PathResult(
+            "taskiq-redis", "1", self.messages, await self.count("taskiq"), publish_s, drain_s
+        )
+
     async def bus(self, consumers: int) -> PathResult:
         await self.reset()
         group = f"{GROUP_PREFIX}bus-{consumers}"
@@ -722,6 +819,13 @@ async def run_bus_bench(
         baseline = runs[len(runs) // 2]
         report.results.append(baseline)
         bench.say(f"raw Redis: {baseline.seconds:.2f}s, {baseline.rate:,.0f} msg/s (median)")
+        await step("raw Redis, pipelined", bench.raw_pipelined)
+        if importlib.util.find_spec("taskiq_redis") is not None:
+            await step("taskiq-redis", bench.taskiq)
+        else:
+            report.notes.append(
+                "taskiq-redis: not installed, so not measured (pip install '.[bench]')"
+            )
         for count in counts:
             await step(f"bus, {count} consumer(s) in one process", partial(bench.bus, count))
             if processes and count > 1:
@@ -739,6 +843,10 @@ async def run_bus_bench(
             [
                 f"raw Redis: bare redis-py asyncio commands, no Baton code; the median of "
                 f"{RAW_RUNS} runs (the 1.00× line).",
+                f"raw Redis, pipelined: XADD in pipelines of {PIPELINE_CHUNK}, XREADGROUP COUNT "
+                f"{PIPELINE_CHUNK}, one XACK per read: Streams with no round trip to wait on.",
+                "taskiq-redis: its RedisStreamBroker and in-process receiver, each task inserting "
+                "the same row in its own transaction; no inbox, so no exactly-once.",
                 "bus: Publisher.publish, then Consumer: decode, inbox claim and one row insert "
                 "per message; one transaction and one XACK per batch read.",
                 "outbox chain: the handler also emits into the outbox; OutboxRelay publishes; "
