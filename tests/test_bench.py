@@ -26,6 +26,8 @@ async def test_every_path_processes_every_message(
     paths = [(r.path, r.consumers) for r in report.results]
     assert paths == [
         ("raw Redis", "1"),
+        ("raw Redis, pipelined", "1"),
+        ("taskiq-redis", "1"),
         ("bus", "1"),
         ("bus", "2 (1 process)"),
         ("bus", "2 (2 processes)"),
@@ -40,6 +42,8 @@ async def test_every_path_processes_every_message(
     assert report.ratio(report.baseline) == pytest.approx(1.0)
     text = report.format()
     assert "× raw Redis" in text
+    assert "bus, 1 consumer: " in text and "× taskiq-redis" in text
+    assert "of pipelined streams" in text
     assert report.redis and report.database and report.python
     assert lines  # progress was reported
 

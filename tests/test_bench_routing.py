@@ -73,7 +73,33 @@ async def test_orders_offers_every_order(redis: Redis, redis_url: str, database_
     assert all(latency > 0 for latency in report.latencies_s)
     assert report.rate > 0 and report.ping_rate > 0
     assert "POST -> OrderOffered" in report.format()
+    assert report.cpu_ms_per_order > 0 and report.floor_rate > 0
+    assert "CPU per order" in report.format()
     assert lines
+
+
+async def test_orders_open_loop_sends_at_the_rate_given(
+    redis: Redis, redis_url: str, database_url: str
+) -> None:
+    report = await run_orders_bench(
+        redis_url, database_url, orders=6, dealers=20, rate=20.0, progress=None
+    )
+    assert len(report.latencies_s) == 6
+    assert "open-loop at 20/s" in report.format()
+
+
+@pytest.mark.timeout(300)
+async def test_orders_as_separate_processes(
+    redis: Redis, redis_url: str, database_url: str
+) -> None:
+    """``--replicas``: Baton as ``baton run`` processes; CPU is theirs, per service."""
+    report = await run_orders_bench(
+        redis_url, database_url, orders=5, concurrency=2, dealers=20, replicas=1
+    )
+    assert len(report.latencies_s) == 5
+    assert set(report.cpu_by_service) == {"api", "stock", "orders"}
+    assert report.cpu_s > 0
+    assert "CPU per order by service: api" in report.format()
 
 
 def test_cli_prints_the_routing_table(
