@@ -34,6 +34,7 @@ import os
 import platform
 import queue
 import sqlite3
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -530,55 +531,50 @@ class _Bench:
         )
 
     async def taskiq(self) -> PathResult:
-        """taskiq-redis's stream broker doing the bus's work: one row per message.
+        """taskiq-redis's stream broker doing the bus's work, its worker a process of its own.
 
-        Its worker runs in this process (``run_receiver_task``); each task inserts its row in
-        a transaction of its own, as taskiq has no batches and no inbox: a message delivered
-        twice is applied twice.
+        The tasks are sent first (timed: "publish"), then the worker process is started and,
+        once it listens, the drain is timed until every row is in.
         """
-        from taskiq.api import run_receiver_task
-        from taskiq_redis import RedisStreamBroker
+        from benchmarks.taskiq_worker import broker_and_task
 
         await self.reset()
         queue = f"{GROUP_PREFIX}taskiq-{uuid.uuid4().hex[:6]}"
-        broker = RedisStreamBroker(
-            self.redis_url, queue_name=queue, consumer_group_name=queue,
-            xread_count=self.batch, maxlen=self.maxlen,
-        )  # fmt: skip
-        db = self.db
-
-        async def record(seq: int, message_id: str) -> None:
-            async with db.write() as session:
-                session.add(BenchEvent(kind="taskiq", seq=seq, message_id=message_id))
-
-        task = broker.register_task(record, task_name="baton_bench_record")
-        await broker.startup()  # makes the group, from the end of the stream
-        worker: asyncio.Task[None] | None = None
+        broker, task = broker_and_task(self.redis_url, queue, self.db, self.batch)
+        await broker.startup()  # makes the group, so that what is sent now waits for it
+        worker: asyncio.subprocess.Process | None = None
         try:
             envelopes = make_orders(self.messages)
             start = time.perf_counter()
             for envelope in envelopes:
                 await task.kiq(envelope.payload["seq"], envelope.id)
             publish_s = time.perf_counter() - start
+            worker = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "benchmarks.taskiq_worker", self.redis_url, queue,
+                self.database_url, str(self.batch), stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            assert worker.stdout is not None
+            if b"ready" not in await asyncio.wait_for(worker.stdout.readline(), 60):
+                raise BenchError("taskiq: the worker process did not start")
             start = time.perf_counter()
-            worker = asyncio.create_task(run_receiver_task(broker, run_startup=False))
 
             async def done() -> bool:
-                if worker is not None and worker.done():
-                    raise BenchError("taskiq: the receiver stopped early")
+                if worker is not None and worker.returncode is not None:
+                    raise BenchError("taskiq: the worker process exited early")
                 return await self.count("taskiq") >= self.messages
 
             await self.wait_until("taskiq", done, lambda: self.count("taskiq"), 0.005)
             drain_s = time.perf_counter() - start
         finally:
-            if worker is not None:
-                worker.cancel()
-                await asyncio.gather(worker, return_exceptions=True)
+            if worker is not None and worker.returncode is None:
+                worker.kill()
+                await worker.wait()
             await broker.shutdown()
             await self.redis.delete(queue)
         return PathResult(
-            "taskiq-redis", "1", self.messages, await self.count("taskiq"), publish_s, drain_s
-        )
+            "taskiq-redis", "1 process", self.messages, await self.count("taskiq"), publish_s,
+            drain_s,
+        )  # fmt: skip
 
     async def bus(self, consumers: int) -> PathResult:
         await self.reset()
@@ -845,8 +841,8 @@ async def run_bus_bench(
                 f"{RAW_RUNS} runs (the 1.00× line).",
                 f"raw Redis, pipelined: XADD in pipelines of {PIPELINE_CHUNK}, XREADGROUP COUNT "
                 f"{PIPELINE_CHUNK}, one XACK per read: Streams with no round trip to wait on.",
-                "taskiq-redis: its RedisStreamBroker and in-process receiver, each task inserting "
-                "the same row in its own transaction; no inbox, so no exactly-once.",
+                "taskiq-redis: its RedisStreamBroker, the worker a process of its own, each task "
+                "inserting the same row in its own transaction; no inbox, so no exactly-once.",
                 "bus: Publisher.publish, then Consumer: decode, inbox claim and one row insert "
                 "per message; one transaction and one XACK per batch read.",
                 "outbox chain: the handler also emits into the outbox; OutboxRelay publishes; "

@@ -27,7 +27,7 @@ async def test_every_path_processes_every_message(
     assert paths == [
         ("raw Redis", "1"),
         ("raw Redis, pipelined", "1"),
-        ("taskiq-redis", "1"),
+        ("taskiq-redis", "1 process"),
         ("bus", "1"),
         ("bus", "2 (1 process)"),
         ("bus", "2 (2 processes)"),
