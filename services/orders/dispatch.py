@@ -46,6 +46,7 @@ from shared.settings import Settings
 GEO_LIMIT = 500
 STATS_WINDOW = timedelta(days=30)
 RESPONSE_SAMPLE = 50  # answers per dealer behind its median response time
+RESERVATION_SAFETY_NET = timedelta(hours=1)  # beyond the offer's deadline, if its timer is lost
 
 
 @dataclass(frozen=True)
@@ -289,8 +290,9 @@ async def start_route(uow: UnitOfWork, loaded: Loaded, plan: RoutePlan, routing:
                 order_id=order.id,
                 dealer_id=dealer_id,
                 lines=[StockLine(sku=ln.sku, qty=ln.qty) for ln in order.lines],
-                # The offer's own timer releases it; this is the safety net if that is lost.
-                expires_at=deadline + timedelta(minutes=5),
+                # The offer's own timer releases it; this is the safety net if that is lost,
+                # generous because a round can open well after routing under a backlog.
+                expires_at=deadline + RESERVATION_SAFETY_NET,
             )
         )
 

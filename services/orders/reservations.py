@@ -59,15 +59,19 @@ async def _reservation_answered(
         return  # a grab round waits for every dealer's stock answer
     ready = [o for o in in_round if o.state == OfferState.RESERVED]
     if ready:
-        await _open_round(uow, loaded, ready)
+        await _open_round(uow, loaded, ready, routing)
     else:
         await dispatch(uow, redis, loaded, routing)
 
 
-async def _open_round(uow: UnitOfWork, loaded: Loaded, offers: list[OfferRow]) -> None:
-    # Offer the order to the round's dealers that hold the stock, until the round's deadline.
+async def _open_round(
+    uow: UnitOfWork, loaded: Loaded, offers: list[OfferRow], routing: Routing
+) -> None:
+    # Offer the order to the round's dealers that hold the stock. Their time to answer
+    # starts now, not when the order was routed: under a backlog the stock's answer can
+    # come later than a whole offer window after routing (and the round must still open).
     order, now = loaded.order, uow.clock.now()
-    attempt, deadline = offers[0].attempt, offers[0].deadline
+    attempt, deadline = offers[0].attempt, now + routing.offer_timeout
     rid = round_id(order.id, attempt)
     dealers = [o.dealer_id for o in offers]
     if len(offers) == 1:
@@ -80,7 +84,7 @@ async def _open_round(uow: UnitOfWork, loaded: Loaded, offers: list[OfferRow]) -
     )
     lines = await offer_lines(uow, loaded)
     for offer in offers:
-        offer.state, offer.offered_at = OfferState.OFFERED, now
+        offer.state, offer.offered_at, offer.deadline = OfferState.OFFERED, now, deadline
         uow.session.add(offer)
         uow.emit(_offered(loaded, offer, lines))
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import func, select
 
 from services.orders.domain.offer_state import OfferState
 from services.orders.models import OfferRow, OrderRow, RoutingRow
+from services.orders.service import serve_orders
+from services.stock.service import serve_stock
 from shared.clock import FakeClock
 from shared.db.models import OutboxRow
 from shared.messages import Envelope
-from shared.runtime import Runtime
+from shared.runtime import Runtime, delivery_loops, running
 from tests.conftest import ApiClient
-from tests.orders.conftest import NEAR_BODY, Flow, order
+from tests.orders.conftest import NEAR_BODY, Flow, order, timedelta
 
 
 async def count_orders(flow: Flow) -> int:
@@ -110,3 +114,19 @@ async def test_an_order_is_routed_and_its_stock_asked_for_in_the_commit_that_tak
     ]
     assert reserve[0].payload["request_id"] == offers[0].request_id
     assert not [c for c in commands if c.name == "orders.RouteOrder"]
+
+
+async def test_a_round_whose_stock_answer_comes_after_a_whole_offer_window_still_opens(
+    api: ApiClient, runtime: Runtime, clock: FakeClock
+) -> None:
+    """Under a backlog the stock's answer can arrive later than the deadline set at routing;
+    the dealer's window then starts when the offer opens, and the order is not stuck."""
+    runtime.clock = clock
+    flow = Flow(api, runtime, clock)
+    await flow.setup({"near": NEAR_BODY}, {"near": 2})
+    placed = await flow.place(order("B-5"))  # routed; ReserveStock waits in the outbox
+    clock.advance(minutes=30)  # far past the routing-time deadline (offers last 10 minutes)
+    async with serve_stock(runtime), serve_orders(runtime), running(*delivery_loops(runtime)):
+        view = await flow.until(placed["id"], "offered")
+    offer = flow.open_offer(view)
+    assert datetime.fromisoformat(offer["deadline"]) == clock.now() + timedelta(minutes=10)
