@@ -59,7 +59,7 @@ from benchmarks.orders import order_body, seed
 from benchmarks.processes import Deployment, Worker, deployed, free_port, service_env
 from benchmarks.routing import make_network, make_orders, warehouse
 from shared.bus.connection import connect
-from shared.bus.embedded import redis_server_binary
+from shared.bus.embedded import die_with_parent, redis_server_binary
 from shared.bus.streams import DEAD_LETTER, FIELD, Publisher, stream_key
 from shared.clock import SystemClock
 from shared.db.engine import Database
@@ -102,7 +102,7 @@ class ChaosRedis:
             redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port),
             "--dir", str(self.directory), "--save", "", "--appendonly", "yes",
             "--appendfsync", "always", "--logfile", str(self.directory / "redis.log"),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
         )  # fmt: skip
         client = connect(self.url)
         try:
@@ -131,8 +131,17 @@ class ChaosRedis:
                 await self.kill()
 
 
+@dataclass
+class Scratch:
+    """The run's own database; ``keep`` it when a check failed, to look at it."""
+
+    url: str
+    name: str
+    keep: bool = False
+
+
 @asynccontextmanager
-async def scratch_database(server_url: str) -> AsyncIterator[str]:
+async def scratch_database(server_url: str) -> AsyncIterator[Scratch]:
     """A new, migrated database on the server of ``server_url``; dropped afterwards."""
     url = make_url(server_url)
     if url.get_backend_name() != "postgresql":
@@ -144,11 +153,15 @@ async def scratch_database(server_url: str) -> AsyncIterator[str]:
             await connection.execute(text(f'CREATE DATABASE "{name}"'))
         scratch = url.set(database=name).render_as_string(hide_password=False)
         await upgrade(scratch)
+        made = Scratch(scratch, name)
         try:
-            yield scratch
+            yield made
         finally:
-            async with admin.connect() as connection:
-                await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if made.keep:
+                say(f"the database {name} is kept for a look at what failed")
+            else:
+                async with admin.connect() as connection:
+                    await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         await admin.dispose()
 
@@ -308,9 +321,11 @@ async def run_chaos(options: ChaosOptions) -> int:
     redis_server = ChaosRedis(workdir / "redis")
     await redis_server.start()
     try:
-        async with scratch_database(options.database_url) as database_url:
-            say(f"redis {redis_server.url}; database {make_url(database_url).database}")
-            return await _run(options, workdir, redis_server, database_url)
+        async with scratch_database(options.database_url) as scratch:
+            say(f"redis {redis_server.url}; database {scratch.name}")
+            status = await _run(options, workdir, redis_server, scratch.url)
+            scratch.keep = status != 0
+            return status
     finally:
         await redis_server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -509,10 +524,18 @@ async def _check(
     client = connect(redis_url)
     try:
         dead = int(await client.xlen(DEAD_LETTER))
+        letters: Any = await client.xrange(DEAD_LETTER, count=3)
     finally:
         await client.aclose()
-    findings["dead letters"] = (dead == 0, str(dead))
+    reasons = "; ".join(
+        f"{_text(f.get(b'stream'))}: {_text(f.get(b'reason'))}" for _id, f in letters
+    )
+    findings["dead letters"] = (dead == 0, f"{dead} {reasons}".strip())
     return findings
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _restocked(

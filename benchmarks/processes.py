@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.common import BenchError
+from shared.bus.embedded import die_with_parent
 
 READY_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 10
@@ -63,6 +64,7 @@ class Worker:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "baton.cli", "run", self.service,
                 env=self.env, stdout=out, stderr=out, start_new_session=True,
+                preexec_fn=die_with_parent,  # a killed bench leaves no service behind
             )  # fmt: skip
         loop = asyncio.get_running_loop()
         deadline = loop.time() + READY_TIMEOUT_S

@@ -119,11 +119,31 @@ def reserve(
     return Reservation(request_id, order_id, dealer_id, wanted, State.HELD, now, expires_at)
 
 
-def hold(reservation: Reservation, expires_at: datetime | None) -> bool:
-    """Keep a held reservation until ``expires_at`` (None: until handover); True if held."""
+def hold(
+    levels: Mapping[str, Level], reservation: Reservation, expires_at: datetime | None
+) -> bool:
+    """Keep a reservation until ``expires_at`` (None: until handover); True if it changed.
+
+    Messages from replicas can arrive out of order, so a hold may land after the
+    reservation ended. Ended by a cancel or a decline, the hold is stale: nothing to keep.
+    Ended by its safety-net expiry, the offer was accepted after all: the units are taken
+    again if they are still there (StockError if another order has them now).
+    """
     if reservation.state is State.COMMITTED:
         return False  # the goods already left: there is nothing more to keep
-    if reservation.state is not State.HELD:
+    if reservation.state is State.RELEASED and reservation.reason != EXPIRED:
+        return False  # the order moved on (cancelled, declined) after the accept was sent
+    if reservation.state is State.RELEASED:
+        short = [ln.sku for ln in reservation.lines if _available(levels, ln.sku) < ln.qty]
+        if short:
+            raise StockError(
+                f"cannot hold {reservation.request_id}: it expired and {', '.join(short)} "
+                "went to other orders"
+            )
+        for line in reservation.lines:
+            levels[line.sku].reserved += line.qty
+        reservation.state, reservation.reason, reservation.ended_at = State.HELD, None, None
+    elif reservation.state is not State.HELD:
         raise StockError(f"cannot hold {reservation.request_id}: it is {reservation.state}")
     reservation.expires_at = expires_at
     return True

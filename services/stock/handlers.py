@@ -62,7 +62,7 @@ def stock_handlers(redis: Redis) -> dict[type[Message], Handler]:
     """The handler table of the stock service; ``redis`` holds the availability view."""
     return {
         ReserveStock: partial(reserve_stock, redis=redis),
-        HoldReservation: hold_reservation,
+        HoldReservation: partial(hold_reservation, redis=redis),
         CommitReservation: partial(commit_reservation, redis=redis),
         ReleaseReservation: partial(release_reservation, redis=redis),
         ReportStock: partial(report_stock, redis=redis),
@@ -126,14 +126,19 @@ async def reserve_stock(msg: ReserveStock, ctx: Context, redis: Redis) -> None:
     ctx.uow.emit(answer(reservation))
 
 
-async def hold_reservation(msg: HoldReservation, ctx: Context) -> None:
+async def hold_reservation(msg: HoldReservation, ctx: Context, redis: Redis) -> None:
     """Keep a reservation past its offer: move its expiry, or drop it (held until handover)."""
-    reservation = await find_reservation(ctx.uow.session, msg.request_id, lock=True)
-    if reservation is None:
+    found = await _lock_reservation(ctx.uow, msg.request_id)
+    if found is None:
         raise core.StockError(f"no reservation {msg.request_id} to hold")
-    if not core.hold(reservation, msg.expires_at):
+    reservation, rows = found
+    levels = levels_of(rows)
+    was_held = reservation.state is core.State.HELD
+    if not core.hold(levels, reservation, msg.expires_at):
         return
     await save_reservation(ctx.uow.session, reservation)
+    if not was_held:  # taken again after its expiry: the levels and the view change too
+        _save_levels(ctx.uow, redis, reservation.dealer_id, rows, levels)
     if msg.expires_at is None:
         await ctx.uow.cancel_timer(timer_key(msg.request_id))
     else:

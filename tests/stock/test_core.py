@@ -88,8 +88,11 @@ def test_illegal_moves_raise_and_change_nothing(end: str) -> None:
     before = (copy.deepcopy(levels), copy.deepcopy(r))
     with pytest.raises(StockError):
         core.commit(levels, r, T0)
-    with pytest.raises(StockError):
-        core.hold(r, None)
+    if end == "refuse":
+        with pytest.raises(StockError):
+            core.hold(levels, r, None)
+    else:  # a hold after a decline's release is stale (see the next tests): a no-op
+        assert not core.hold(levels, r, None)
     assert (levels, r) == before
 
 
@@ -101,17 +104,47 @@ def test_a_committed_reservation_cannot_be_released_but_a_late_expiry_is_ignored
         core.release(levels, r, "cancelled", T0)
     assert not core.release(levels, r, EXPIRED, T0 + timedelta(hours=1))
     assert r.state is State.COMMITTED
-    assert not core.hold(r, None)  # a late hold after handover does nothing
+    assert not core.hold(levels, r, None)  # a late hold after handover does nothing
+
+
+def test_a_hold_that_lands_after_a_cancel_is_stale_and_changes_nothing() -> None:
+    """Replicas apply messages out of order: the accept's hold after the cancel's release."""
+    levels = {"A": Level(2)}
+    r = make(levels, "r1", [("A", 1)])
+    assert core.release(levels, r, "cancelled", T0)
+    assert not core.hold(levels, r, None)
+    assert (r.state, levels["A"].reserved) == (State.RELEASED, 0)
+
+
+def test_a_hold_after_the_safety_net_expiry_takes_the_units_again_if_they_are_there() -> None:
+    levels = {"A": Level(2)}
+    r = make(levels, "r1", [("A", 2)])
+    assert core.release(levels, r, EXPIRED, T0 + timedelta(minutes=5))
+    assert core.hold(levels, r, None)
+    assert (r.state, r.reason, r.expires_at, levels["A"].reserved) == (State.HELD, None, None, 2)
+    check_invariants(levels, {"r1": r})
+
+
+def test_a_hold_after_the_expiry_fails_when_another_order_has_the_units() -> None:
+    levels = {"A": Level(1)}
+    r = make(levels, "r1", [("A", 1)])
+    assert core.release(levels, r, EXPIRED, T0 + timedelta(minutes=5))
+    other = make(levels, "r2", [("A", 1)])
+    before = (copy.deepcopy(levels), copy.deepcopy(r))
+    with pytest.raises(StockError, match="went to other orders"):
+        core.hold(levels, r, None)
+    assert (levels, r) == before
+    check_invariants(levels, {"r1": r, "r2": other})
 
 
 def test_an_expiry_is_ignored_before_its_time_and_after_a_hold() -> None:
     levels = {"A": Level(2)}
     r = make(levels, "r1", [("A", 1)])
     assert not core.release(levels, r, EXPIRED, T0 + timedelta(minutes=4))
-    core.hold(r, None)
+    core.hold(levels, r, None)
     assert not core.release(levels, r, EXPIRED, T0 + timedelta(days=1))
     assert levels["A"].reserved == 1
-    core.hold(r, T0 + timedelta(minutes=10))
+    core.hold(levels, r, T0 + timedelta(minutes=10))
     assert core.release(levels, r, EXPIRED, T0 + timedelta(minutes=10))
     assert (r.state, r.reason, levels["A"].reserved) == (State.RELEASED, EXPIRED, 0)
     assert not core.release(levels, r, "declined", T0)
@@ -225,7 +258,7 @@ def apply(
         return False
     if kind == "hold":
         minutes = args[1]
-        return core.hold(r, None if minutes is None else now + timedelta(minutes=minutes))
+        return core.hold(levels, r, None if minutes is None else now + timedelta(minutes=minutes))
     if kind == "commit":
         return core.commit(levels, r, now)
     return core.release(levels, r, args[1], now)
