@@ -482,16 +482,7 @@ class _Bench:
             for payload in payloads:
                 await self.redis.xadd(key, {FIELD: payload}, maxlen=self.maxlen, approximate=True)
             published = time.perf_counter()
-            acked = 0
-            while True:
-                reply: Any = await reader.xreadgroup(
-                    group, f"{group}-0", {key: ">"}, count=self.batch
-                )
-                if not reply:
-                    break
-                for _stream, entries in reply:
-                    await self.redis.xack(key, group, *(entry_id for entry_id, _ in entries))
-                    acked += len(entries)
+            acked = await self.read_and_ack(reader, key, group, self.batch)
             end = time.perf_counter()
         finally:
             await reader.aclose()
@@ -501,6 +492,17 @@ class _Bench:
         return PathResult(
             "raw Redis", "1", self.messages, acked, published - start, end - published
         )
+
+    async def read_and_ack(self, reader: Redis, key: str, group: str, count: int) -> int:
+        """Read the group's new entries ``count`` at a time, one XACK per read; how many."""
+        acked = 0
+        while True:
+            reply: Any = await reader.xreadgroup(group, f"{group}-0", {key: ">"}, count=count)
+            if not reply:
+                return acked
+            for _stream, entries in reply:
+                await self.redis.xack(key, group, *(entry_id for entry_id, _ in entries))
+                acked += len(entries)
 
     async def raw_pipelined(self) -> PathResult:
         """Bare redis-py with pipelines: what Redis Streams do with no round trip to wait on."""
@@ -515,16 +517,7 @@ class _Bench:
                 pipe.xadd(key, {FIELD: payload}, maxlen=self.maxlen, approximate=True)
             await pipe.execute()
         published = time.perf_counter()
-        acked = 0
-        while True:
-            reply: Any = await self.redis.xreadgroup(
-                group, f"{group}-0", {key: ">"}, count=PIPELINE_CHUNK
-            )
-            if not reply:
-                break
-            for _stream, entries in reply:
-                await self.redis.xack(key, group, *(entry_id for entry_id, _ in entries))
-                acked += len(entries)
+        acked = await self.read_and_ack(self.redis, key, group, PIPELINE_CHUNK)
         end = time.perf_counter()
         return PathResult(
             "raw Redis, pipelined", "1", self.messages, acked, published - start, end - published

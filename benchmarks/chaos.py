@@ -482,22 +482,8 @@ async def _check(
         levels = list(
             await c.execute(text("SELECT dealer_id, sku, on_hand, reserved FROM stock_levels"))
         )
-        held = {
-            (d, s): int(q)
-            for d, s, q in await c.execute(text(
-                "SELECT r.dealer_id, l.sku, SUM(l.qty) FROM stock_reservations r "
-                "JOIN stock_reservation_lines l ON l.request_id = r.request_id "
-                "WHERE r.state = 'held' AND NOT l.short GROUP BY r.dealer_id, l.sku"
-            ))
-        }  # fmt: skip
-        committed = {
-            (d, s): int(q)
-            for d, s, q in await c.execute(text(
-                "SELECT r.dealer_id, l.sku, SUM(l.qty) FROM stock_reservations r "
-                "JOIN stock_reservation_lines l ON l.request_id = r.request_id "
-                "WHERE r.state = 'committed' AND NOT l.short GROUP BY r.dealer_id, l.sku"
-            ))
-        }  # fmt: skip
+        held = await _units(c, "held")
+        committed = await _units(c, "committed")
         doubles = int((await c.execute(text(
             "SELECT COUNT(*) FROM (SELECT order_id FROM offers WHERE state = 'accepted' "
             "GROUP BY order_id HAVING COUNT(*) > 1) twice"
@@ -532,6 +518,19 @@ async def _check(
     )
     findings["dead letters"] = (dead == 0, f"{dead} {reasons}".strip())
     return findings
+
+
+async def _units(c: Any, state: str) -> dict[tuple[str, str], int]:
+    """Units per (dealer, SKU) of the reservations in ``state``."""
+    rows = await c.execute(
+        text(
+            "SELECT r.dealer_id, l.sku, SUM(l.qty) FROM stock_reservations r "
+            "JOIN stock_reservation_lines l ON l.request_id = r.request_id "
+            "WHERE r.state = :state AND NOT l.short GROUP BY r.dealer_id, l.sku"
+        ),
+        {"state": state},
+    )
+    return {(dealer, sku): int(qty) for dealer, sku, qty in rows}
 
 
 def _text(value: Any) -> str:
