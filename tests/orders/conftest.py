@@ -7,11 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import func, select
 
 from services.orders.service import serve_orders
 from services.stock.service import serve_stock
 from shared.bus.relay import TimerRunner
 from shared.clock import FakeClock
+from shared.db.models import OutboxRow
 from shared.messages import REGISTRY, Envelope, Message
 from shared.messages.orders import Actor
 from shared.runtime import Runtime, delivery_loops, running
@@ -120,9 +122,16 @@ class Flow:
         await self.runtime.publisher.publish(message.STREAM, Envelope.wrap(message, self.clock))
 
     async def events(self, name: str) -> list[Any]:
+        """The order events named ``name`` so far, once the relay has published every
+        committed one (a view can show a change before its event reaches the stream)."""
+        await eventually(self._outbox_empty, timeout=15)
         entries = await self.runtime.redis.xrange("baton:order-events")
         decoded = [Envelope.decode(fields[b"e"]) for _, fields in entries]
         return [REGISTRY.resolve(e) for e in decoded if e.name == name]
+
+    async def _outbox_empty(self) -> bool:
+        async with self.runtime.db.read() as session:
+            return (await session.exec(select(func.count()).select_from(OutboxRow))).one() == 0
 
     async def stock(self, dealer_id: str) -> dict[str, int]:
         status, body = await self.api.call("GET", f"/v1/dealers/{dealer_id}/stock")
