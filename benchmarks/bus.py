@@ -47,7 +47,7 @@ from sqlalchemy import delete, func, inspect, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
 
-from benchmarks.common import BenchError
+from benchmarks.common import BenchError, text_of
 from shared.bus.connection import connect
 from shared.bus.consumer import Consumer, ConsumerOptions
 from shared.bus.handling import Context, Handler
@@ -662,10 +662,10 @@ class _Bench:
                 if any(child.exitcode is not None for child in children):
                     raise BenchError("a consumer process exited early")
                 for info in await self.redis.xinfo_groups(key):
-                    if _text(info["name"]) == group:
+                    if text_of(info["name"]) == group:
                         return bool(
                             int(info["pending"]) == 0
-                            and _text(info["last-delivered-id"]) == _text(last_id)
+                            and text_of(info["last-delivered-id"]) == text_of(last_id)
                         )
                 return False
 
@@ -759,10 +759,6 @@ class _Bench:
         return PathResult(
             "outbox relay only", "relay", self.messages, published, elapsed, 0.0, comparable=False
         )
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 async def run_bus_bench(

@@ -54,12 +54,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from benchmarks.common import BenchError
+from benchmarks.common import BenchError, text_of
 from benchmarks.orders import order_body, seed
-from benchmarks.processes import Deployment, Worker, deployed, free_port, service_env
+from benchmarks.processes import Deployment, Worker, deployed, service_env
 from benchmarks.routing import make_network, make_orders, warehouse
 from shared.bus.connection import connect
-from shared.bus.embedded import die_with_parent, redis_server_binary
+from shared.bus.embedded import die_with_parent, free_port, redis_server_binary
 from shared.bus.streams import DEAD_LETTER, FIELD, Publisher, stream_key
 from shared.clock import SystemClock
 from shared.db.engine import Database
@@ -349,7 +349,7 @@ async def _run(
     tally = Tally()
     started = time.monotonic()
     async with deployed(workdir, env, counts) as deployment:
-        say(f"{len(deployment.workers)} processes up: " + ", ".join(counts_text(counts)))
+        say(f"{len(deployment.workers)} processes up: " + ", ".join(countstext_of(counts)))
         await _chaos(options, db, deployment, redis_server, tally, rng, token)
         findings = await _check(db, redis_server.url, initial, tally, env)
     await db.dispose()
@@ -357,7 +357,7 @@ async def _run(
     return 0 if all(ok for ok, _ in findings.values()) else 1
 
 
-def counts_text(counts: dict[str, int]) -> list[str]:
+def countstext_of(counts: dict[str, int]) -> list[str]:
     """``stock ×2``, one per service."""
     return [f"{name} ×{n}" for name, n in counts.items()]
 
@@ -501,7 +501,7 @@ async def _check(
         not bad_levels, f"{len(bad_levels)} of {len(levels)}"
     )  # fmt: skip
     on_hand = {(d, s): int(n) for d, s, n, _r in levels}
-    findings["units vanished or appeared (had − handed over + returned ≠ now)"] = _restocked(
+    findings["units vanished or appeared (had − handed over + returned ≠ now)"] = _units_conserved(
         initial, on_hand, committed
     )
     findings["orders handed over by two dealers"] = (doubles == 0, str(doubles))
@@ -514,7 +514,7 @@ async def _check(
     finally:
         await client.aclose()
     reasons = "; ".join(
-        f"{_text(f.get(b'stream'))}: {_text(f.get(b'reason'))}" for _id, f in letters
+        f"{text_of(f.get(b'stream'))}: {text_of(f.get(b'reason'))}" for _id, f in letters
     )
     findings["dead letters"] = (dead == 0, f"{dead} {reasons}".strip())
     return findings
@@ -533,11 +533,7 @@ async def _units(c: Any, state: str) -> dict[tuple[str, str], int]:
     return {(dealer, sku): int(qty) for dealer, sku, qty in rows}
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _restocked(
+def _units_conserved(
     initial: dict[tuple[str, str], int],
     on_hand: dict[tuple[str, str], int],
     committed: dict[tuple[str, str], int],

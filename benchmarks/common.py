@@ -14,6 +14,11 @@ from shared.bus.embedded import EmbeddedRedis
 from shared.db.migrate import upgrade
 
 
+def text_of(value: Any) -> str:
+    """A Redis reply's bytes as text (anything else as ``str``)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 class BenchError(RuntimeError):
     """The benchmark cannot run here, or a path did not finish."""
 

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -19,17 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.common import BenchError
-from shared.bus.embedded import die_with_parent
+from shared.bus.embedded import die_with_parent, free_port
 
 READY_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 10
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:

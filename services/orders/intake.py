@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import random
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -55,7 +55,6 @@ from services.pricing.public import (
 )
 from shared.db.uow import unit_of_work
 from shared.messages.orders import OrderStatusChanged, SaleLine
-from shared.regions import region_key
 from shared.runtime import Runtime
 from shared.settings import Settings
 
@@ -174,12 +173,10 @@ async def _products(
     return facts, quotes
 
 
+@functools.lru_cache(maxsize=8)
 def routing_of(settings: Settings) -> Routing:
     """The routing configuration of ``settings`` (made once per settings object)."""
-    return _routing_cache(settings)
-
-
-_routing_cache = functools.lru_cache(maxsize=8)(Routing.from_settings)
+    return Routing.from_settings(settings)
 
 
 async def _plan(
@@ -190,7 +187,6 @@ async def _plan(
     products: dict[str, ProductFacts],
 ) -> RoutePlan:
     facts = facts_from_body(order_id, body, products)
-    facts = replace(facts, region=region_key(facts.region))  # 四川, Sichuan: one region
     return await plan_route(
         session, runtime.clock.now(), runtime.redis, facts, routing_of(runtime.settings)
     )

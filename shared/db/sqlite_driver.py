@@ -107,7 +107,6 @@ class InLoopConnection:
 
     def __init__(self, raw: sqlite3.Connection, busy_timeout_s: float) -> None:
         self.raw = raw
-        self._conn = raw  # where SQLAlchemy's adapter looks for the driver's connection
         self._connection: sqlite3.Connection | None = raw  # None once closed
         self.busy_timeout_s = busy_timeout_s
 

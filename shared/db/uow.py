@@ -38,8 +38,7 @@ class UnitOfWork:
         self.session = session
         self.clock = clock
         self.caused_by = caused_by
-        self.emitted: list[Envelope] = []
-        self._outbox: list[dict[str, object]] = []
+        self._outbox: list[dict[str, object]] = []  # rows for the outbox, in emit order
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
 
     def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
@@ -61,16 +60,19 @@ class UnitOfWork:
                 "created_at": self.clock.now(),
             }
         )
-        self.emitted.append(envelope)
         return envelope
+
+    @property
+    def emitted_any(self) -> bool:
+        """True once a message was emitted in this transaction."""
+        return bool(self._outbox)
 
     async def write_outbox(self) -> None:
         """Insert what was emitted, in order, in one statement (``unit_of_work`` calls this
         last, just before the commit)."""
         if self._outbox:
-            rows, self._outbox = self._outbox, []
             connection = await self.session.connection()
-            await connection.execute(insert(_OUTBOX), rows)
+            await connection.execute(insert(_OUTBOX), self._outbox)
 
     async def set_timer(self, key: str, due_at: datetime, message: Message) -> Envelope:
         """Arrange for ``message`` to be sent at ``due_at``; the same key replaces a timer."""
@@ -116,7 +118,7 @@ async def unit_of_work(
         uow = UnitOfWork(session, clock, caused_by)
         yield uow
         await uow.write_outbox()
-    if uow.emitted:
+    if uow.emitted_any:
         db.outbox_written.set()
     for action in uow._after_commit:
         try:

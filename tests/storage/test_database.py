@@ -99,34 +99,30 @@ async def test_sqlite_runs_in_wal_mode(db: Database) -> None:
 async def test_a_write_waits_for_another_process_lock_without_stalling_the_loop(
     db: Database, clock: FakeClock
 ) -> None:
-    """Another connection holds SQLite's write lock; our writer waits, the loop runs on."""
+    """Another connection holds SQLite's write lock; our writer waits, and meanwhile the
+    loop runs other work (a read). Were the wait a sleep on the loop, the read could not
+    finish before the lock is given up, and the writer would time out first."""
     if not db.is_sqlite:
         pytest.skip("SQLite only")
     path = make_url(db.url).database
     assert path
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")  # as another process's writer would hold it
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
 
     async def write() -> None:
         async with unit_of_work(db, clock) as uow:
             uow.session.add(TestCounter(name="after the lock"))
 
-    ticker = asyncio.create_task(tick())
     writing = asyncio.create_task(write())
-    await asyncio.sleep(0.5)
-    assert not writing.done()  # still waiting for the lock...
-    assert ticks >= 10  # ...while the loop kept running (a blocked loop would not tick)
+    for _ in range(1_000):  # let the writer reach the lock (no wall clock involved)
+        await asyncio.sleep(0)
+    async with db.read() as session:  # other work on the loop while the writer waits
+        before = (await session.exec(select(TestCounter.name))).all()
+    assert "after the lock" not in before
+    assert not writing.done()  # still waiting for the lock, not failed
     other.execute("COMMIT")
     other.close()
-    await asyncio.wait_for(writing, 30)
-    ticker.cancel()
+    await writing
     async with db.read() as session:
         names = (await session.exec(select(TestCounter.name))).all()
     assert "after the lock" in names

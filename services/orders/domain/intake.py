@@ -20,6 +20,7 @@ from services.orders.domain.status import Fulfilment
 from services.orders.domain.values import OrderLine
 from shared.messages.orders import SaleLine
 from shared.money import EXPONENTS, format_amount
+from shared.regions import region_key
 
 __all__ = [
     "FieldError",
@@ -181,7 +182,7 @@ def facts_from_body(
     )
     return OrderFacts(
         order_id=order_id,
-        region=body.address.region,
+        region=region_key(body.address.region),  # 四川, Sichuan: one region
         city=body.address.city,
         lat=body.address.lat,
         lon=body.address.lon,

@@ -218,6 +218,8 @@ def test_routing_facts_take_channel_and_installation_from_the_catalog() -> None:
     assert (facts.order_id, facts.region, facts.amount_minor) == ("o-1", "sichuan", 44800)
     plain = facts_from_body("o-2", parse_order(BODY), {"SKU1": PRODUCTS["SKU1"]})
     assert not plain.needs_installation and plain.lines[1].channel is Channel.BOTH
+    chinese = facts_from_body("o-3", parse_order(body_with("address.region", "四川")), PRODUCTS)
+    assert chinese.region == facts.region  # routing sees one key whatever the spelling
 
 
 # -- properties -------------------------------------------------------------------------
