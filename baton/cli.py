@@ -38,10 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     names = ", ".join(f"{s.name} ({s.summary})" for s in SERVICES.values())
     run = commands.add_parser(
         "run",
-        help="run one service, for deployment",
-        description=f"Run one service until SIGTERM. Services: {names}.",
+        help="run one service (or a few in one process), for deployment",
+        description=(
+            f"Run services until SIGTERM. Services: {names}. Several named run in one "
+            "process, sharing its connections and its outbox relay."
+        ),
     )
-    run.add_argument("service", choices=sorted(SERVICES), help="which service")
+    run.add_argument("service", nargs="+", choices=sorted(SERVICES), help="which service(s)")
 
     commands.add_parser(
         "migrate",
@@ -165,14 +168,14 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from baton.invite_command import run_invite
     from baton.registry import SERVICES, ServiceUnavailable
     from baton.settle_command import run_check, run_close
-    from baton.up import run_one, up
+    from baton.up import run_services, up
     from shared.db.migrate import SchemaOutOfDate, upgrade
 
     try:
         if args.command == "up":
             await up(settings, demo=args.demo)
         elif args.command == "run":
-            await run_one(settings, SERVICES[args.service])
+            await run_services(settings, [SERVICES[name] for name in dict.fromkeys(args.service)])
         elif args.command == "invite":
             return await run_invite(settings, args.dealer, args.role)
         elif args.command == "import":

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import shlex
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -101,19 +101,24 @@ async def up(settings: Settings, *, demo: bool, stop: asyncio.Event | None = Non
         print("Stopping…", flush=True)
 
 
-async def run_one(settings: Settings, service: Service, stop: asyncio.Event | None = None) -> None:
-    """Run one service (with the outbox relay and timers) until ``stop`` or a signal."""
+async def run_services(
+    settings: Settings, services: Sequence[Service], stop: asyncio.Event | None = None
+) -> None:
+    """Run services in this process (one runtime, one outbox relay and timer loop) until
+    ``stop`` or a signal; each prints ``NAME: where`` once it is up."""
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
     origin = None
-    if service.name == "api":
+    if any(service.name == "api" for service in services):
         settings, origin = settings.resolve_api_token()
-    async with (
-        open_runtime(settings) as runtime,
-        service.start(runtime) as where,
-        running(*delivery_loops(runtime)),
-    ):
-        print(f"{service.name}: {where}", flush=True)
+    async with open_runtime(settings) as runtime, AsyncExitStack() as stack:
+        places = [
+            (service.name, await stack.enter_async_context(service.start(runtime)))
+            for service in services
+        ]
+        await stack.enter_async_context(running(*delivery_loops(runtime)))
+        for name, where in places:
+            print(f"{name}: {where}", flush=True)
         if origin is not None:
             print(f"API token: {token_place(settings, origin)}", flush=True)
         await stop.wait()

@@ -214,8 +214,9 @@ def _add_orders(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "orders",
         help="orders/s and latency end to end: HTTP in, offer out",
         description=(
-            "Run a whole Baton in this process (HTTP API, stock and orders services, relay, "
-            "timers) over a network of dealers, POST N orders over HTTP with C concurrent "
+            "Run a whole Baton in one process of its own (`baton run api stock orders`: HTTP "
+            "API, stock and orders services, relay, timers) over a network of dealers, POST "
+            "N orders over HTTP with C concurrent "
             "clients, and time each from its POST to its orders.OrderOffered event on "
             "baton:order-events; beside sequential PINGs in the same run. The table goes to "
             "stdout, progress to stderr."
@@ -227,7 +228,7 @@ def _add_orders(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         type=_positive,
         default=DEFAULT_ORDERS,
         metavar="N",
-        help=f"orders to POST (default {DEFAULT_ORDERS}: about 20-25 s on 2 cores)",
+        help=f"orders to POST (default {DEFAULT_ORDERS}: a few seconds on 2 cores)",
     )
     orders.add_argument(
         "--concurrency",

@@ -1,8 +1,9 @@
 """The end-to-end orders benchmark: ``POST /v1/orders`` in, ``orders.OrderOffered`` out.
 
-A whole Baton runs in this process: the HTTP API, the stock and orders services, the
-outbox relay and the timer runner on one runtime (``baton up`` without the bot and the
-shop webhooks). Its network is the routing bench's (near dealers with ample stock, so
+A whole Baton runs in one process of its own, ``baton run api stock orders``: the HTTP
+API, the stock and orders services, the outbox relay and the timer runner on one runtime
+(``baton up`` without the bot and the shop webhooks); with ``replicas``, each of those
+services runs as separate processes instead, as deployed. Its network is the routing bench's (near dealers with ample stock, so
 every order finds one), written to the tables before the services start; the services
 build the geo index and the stock view from the tables themselves. C clients POST N orders
 over real HTTP; each waits until its order's offer appears before it sends its next, so C
@@ -14,9 +15,10 @@ bot's sender, and notes when each order's first ``OrderOffered`` appears: an ord
 latency runs from just before its POST is sent to then. The baselines, measured in the
 same run just before the orders: sequential PINGs on the runtime's Redis client, and the
 floor of the database: plain write transactions through the same engine, each inserting as
-many rows as Baton writes for one order. The process's CPU time over the measured window,
-divided by the orders, is the CPU an order costs (the bench's own HTTP clients and watcher
-included; Redis and PostgreSQL are other processes).
+many rows as Baton writes for one order. Baton's CPU time over the measured window (from
+``/proc``), divided by the orders, is the CPU an order costs; the bench's own clients and
+watcher run in the bench's process, as a shop's would, and Redis and PostgreSQL are other
+processes.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ from redis.asyncio import Redis
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert
 from sqlmodel import select
 
-from baton.api import serve_api
 from baton.runtime import open_runtime
 from benchmarks.common import BenchError
 from benchmarks.processes import deployed
@@ -56,15 +57,13 @@ from benchmarks.routing import (
 from services.catalog.models import Dealer, Product
 from services.orders.domain.facts import OrderFacts
 from services.orders.models import OrderRow
-from services.orders.service import serve_orders
 from services.stock.models import StockLevel
-from services.stock.service import serve_stock
 from shared.bus.connection import connect
 from shared.bus.streams import FIELD, stream_key
 from shared.clock import SystemClock
 from shared.db.engine import Database
 from shared.messages import Envelope
-from shared.runtime import Runtime, delivery_loops, running
+from shared.runtime import Runtime
 from shared.settings import Settings
 
 EVENTS = stream_key("order-events")
@@ -77,6 +76,7 @@ PROGRESS_EVERY_S = 2.0
 # routing decision, the reservation with its line and the stock level, four outbox rows
 # (status, reserve, reserved, offered), three inbox rows and the offer's two timers.
 ROWS_PER_ORDER = 15
+ONE_PROCESS = "api+stock+orders"  # the services of the default layout's one process
 FLOOR_ORDERS = 300
 
 
@@ -164,7 +164,7 @@ class OrdersBenchReport:
     cpus: int
     pickup_share: float = 0.0
     rate_offered: float | None = None  # open loop: orders sent per second, else closed loop
-    replicas: int | None = None  # processes of each service, or None: all in this process
+    replicas: int | None = None  # processes of each service, or None: all in one
     layout: str = ""
     cpu_by_service: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
@@ -398,11 +398,11 @@ async def run_orders_bench(
             report.floor_s = await database_floor(runtime.db)
             run = secrets.token_hex(4)
             bodies = [order_body(f"{run}-{i}", f) for i, f in enumerate(facts)]
+            env = {"redis_url": redis_url, "database_url": database_url, "api_token": token,
+                   "pickup_key": secrets.token_urlsafe(24)}  # fmt: skip
             if replicas is None:
-                baton = _in_process(runtime)
+                baton = _one_process(Path(tmp), env, say)
             else:
-                env = {"redis_url": redis_url, "database_url": database_url, "api_token": token,
-                       "pickup_key": secrets.token_urlsafe(24)}  # fmt: skip
                 baton = _as_processes(Path(tmp), env, replicas, say)
             await _drive(runtime, baton, bodies, report, say)
         return report
@@ -419,16 +419,14 @@ class _Baton:
 
 
 @asynccontextmanager
-async def _in_process(runtime: Runtime) -> AsyncIterator[_Baton]:
-    async with (
-        serve_api(runtime) as url,
-        serve_stock(runtime),
-        serve_orders(runtime),
-        running(*delivery_loops(runtime)),
-    ):
+async def _one_process(workdir: Path, env: dict[str, str], say: Progress) -> AsyncIterator[_Baton]:
+    say("starting Baton: one process of api, stock and orders…")
+    async with deployed(workdir, env, {ONE_PROCESS: 1}) as deployment:
         yield _Baton(
-            [url], time.process_time, "API, stock, orders, relay and timers in one process"
-        )
+            deployment.api_urls, deployment.cpu,
+            "API, stock, orders, relay and timers in one process (`baton run api stock "
+            "orders`); the bench's clients in a process of their own",
+        )  # fmt: skip
 
 
 @asynccontextmanager

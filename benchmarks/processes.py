@@ -45,6 +45,11 @@ class Worker:
     cpu_before_exit: float = 0.0
 
     @property
+    def services(self) -> list[str]:
+        """The services the process runs: ``api+stock+orders`` runs three in one process."""
+        return self.service.split("+")
+
+    @property
     def name(self) -> str:
         """``orders-2``: the service and which replica."""
         return f"{self.service}-{self.index}"
@@ -54,13 +59,15 @@ class Worker:
         offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "baton.cli", "run", self.service,
+                sys.executable, "-m", "baton.cli", "run", *self.services,
                 env=self.env, stdout=out, stderr=out, start_new_session=True,
                 preexec_fn=die_with_parent,  # a killed bench leaves no service behind
             )  # fmt: skip
         loop = asyncio.get_running_loop()
         deadline = loop.time() + READY_TIMEOUT_S
-        while f"{self.service}: ".encode() not in self.log.read_bytes()[offset:]:
+        while not all(
+            f"{name}: ".encode() in self.log.read_bytes()[offset:] for name in self.services
+        ):
             if self.process.returncode is not None:
                 raise BenchError(f"{self.name} exited at start; its log: {self.log}")
             if loop.time() > deadline:
@@ -138,7 +145,7 @@ async def deployed(
         for service, count in replicas.items():
             for index in range(1, count + 1):
                 values = dict(settings) | {"data_dir": str(workdir / "var")}
-                if service == "api":
+                if "api" in service.split("+"):
                     port = free_port()
                     values["http_port"] = str(port)
                     deployment.api_urls.append(f"http://127.0.0.1:{port}")

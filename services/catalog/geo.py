@@ -7,6 +7,7 @@ routing reads no dealer table to find its candidates.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -41,48 +42,45 @@ async def index_dealer(redis: Redis, dealer: Dealer) -> None:
     await pipe.execute()
 
 
-async def reach(redis: Redis, limit_km: float) -> tuple[float, list[str]]:
-    """How far routing must search (at most ``limit_km``), and the warehouse ids."""
-    pipe = redis.pipeline(transaction=False)
-    pipe.get(MAX_RADIUS_KEY)
-    pipe.smembers(WAREHOUSES_KEY)
-    radius, warehouses = await pipe.execute()
-    furthest = float(radius) if radius is not None else limit_km
-    return min(furthest, limit_km), sorted(_text(w) for w in warehouses)
+# Routing's one read of the index: how far to search, the warehouses, the stores near the
+# point (nearest first, at most ARGV[4]) and each one's own radius, in one round trip.
+_REACH = """
+local furthest = tonumber(redis.call('GET', KEYS[2]) or ARGV[3])
+local radius = math.min(furthest, tonumber(ARGV[3]))
+local warehouses = redis.call('SMEMBERS', KEYS[3])
+local near = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', ARGV[1], ARGV[2],
+    'BYRADIUS', radius, 'km', 'ASC', 'COUNT', ARGV[4], 'WITHDIST')
+local radii = {}
+if #near > 0 then
+    local ids = {}
+    for i, entry in ipairs(near) do ids[i] = entry[1] end
+    radii = redis.call('HMGET', KEYS[4], unpack(ids))
+end
+return {warehouses, near, radii}
+"""
 
 
-async def within_reach(
-    redis: Redis, lat: float, lon: float, radius_km: float, limit: int | None = None
-) -> tuple[list[tuple[str, float]], int]:
-    """Stores whose own service radius covers the point (nearest first), and how many were
-    near but out of their radius; two round trips, no database."""
-    near = await nearby(redis, lat, lon, radius_km, limit)
-    if not near:
-        return [], 0
-    radii: list[Any] = await redis.hmget(RADIUS_KEY, [dealer for dealer, _ in near])
-    reached = [
-        (dealer, distance)
-        for (dealer, distance), radius in zip(near, radii, strict=True)
-        if radius is None or distance <= float(radius)  # unknown radius: let routing judge
-    ]
-    return reached, len(near) - len(reached)
+@dataclass(frozen=True)
+class Reach:
+    """What routing reads of the index for one customer."""
+
+    stores: list[tuple[str, float]]  # whose own radius covers the point, nearest first, in km
+    beyond: int  # stores near enough to search, but whose radius does not reach the point
+    warehouses: list[str]  # HQ's warehouses, which serve everywhere
 
 
-async def nearby(
-    redis: Redis, lat: float, lon: float, radius_km: float, limit: int | None = None
-) -> list[tuple[str, float]]:
-    """Dealer ids within ``radius_km`` of a point, nearest first, with their distance in km."""
-    reply: Any = await redis.geosearch(
-        GEO_KEY,
-        longitude=lon,
-        latitude=lat,
-        radius=radius_km,
-        unit="km",
-        sort="ASC",
-        count=limit,
-        withdist=True,
-    )
-    return [(_text(member), float(distance)) for member, distance in reply]
+async def reach(redis: Redis, lat: float, lon: float, limit_km: float, count: int) -> Reach:
+    """The stores that can serve the point (searched no further than ``limit_km`` nor the
+    largest radius of any store, at most ``count``), and the warehouses: one round trip."""
+    script = redis.register_script(_REACH)
+    keys = [GEO_KEY, MAX_RADIUS_KEY, WAREHOUSES_KEY, RADIUS_KEY]
+    warehouses, near, radii = await script(keys=keys, args=[lon, lat, limit_km, count])
+    stores = []
+    for (member, distance), radius in zip(near, radii, strict=True):
+        km = float(distance)
+        if radius is None or km <= float(radius):  # unknown radius: let routing judge
+            stores.append((_text(member), km))
+    return Reach(stores, len(near) - len(stores), sorted(_text(w) for w in warehouses))
 
 
 async def rebuild(db: Database, redis: Redis) -> int:

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from services.catalog.directory import CatalogDirectory, dealer_names
-from services.catalog.geo import reach, rebuild, within_reach
+from services.catalog.geo import Reach, reach, rebuild
 from services.catalog.handlers import set_dealer_paused
 from services.catalog.models import Dealer, Product
 from services.catalog.schemas import valid_id
@@ -25,6 +25,7 @@ __all__ = [
     "CatalogDirectory",
     "Dealer",
     "Product",
+    "Reach",
     "categories_in_use",
     "dealer",
     "dealer_names",
@@ -37,7 +38,6 @@ __all__ = [
     "set_dealer_paused",
     "stores",
     "valid_id",
-    "within_reach",
 ]
 
 

@@ -106,12 +106,11 @@ async def candidates_for(
 ) -> tuple[list[Candidate], int]:
     """The stores whose service radius reaches the customer, and the warehouses, as routing
     candidates; and how many stores nearby were left out because their radius does not."""
-    radius, warehouses = await catalog.reach(redis, max_radius_km)
-    reached, beyond = await catalog.within_reach(redis, facts.lat, facts.lon, radius, GEO_LIMIT)
-    near = dict(reached)
-    ids = set(near) | set(warehouses)
+    found = await catalog.reach(redis, facts.lat, facts.lon, max_radius_km, GEO_LIMIT)
+    near = dict(found.stores)
+    ids = set(near) | set(found.warehouses)
     if not ids:
-        return [], beyond
+        return [], found.beyond
     dealers = await catalog.dealers(session, ids)
     skus = sorted({line.sku for line in facts.lines})
     stock = await availability(redis, [d.id for d in dealers], skus)
@@ -137,7 +136,7 @@ async def candidates_for(
                 recently_declined_this_order=dealer.id in tried,
             )
         )
-    return result, beyond
+    return result, found.beyond
 
 
 @dataclass

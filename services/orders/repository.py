@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,10 +69,15 @@ async def offer_by_id(session: AsyncSession, offer_id: str) -> OfferRow | None:
     return await session.get(OfferRow, offer_id, with_for_update=True)
 
 
+_OFFER_BY_REQUEST = (
+    select(OfferRow).where(col(OfferRow.request_id) == bindparam("request_id")).with_for_update()
+)
+
+
 async def offer_by_request(session: AsyncSession, request_id: str) -> OfferRow | None:
     """The offer whose stock reservation is ``request_id``."""
-    query = select(OfferRow).where(col(OfferRow.request_id) == request_id).with_for_update()
-    return (await session.exec(query)).first()
+    found = await session.exec(_OFFER_BY_REQUEST, params={"request_id": request_id})
+    return found.first()
 
 
 async def offers_of(session: AsyncSession, order_id: str) -> list[OfferRow]:

@@ -6,6 +6,7 @@ mode, several in grab mode), all with the round's attempt number and deadline.
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from services.catalog import public as catalog
@@ -32,14 +33,20 @@ def timer_key(order_id: str, attempt: int) -> str:
     return f"orders:offer:{order_id}:{attempt}"
 
 
+_ROUND_OFFERS = (
+    select(OfferRow)
+    .where(
+        col(OfferRow.order_id) == bindparam("order_id"),
+        col(OfferRow.attempt) == bindparam("attempt"),
+    )
+    .with_for_update()
+)
+
+
 async def round_offers(uow: UnitOfWork, order_id: str, attempt: int) -> list[OfferRow]:
     """Every dealer's offer of one round, row-locked."""
-    query = (
-        select(OfferRow)
-        .where(col(OfferRow.order_id) == order_id, col(OfferRow.attempt) == attempt)
-        .with_for_update()
-    )
-    return list((await uow.session.exec(query)).all())
+    params = {"order_id": order_id, "attempt": attempt}
+    return list((await uow.session.exec(_ROUND_OFFERS, params=params)).all())
 
 
 def close(uow: UnitOfWork, offer: OfferRow, outcome: OfferState, *, release: bool = True) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ColumnElement, Index, tuple_
+from sqlalchemy import CheckConstraint, Column, ColumnElement, Index, bindparam, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, select
@@ -145,19 +145,25 @@ async def reservation_keys(
     return {(dealer, sku) for dealer, sku in (await session.exec(query)).all()}
 
 
+_LEVELS_OF = (
+    select(StockLevel)
+    .where(
+        col(StockLevel.dealer_id) == bindparam("dealer_id"),
+        col(StockLevel.sku).in_(bindparam("skus", expanding=True)),
+    )
+    .order_by(col(StockLevel.sku))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 async def _select_levels(
     session: AsyncSession, dealer_id: str, skus: list[str]
 ) -> dict[str, StockLevel]:
     if not skus:
         return {}
-    query = (
-        select(StockLevel)
-        .where(col(StockLevel.dealer_id) == dealer_id, col(StockLevel.sku).in_(skus))
-        .order_by(col(StockLevel.sku))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {row.sku: row for row in (await session.exec(query)).all()}
+    params = {"dealer_id": dealer_id, "skus": skus}
+    return {row.sku: row for row in (await session.exec(_LEVELS_OF, params=params)).all()}
 
 
 async def _insert_missing(
@@ -203,8 +209,23 @@ async def find_reservation(
     session: AsyncSession, request_id: str, *, lock: bool = False
 ) -> core.Reservation | None:
     """The reservation ``request_id`` with its lines, or None."""
-    found = await _reservations(session, [col(StockReservation.request_id) == request_id], lock)
-    return found[0] if found else None
+    query = _RESERVATION_LOCKED if lock else _RESERVATION
+    row = (await session.exec(query, params={"request_id": request_id})).first()
+    if row is None:
+        return None
+    lines = await session.exec(_LINES_OF, params={"ids": [request_id]})
+    return _to_core(row, list(lines.all()))
+
+
+_RESERVATION = (
+    select(StockReservation)
+    .where(col(StockReservation.request_id) == bindparam("request_id"))
+    .execution_options(populate_existing=True)
+)
+_RESERVATION_LOCKED = _RESERVATION.with_for_update()
+_LINES_OF = select(StockReservationLine).where(
+    col(StockReservationLine.request_id).in_(bindparam("ids", expanding=True))
+)
 
 
 async def held_touching(
@@ -237,10 +258,7 @@ async def _reservations(
     if not rows:
         return []
     lines: dict[str, list[StockReservationLine]] = {row.request_id: [] for row in rows}
-    line_query = select(StockReservationLine).where(
-        col(StockReservationLine.request_id).in_(list(lines))
-    )
-    for line in (await session.exec(line_query)).all():
+    for line in (await session.exec(_LINES_OF, params={"ids": list(lines)})).all():
         lines[line.request_id].append(line)
     return [_to_core(row, lines[row.request_id]) for row in rows]
 

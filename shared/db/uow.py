@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, insert
+from sqlalchemy import Table, bindparam, delete, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import Clock, utc
@@ -26,9 +25,33 @@ _TIMERS: Table = TimerRow.__table__  # type: ignore[attr-defined]
 _INBOX: Table = InboxRow.__table__  # type: ignore[attr-defined]
 
 
-def _insert_for(connection: AsyncConnection) -> Callable[[Table], Any]:
+def _insert_for(dialect: str) -> Callable[[Table], Any]:
     """The dialect's INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
-    return pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+@functools.cache
+def _timer_upsert(dialect: str) -> Any:
+    """INSERT a timer, or move the one of the same key: built once per dialect."""
+    upsert = _insert_for(dialect)(_TIMERS)
+    new = upsert.excluded
+    return upsert.on_conflict_do_update(
+        index_elements=[_TIMERS.c.key],
+        set_={"due_at": new.due_at, "stream": new.stream, "envelope": new.envelope},
+    )
+
+
+@functools.cache
+def _inbox_claim(dialect: str) -> Any:
+    """INSERT inbox marks, skipping those already there, returning the new ones' ids.
+
+    Run with many parameter sets, SQLAlchemy sends it as one multi-row INSERT.
+    """
+    claim = _insert_for(dialect)(_INBOX).on_conflict_do_nothing()
+    return claim.returning(_INBOX.c.message_id)
+
+
+_CANCEL_TIMER = delete(_TIMERS).where(_TIMERS.c.key == bindparam("key"))
 
 
 class UnitOfWork:
@@ -78,15 +101,16 @@ class UnitOfWork:
         """Arrange for ``message`` to be sent at ``due_at``; the same key replaces a timer."""
         envelope = Envelope.wrap(message, self.clock, caused_by=self.caused_by)
         connection = await self.session.connection()
-        upsert = _insert_for(connection)(_TIMERS)
-        row = {"due_at": utc(due_at), "stream": message.STREAM, "envelope": envelope.encode()}
-        statement = upsert.on_conflict_do_update(index_elements=[_TIMERS.c.key], set_=row)
-        await connection.execute(statement, {"key": key} | row)
+        row = {"key": key, "due_at": utc(due_at), "stream": message.STREAM}
+        await connection.execute(
+            _timer_upsert(connection.dialect.name), row | {"envelope": envelope.encode()}
+        )
         return envelope
 
     async def cancel_timer(self, key: str) -> bool:
         """Drop the timer ``key``; True if it was still waiting."""
-        result = await self.session.exec(delete(TimerRow).where(col(TimerRow.key) == key))
+        connection = await self.session.connection()
+        result = await connection.execute(_CANCEL_TIMER, {"key": key})
         return bool(result.rowcount)
 
     async def claim_inbox(self, group: str, message_id: str) -> bool:
@@ -96,17 +120,12 @@ class UnitOfWork:
     async def claim_inbox_many(self, group: str, message_ids: list[str]) -> set[str]:
         """Record that ``group`` applies these messages; returns the ids not applied before."""
         connection = await self.session.connection()
-        table = _INBOX
         now = self.clock.now()
-        # One cached statement run with many parameter sets: SQLAlchemy sends it as a single
-        # multi-row INSERT, without compiling a new statement for every batch size.
-        statement = (
-            _insert_for(connection)(table).on_conflict_do_nothing().returning(table.c.message_id)
-        )
         rows = [
             {"consumer_group": group, "message_id": m, "processed_at": now} for m in message_ids
         ]
-        return set((await connection.execute(statement, rows)).scalars())
+        claimed = await connection.execute(_inbox_claim(connection.dialect.name), rows)
+        return set(claimed.scalars())
 
 
 @asynccontextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from services.catalog.geo import nearby, rebuild
+from services.catalog.geo import reach, rebuild
 from shared.runtime import Runtime
 from tests.conftest import ApiClient
 
@@ -64,12 +64,32 @@ async def test_a_dealer_is_indexed_by_position(
     status, body = await api.call("PUT", "/v1/dealers/cd-1", CHENGDU)
     assert status == 201
     assert body["capabilities"] == ["delivery", "pickup"]
-    found = await nearby(redis, 30.66, 104.07, 5)
-    assert [dealer for dealer, _ in found] == ["cd-1"]
-    assert found[0][1] < 1
+    found = await reach(redis, 30.66, 104.07, 50, 10)
+    assert [dealer for dealer, _ in found.stores] == ["cd-1"]
+    assert found.stores[0][1] < 1
+    assert (found.beyond, found.warehouses) == (0, [])
     await redis.delete("baton:dealers:geo")
     assert await rebuild(runtime.db, redis) == 1
-    assert [dealer for dealer, _ in await nearby(redis, 30.66, 104.07, 5)] == ["cd-1"]
+    assert [dealer for dealer, _ in (await reach(redis, 30.66, 104.07, 50, 10)).stores] == ["cd-1"]
+
+
+async def test_routing_reads_reach_radius_and_warehouses_in_one_call(
+    api: ApiClient, redis: Redis
+) -> None:
+    small = CHENGDU | {"service_radius_km": 2, "referral_code": "CD-002", "name": "Small"}
+    far = CHENGDU | {"lat": 31.5, "referral_code": "CD-003", "name": "Far"}  # ~94 km north
+    warehouse = CHENGDU | {"warehouse": True, "referral_code": None, "name": "HQ", "lat": 39.9}
+    for dealer_id, body in (("cd-1", CHENGDU), ("cd-2", small), ("cd-3", far), ("wh", warehouse)):
+        assert (await api.call("PUT", f"/v1/dealers/{dealer_id}", body))[0] == 201
+    # 10 km from the stores: cd-1 (30 km) reaches the point, cd-2 (2 km) is near but not
+    # reaching; cd-3 is further than the largest radius, so it is not searched at all.
+    found = await reach(redis, 30.747, 104.066, 500, 10)
+    assert [dealer for dealer, _ in found.stores] == ["cd-1"]
+    assert 9 < found.stores[0][1] < 11
+    assert found.beyond == 1
+    assert found.warehouses == ["wh"]
+    # The limit caps the search below the largest radius.
+    assert (await reach(redis, 30.747, 104.066, 5, 10)).stores == []
 
 
 async def test_a_referral_code_belongs_to_one_dealer(api: ApiClient) -> None:
