@@ -16,11 +16,14 @@ async def poll(
     batch: int,
     every_ms: int,
     wake: asyncio.Event | None = None,
+    settle_ms: float = 0,
 ) -> None:
     """Call ``step`` until ``stop``: again at once after a full batch, else after ``every_ms``.
 
-    ``step`` returns how much work it did. ``wake`` cuts the wait short (a local commit);
-    an exception is logged and retried with back-off, so a loop never dies of one.
+    ``step`` returns how much work it did. ``wake`` cuts the wait short (a local commit),
+    ``settle_ms`` after it is set: the commits of those milliseconds then make one batch,
+    where a step for each would cost a transaction each. An exception is logged and
+    retried with back-off, so a loop never dies of one.
     """
     failures = 0
     while not stop.is_set():
@@ -36,6 +39,8 @@ async def poll(
             continue
         if done < batch:
             await sleep(stop, wake, every_ms / 1000)
+            if settle_ms and wake is not None and wake.is_set() and not stop.is_set():
+                await asyncio.sleep(settle_ms / 1000)
 
 
 async def sleep(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:

@@ -106,7 +106,8 @@ async def receive_order(runtime: Runtime, data: Any) -> Received:
         try:
             sold = sale_lines(body, products)
             row = await _store(
-                runtime, order_id, body, _Kept(fingerprint, salt, digest, installation, sold),
+                runtime, order_id, body,
+                _Kept(fingerprint, salt, digest, installation, sold, _names(products)),
                 quotes, at, plan,
             )  # fmt: skip
         except PromotionGone:  # its last units went to another order since we priced this one
@@ -121,21 +122,25 @@ async def receive_order(runtime: Runtime, data: Any) -> Received:
     raise IntakeError([FieldError("lines", "promotions changed while the order was taken; retry")])
 
 
-_BY_EXTERNAL_ID = select(OrderRow).where(
+_BY_EXTERNAL_ID = select(OrderRow.id, OrderRow.fingerprint).where(
     col(OrderRow.channel) == bindparam("channel"),
     col(OrderRow.external_id) == bindparam("external_id"),
 )
 
 
 async def _existing(session: AsyncSession, body: OrderBody, fingerprint: str) -> OrderRow | None:
+    # Columns first: a new order (nearly every one) costs no ORM object.
     params = {"channel": body.channel, "external_id": body.external_id}
-    row = (await session.exec(_BY_EXTERNAL_ID, params=params)).first()
-    if row is not None and row.fingerprint != fingerprint:
+    connection = await session.connection()
+    found = (await connection.execute(_BY_EXTERNAL_ID, params)).first()
+    if found is None:
+        return None
+    if found.fingerprint != fingerprint:
         raise OrderConflict(
             f"order {body.external_id!r} of channel {body.channel!r} was sent before "
             "with a different body"
         )
-    return row
+    return await session.get(OrderRow, found.id)
 
 
 async def _products(
@@ -161,7 +166,7 @@ async def _products(
         quote = priced.get(p.sku)
         applied = quote.applied if quote else None
         facts[p.sku] = ProductFacts(
-            sku=p.sku, currency=p.currency,
+            sku=p.sku, currency=p.currency, name=p.name,
             floor_price_minor=quote.floor.amount if quote else p.floor_price,
             channel=Channel(p.channel), needs_installation=p.needs_installation,
             category=p.category, list_price_minor=p.list_price,
@@ -171,6 +176,10 @@ async def _products(
             funded_by=applied.funded_by if applied else None,
         )  # fmt: skip
     return facts, quotes
+
+
+def _names(products: dict[str, ProductFacts]) -> dict[str, str]:
+    return {sku: p.name for sku, p in products.items()}
 
 
 @functools.lru_cache(maxsize=8)
@@ -201,6 +210,7 @@ class _Kept:
     digest: str | None
     installation: bool
     sold: list[SaleLine]
+    names: dict[str, str]  # the products' names, by SKU
 
 
 async def _store(
@@ -228,7 +238,7 @@ async def _store(
         attribution = attribute(code, binding.dealer_id if binding else None, owners)
         kept = IntakeRecord.taken(
             body, needs_installation=worked_out.installation, sale_lines=worked_out.sold,
-            pricing=[quote.record() for quote in quotes],
+            pricing=[quote.record() for quote in quotes], product_names=worked_out.names,
         )  # fmt: skip
         order = Order.receive(
             order_id, Fulfilment(body.fulfilment), order_lines(body), now, f"shop:{body.channel}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -69,15 +70,27 @@ async def offer_by_id(session: AsyncSession, offer_id: str) -> OfferRow | None:
     return await session.get(OfferRow, offer_id, with_for_update=True)
 
 
-_OFFER_BY_REQUEST = (
-    select(OfferRow).where(col(OfferRow.request_id) == bindparam("request_id")).with_for_update()
+_ASKED = aliased(OfferRow)
+_ROUND_OF_REQUEST = (
+    select(OfferRow)
+    .join(
+        _ASKED,
+        (col(_ASKED.order_id) == col(OfferRow.order_id))
+        & (col(_ASKED.attempt) == col(OfferRow.attempt)),
+    )
+    .where(col(_ASKED.request_id) == bindparam("request_id"))
+    .with_for_update()
 )
 
 
-async def offer_by_request(session: AsyncSession, request_id: str) -> OfferRow | None:
-    """The offer whose stock reservation is ``request_id``."""
-    found = await session.exec(_OFFER_BY_REQUEST, params={"request_id": request_id})
-    return found.first()
+async def round_of_request(
+    session: AsyncSession, request_id: str
+) -> tuple[OfferRow | None, list[OfferRow]]:
+    """The offer whose stock reservation is ``request_id`` (None if there is none) and every
+    offer of its round, itself included: row-locked, in one query."""
+    found = await session.exec(_ROUND_OF_REQUEST, params={"request_id": request_id})
+    in_round = list(found.all())
+    return next((o for o in in_round if o.request_id == request_id), None), in_round
 
 
 async def offers_of(session: AsyncSession, order_id: str) -> list[OfferRow]:

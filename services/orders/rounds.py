@@ -70,7 +70,9 @@ def closed(offer: OfferRow, outcome: OfferState) -> OfferClosed:
 async def offer_lines(uow: UnitOfWork, loaded: Loaded) -> list[OfferLine]:
     """The order's lines with their products' names, as the dealer's chat shows them."""
     skus = [ln.sku for ln in loaded.order.lines]
-    names = {sku: p.name for sku, p in (await catalog.products(uow.session, skus)).items()}
+    names = loaded.intake.product_names  # kept at intake; orders taken before, from the catalog
+    if not set(skus) <= names.keys():
+        names = {sku: p.name for sku, p in (await catalog.products(uow.session, skus)).items()}
     return [
         OfferLine(sku=ln.sku, name=names.get(ln.sku, ln.sku), qty=ln.qty)
         for ln in loaded.order.lines

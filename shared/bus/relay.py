@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import delete
+from sqlalchemy import Table, bindparam, delete
 from sqlmodel import col, select
 
 from shared.bus.streams import Publisher
@@ -20,6 +20,14 @@ from shared.loops import poll
 from shared.messages import Envelope
 
 log = logging.getLogger(__name__)
+_OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]
+_WAITING = (
+    select(_OUTBOX.c.id, _OUTBOX.c.stream, _OUTBOX.c.envelope)
+    .order_by(_OUTBOX.c.id)
+    .limit(bindparam("batch"))
+    .with_for_update(skip_locked=True)
+)
+_PUBLISHED = delete(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 
 
 class OutboxRelay:
@@ -34,30 +42,29 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch of waiting rows; returns how many were published."""
         async with self.db.write() as session:
-            rows = (
-                await session.exec(
-                    select(OutboxRow)
-                    .order_by(col(OutboxRow.id))
-                    .limit(self.batch)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            connection = await session.connection()
+            rows = (await connection.execute(_WAITING, {"batch": self.batch})).all()
             if not rows:
                 return 0
-            await self.publisher.publish_raw((row.stream, row.envelope) for row in rows)
-            ids = [row.id for row in rows]
-            await session.exec(delete(OutboxRow).where(col(OutboxRow.id).in_(ids)))
+            await self.publisher.publish_raw((stream, envelope) for _, stream, envelope in rows)
+            await connection.execute(_PUBLISHED, {"ids": [row_id for row_id, _, _ in rows]})
         self.published += len(rows)
         return len(rows)
 
-    async def run(self, stop: asyncio.Event, poll_ms: int = 500) -> None:
-        """Publish until ``stop``; wakes at once on a local commit, else every ``poll_ms``."""
+    async def run(self, stop: asyncio.Event, poll_ms: int = 500, settle_ms: float = 10) -> None:
+        """Publish until ``stop``: ``settle_ms`` after a local commit, else every ``poll_ms``.
+
+        The settling costs a message those milliseconds and saves a busy process a relay
+        transaction for nearly every commit: 10 ms took the orders bench from about 97 to
+        110 orders/s and lowered its median latency (docs/benchmarks.md).
+        """
         await poll(
             stop,
             self.publish_pending,
             batch=self.batch,
             every_ms=poll_ms,
             wake=self.db.outbox_written,
+            settle_ms=settle_ms,
         )
 
 

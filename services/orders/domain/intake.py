@@ -81,6 +81,7 @@ class ProductFacts:
     promotion_price_minor: int | None = None
     promotion_id: str | None = None
     funded_by: Literal["hq", "dealer", "shared"] | None = None
+    name: str = ""
 
 
 def json_path(loc: tuple[int | str, ...]) -> str:

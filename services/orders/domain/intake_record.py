@@ -68,6 +68,7 @@ class IntakeRecord(_Kept):
     sale_lines: list[SaleLine] = []
     # Owned by the pricing service, which reads it back (``recorded_units``): kept as it wrote it.
     pricing: list[dict[str, Any]] = []
+    product_names: dict[str, str] = {}  # by SKU, as the catalog named them at intake
 
     @classmethod
     def taken(
@@ -77,6 +78,7 @@ class IntakeRecord(_Kept):
         needs_installation: bool,
         sale_lines: Iterable[SaleLine],
         pricing: Iterable[Mapping[str, Any]],
+        product_names: Mapping[str, str] | None = None,
     ) -> IntakeRecord:
         """The record of ``body`` taken in with what intake worked out."""
         return cls.model_validate(
@@ -85,6 +87,7 @@ class IntakeRecord(_Kept):
                 "needs_installation": needs_installation,
                 "sale_lines": list(sale_lines),
                 "pricing": [dict(record) for record in pricing],
+                "product_names": dict(product_names or {}),
             }
         )
 

@@ -28,6 +28,9 @@ PRICING: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
+NAMES = {"SKU1": "Phone X", "SKU2": "手机壳"}
+
+
 def stored(document: dict[str, Any]) -> dict[str, Any]:
     """The document as the JSON column gives it back."""
     loaded: dict[str, Any] = json.loads(json.dumps(document))
@@ -35,19 +38,21 @@ def stored(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def written_before(body: dict[str, Any]) -> dict[str, Any]:
-    """The intake document as intake wrote it before the model: the body, then three keys."""
+    """The intake document as intake writes it: the body, then the keys it worked out."""
     document = parse_order(body).model_dump(mode="json")
     document["needs_installation"] = True
     document["sale_lines"] = [line.model_dump(mode="json") for line in SOLD]
     document["pricing"] = copy.deepcopy(PRICING)
+    document["product_names"] = dict(NAMES)
     return document
 
 
 def test_taken_writes_the_document_intake_always_wrote() -> None:
     for body in (BODY, {**BODY, "customer": {**BODY["customer"], "referral_code": None}}):
         record = IntakeRecord.taken(
-            parse_order(body), needs_installation=True, sale_lines=SOLD, pricing=PRICING
-        )
+            parse_order(body), needs_installation=True, sale_lines=SOLD, pricing=PRICING,
+            product_names=NAMES,
+        )  # fmt: skip
         assert stored(record.to_json()) == stored(written_before(body))
         assert list(record.to_json()) == list(written_before(body))  # the keys in one order
 
@@ -64,6 +69,15 @@ def test_todays_documents_read_and_write_back_unchanged() -> None:
     assert (record.payment, record.needs_installation) == ("prepaid", True)
     assert record.sale_lines == SOLD
     assert record.pricing == PRICING
+    assert record.product_names == NAMES
+
+
+def test_documents_stored_before_the_product_names_still_read() -> None:
+    document = stored(written_before(BODY))
+    del document["product_names"]
+    record = IntakeRecord.read(document)
+    assert record.product_names == {}  # the offer's lines then take the names from the catalog
+    assert record.sale_lines == SOLD
 
 
 def test_documents_stored_before_the_lines_as_sold_and_their_pricing_still_read() -> None:
