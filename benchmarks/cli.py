@@ -6,6 +6,7 @@ import argparse
 import sys
 from contextlib import AbstractAsyncContextManager
 
+from benchmarks.burst import run_burst_bench
 from benchmarks.bus import BusBenchReport, run_bus_bench
 from benchmarks.common import bench_stores, run_bench
 from benchmarks.orders import run_orders_bench
@@ -155,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_routing(commands)
     _add_orders(commands)
+    _add_burst(commands)
     return parser
 
 
@@ -288,6 +290,56 @@ async def _bus(args: argparse.Namespace) -> BusBenchReport:
         )
 
 
+def _add_burst(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    burst = commands.add_parser(
+        "burst",
+        help="11.11: thousands of orders at once into a whole Baton, until every offer is in "
+        "its dealer's chat",
+        description=(
+            "Bind a chat user of the Telegram emulator (Telegram's limits: 30 msg/s a bot, "
+            "1 msg/s a chat) to each dealer of a network, run Baton as two processes (`baton "
+            "run api stock orders`, `baton run bot`), POST N orders from C clients at once "
+            "(each sends its next when its last is answered), and wait until every order's "
+            "offer is in the chat of the dealer it was offered to. Prints the POSTs answered "
+            "201, accepted per second, POST latency, the time until the last offer against "
+            "Telegram's pacing (N / 30 s), the emulator's 429s and CPU per order. The table "
+            "goes to stdout, progress to stderr."
+        ),
+        epilog=STORES_EPILOG + " The dealers, chat users and orders it creates stay there.",
+    )
+    burst.add_argument(
+        "--orders", type=_positive, default=5_000, metavar="N",
+        help="orders to POST (default 5,000: about 3 minutes, Telegram's pacing of the offers)",
+    )  # fmt: skip
+    burst.add_argument(
+        "--clients", type=_positive, default=32, metavar="C",
+        help="concurrent HTTP clients (default 32)",
+    )  # fmt: skip
+    burst.add_argument(
+        "--dealers", type=_positive, default=DEFAULT_ORDER_DEALERS, metavar="N",
+        help=f"dealers in the network, each with a chat (default {DEFAULT_ORDER_DEALERS})",
+    )  # fmt: skip
+    burst.add_argument(
+        "--pickup-share", type=_share, default=DEFAULT_PICKUP_SHARE, metavar="F",
+        help=f"the share of pickup orders, 0 to 1 (default {DEFAULT_PICKUP_SHARE})",
+    )  # fmt: skip
+    _add_stores(burst)
+
+
+async def _burst(args: argparse.Namespace) -> str:
+    async with _stores(args) as (redis_url, database_url):
+        report = await run_burst_bench(
+            redis_url,
+            database_url,
+            orders=args.orders,
+            clients=args.clients,
+            dealers=args.dealers,
+            pickup_share=args.pickup_share,
+            progress=_progress,
+        )
+    return report.format()
+
+
 def _stores(args: argparse.Namespace) -> AbstractAsyncContextManager[tuple[str, str]]:
     """The Redis and database URLs given, or a private Redis and a fresh migrated SQLite."""
     return bench_stores(args.redis_url, args.database_url, _progress)
@@ -335,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "bus":
         return run_bench("bus", _bus(args))
+    if args.command == "burst":
+        return run_bench("burst", _burst(args))
     if args.command in ("routing", "orders"):
         return run_bench(
             args.command, _routing(args) if args.command == "routing" else _orders(args)

@@ -3,11 +3,12 @@
 A whole Baton runs in one process of its own, ``baton run api stock orders``: the HTTP
 API, the stock and orders services, the outbox relay and the timer runner on one runtime
 (``baton up`` without the bot and the shop webhooks); with ``replicas``, each of those
-services runs as separate processes instead, as deployed. Its network is the routing bench's (near dealers with ample stock, so
-every order finds one), written to the tables before the services start; the services
-build the geo index and the stock view from the tables themselves. C clients POST N orders
-over real HTTP; each waits until its order's offer appears before it sends its next, so C
-orders are in flight at a time (a closed loop). With ``rate`` the orders are sent
+services runs as separate processes instead, as deployed. Its network is the routing
+bench's (near dealers with ample stock, so every order finds one), written to the tables
+before the services start; the services build the geo index and the stock view from the
+tables themselves. C clients POST N orders over real HTTP; each waits until its order's
+offer appears before it sends its next, so C orders are in flight at a time (a closed
+loop). With ``rate`` the orders are sent
 open-loop instead: one every 1/rate s whatever happens to the earlier ones, as a shop's
 customers would, so a slow Baton shows as latency rather than as a slower sender. A
 separate task reads ``baton:order-events`` with a blocking XREAD, standing in for the chat
@@ -340,13 +341,14 @@ async def _wait(
         await asyncio.sleep(0.01)
 
 
-async def _check_empty(db: Database) -> None:
+async def check_empty(db: Database) -> None:
+    """Refuse a database that already holds dealers or orders (the bench writes its own)."""
     async with db.read() as session:
         dealers = int((await session.exec(select(func.count()).select_from(Dealer))).one())
         orders = int((await session.exec(select(func.count()).select_from(OrderRow))).one())
     if dealers or orders:
         raise BenchError(
-            f"the database has {dealers} dealers and {orders} orders: the orders bench runs "
+            f"the database has {dealers} dealers and {orders} orders: the bench runs "
             "Baton over a network of its own and needs a migrated database without any"
         )
 
@@ -382,7 +384,7 @@ async def run_orders_bench(
             http_host="127.0.0.1", http_port=0, api_token=token,
         )  # fmt: skip
         async with open_runtime(settings) as runtime:
-            await _check_empty(runtime.db)
+            await check_empty(runtime.db)
             network = [warehouse(), *make_network(dealers, ample=True)]
             say(f"writing {dealers:,} dealers, their stock and {len(SKUS)} products…")
             await seed(runtime.db, network)
