@@ -16,7 +16,7 @@ from statistics import median
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import bindparam, case, func
+from sqlalchemy import bindparam, case, func, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,6 +47,10 @@ GEO_LIMIT = 500
 STATS_WINDOW = timedelta(days=30)
 RESPONSE_SAMPLE = 50  # answers per dealer behind its median response time
 RESERVATION_SAFETY_NET = timedelta(hours=1)  # beyond the offer's deadline, if its timer is lost
+
+
+_INSERT_DECISION = insert(RoutingRow.__table__)  # type: ignore[attr-defined]
+_INSERT_OFFER = insert(OfferRow.__table__)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -265,29 +269,33 @@ async def start_route(uow: UnitOfWork, loaded: Loaded, plan: RoutePlan, routing:
     """Record the decision and reserve stock at its dealers; or alert HQ if there are none."""
     order, decision, attempt = loaded.order, plan.decision, plan.attempt
     now = uow.clock.now()
-    uow.session.add(
-        RoutingRow(
-            order_id=order.id, attempt=attempt, decided_at=now,
-            decision=decision.to_dict() | {"beyond_their_radius": plan.beyond},
-        )
+    # Core inserts: new rows that nothing reads back in this transaction need no ORM object.
+    connection = await uow.session.connection()
+    await connection.execute(
+        _INSERT_DECISION,
+        {"order_id": order.id, "attempt": attempt, "decided_at": now,
+         "decision": decision.to_dict() | {"beyond_their_radius": plan.beyond}},
     )  # fmt: skip
     if not decision.targets or decision.exhausted:
         await _wait_for_hq(uow, loaded, decision)
         return
     deadline = now + routing.offer_timeout
-    for dealer_id in decision.targets[:1] if decision.mode == "sequential" else decision.targets:
-        offer = OfferRow(
-            id=_new_id("of"), order_id=order.id, dealer_id=dealer_id, attempt=attempt,
-            state=OfferState.RESERVING, request_id=_new_id("rq"),
-            distance_km=round(plan.distances.get(dealer_id, 0.0), 2),
-            deadline=deadline, created_at=now,
-        )  # fmt: skip
-        uow.session.add(offer)
+    offers = [
+        {"id": _new_id("of"), "order_id": order.id, "dealer_id": dealer_id, "attempt": attempt,
+         "state": OfferState.RESERVING, "request_id": _new_id("rq"),
+         "distance_km": round(plan.distances.get(dealer_id, 0.0), 2), "deadline": deadline,
+         "created_at": now, "offered_at": None, "answered_at": None, "decline_reason": None}
+        for dealer_id in (
+            decision.targets[:1] if decision.mode == "sequential" else decision.targets
+        )
+    ]  # fmt: skip
+    await connection.execute(_INSERT_OFFER, offers)
+    for offer in offers:
         uow.emit(
             ReserveStock(
-                request_id=offer.request_id,
+                request_id=str(offer["request_id"]),
                 order_id=order.id,
-                dealer_id=dealer_id,
+                dealer_id=str(offer["dealer_id"]),
                 lines=[StockLine(sku=ln.sku, qty=ln.qty) for ln in order.lines],
                 # The offer's own timer releases it; this is the safety net if that is lost,
                 # generous because a round can open well after routing under a backlog.

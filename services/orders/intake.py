@@ -122,6 +122,9 @@ async def receive_order(runtime: Runtime, data: Any) -> Received:
     raise IntakeError([FieldError("lines", "promotions changed while the order was taken; retry")])
 
 
+_BOUND_TO = select(CustomerBinding.dealer_id).where(
+    col(CustomerBinding.customer_id) == bindparam("customer_id")
+)
 _BY_EXTERNAL_ID = select(OrderRow.id, OrderRow.fingerprint).where(
     col(OrderRow.channel) == bindparam("channel"),
     col(OrderRow.external_id) == bindparam("external_id"),
@@ -234,8 +237,9 @@ async def _store(
                 normalise_referral_code(c): d
                 for c, d in (await catalog.referral_owners(session, wanted)).items()
             }
-        binding = await session.get(CustomerBinding, body.customer.id)
-        attribution = attribute(code, binding.dealer_id if binding else None, owners)
+        connection = await session.connection()
+        bound_to = await connection.scalar(_BOUND_TO, {"customer_id": body.customer.id})
+        attribution = attribute(code, bound_to, owners)
         kept = IntakeRecord.taken(
             body, needs_installation=worked_out.installation, sale_lines=worked_out.sold,
             pricing=[quote.record() for quote in quotes], product_names=worked_out.names,
