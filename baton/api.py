@@ -92,6 +92,7 @@ def create_app(runtime: Runtime, directory: Directory | None = None) -> web.Appl
     app[RUNTIME] = runtime
     app[API] = api
     app[DIRECTORY] = directory or CatalogDirectory(runtime.db)
+    order_routes.attach(app)
     api.install(app)
     return app
 

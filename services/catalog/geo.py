@@ -7,6 +7,7 @@ routing reads no dealer table to find its candidates.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,9 +73,22 @@ class Reach:
 async def reach(redis: Redis, lat: float, lon: float, limit_km: float, count: int) -> Reach:
     """The stores that can serve the point (searched no further than ``limit_km`` nor the
     largest radius of any store, at most ``count``), and the warehouses: one round trip."""
+    return (await reach_many(redis, [(lat, lon)], limit_km, count))[0]
+
+
+async def reach_many(
+    redis: Redis, points: Sequence[tuple[float, float]], limit_km: float, count: int
+) -> list[Reach]:
+    """``reach`` of each (lat, lon) point, all in one round trip."""
     script = redis.register_script(_REACH)
     keys = [GEO_KEY, MAX_RADIUS_KEY, WAREHOUSES_KEY, RADIUS_KEY]
-    warehouses, near, radii = await script(keys=keys, args=[lon, lat, limit_km, count])
+    pipe = redis.pipeline(transaction=False)
+    for lat, lon in points:
+        await script(keys=keys, args=[lon, lat, limit_km, count], client=pipe)
+    return [_reach_of(*reply) for reply in await pipe.execute()]
+
+
+def _reach_of(warehouses: list[Any], near: list[Any], radii: list[Any]) -> Reach:
     stores = []
     for (member, distance), radius in zip(near, radii, strict=True):
         km = float(distance)

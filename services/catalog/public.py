@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from services.catalog.directory import CatalogDirectory, dealer_names
-from services.catalog.geo import Reach, reach, rebuild
+from services.catalog.geo import Reach, reach, reach_many, rebuild
 from services.catalog.handlers import set_dealer_paused
 from services.catalog.models import Dealer, Product
 from services.catalog.schemas import valid_id
@@ -33,6 +33,7 @@ __all__ = [
     "products",
     "products_matching",
     "reach",
+    "reach_many",
     "rebuild",
     "referral_owners",
     "set_dealer_paused",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from statistics import median
@@ -100,35 +100,53 @@ def facts_of(loaded: Loaded, channels: dict[str, str]) -> OrderFacts:
     )
 
 
-async def candidates_for(
+@dataclass
+class _Gathered:
+    """What routing reads for a batch of orders: their reach, and the dealers of any."""
+
+    reaches: list[catalog.Reach]
+    dealers: list[catalog.Dealer]  # every dealer any order can reach, in the catalog's order
+    stock: dict[str, dict[str, int]]  # dealer -> SKU -> units available
+    stats: dict[str, _Stats]
+
+
+async def _gather(
     session: AsyncSession,
     now: datetime,
     redis: Redis,
-    facts: OrderFacts,
-    tried: set[str],
+    facts: Sequence[OrderFacts],
     max_radius_km: float,
-) -> tuple[list[Candidate], int]:
-    """The stores whose service radius reaches the customer, and the warehouses, as routing
-    candidates; and how many stores nearby were left out because their radius does not."""
-    found = await catalog.reach(redis, facts.lat, facts.lon, max_radius_km, GEO_LIMIT)
-    near = dict(found.stores)
-    ids = set(near) | set(found.warehouses)
+) -> _Gathered:
+    # One geo script call per order in one round trip, then one read of each kind for all.
+    points = [(f.lat, f.lon) for f in facts]
+    reaches = await catalog.reach_many(redis, points, max_radius_km, GEO_LIMIT)
+    ids = {d for found in reaches for d in (*(s for s, _ in found.stores), *found.warehouses)}
     if not ids:
-        return [], found.beyond
+        return _Gathered(reaches, [], {}, {})
     dealers = await catalog.dealers(session, ids)
-    skus = sorted({line.sku for line in facts.lines})
+    skus = sorted({line.sku for f in facts for line in f.lines})
     stock = await availability(redis, [d.id for d in dealers], skus)
     stats = await _dealer_stats(session, now, [d.id for d in dealers])
+    return _Gathered(reaches, dealers, stock, stats)
+
+
+def _candidates(
+    facts: OrderFacts, found: catalog.Reach, gathered: _Gathered, tried: Collection[str]
+) -> list[Candidate]:
+    near = dict(found.stores)
+    mine = set(near) | set(found.warehouses)
     result = []
-    for dealer in dealers:
-        record = stats.get(dealer.id, _Stats())
+    for dealer in gathered.dealers:
+        if dealer.id not in mine:
+            continue
+        record = gathered.stats.get(dealer.id, _Stats())
         result.append(
             Candidate(
                 dealer_id=dealer.id,
                 distance_km=near.get(dealer.id, _distance(facts, dealer)),
                 service_radius_km=math.inf if dealer.warehouse else dealer.service_radius_km,
                 capabilities=frozenset(dealer.capabilities),
-                available=stock.get(dealer.id, {}),
+                available=gathered.stock.get(dealer.id, {}),
                 is_warehouse=dealer.warehouse,
                 paused=dealer.paused,
                 daily_capacity=None if dealer.warehouse else dealer.capacity,
@@ -140,7 +158,22 @@ async def candidates_for(
                 recently_declined_this_order=dealer.id in tried,
             )
         )
-    return result, found.beyond
+    return result
+
+
+async def candidates_for(
+    session: AsyncSession,
+    now: datetime,
+    redis: Redis,
+    facts: OrderFacts,
+    tried: set[str],
+    max_radius_km: float,
+) -> tuple[list[Candidate], int]:
+    """The stores whose service radius reaches the customer, and the warehouses, as routing
+    candidates; and how many stores nearby were left out because their radius does not."""
+    gathered = await _gather(session, now, redis, [facts], max_radius_km)
+    found = gathered.reaches[0]
+    return _candidates(facts, found, gathered, tried), found.beyond
 
 
 @dataclass
@@ -254,54 +287,92 @@ async def plan_route(
 
     ``tried`` are the dealers offered the order before, one per offer made, oldest first.
     """
-    config = routing.config
-    if facts.region in routing.grab_regions:
-        config = _with(config, grab_mode=True)
-    candidates, beyond = await candidates_for(
-        session, now, redis, facts, set(tried), routing.max_radius_km
-    )
-    decision = route(facts, candidates, config, attempts_made=len(tried))
-    distances = {c.dealer_id: c.distance_km for c in candidates}
-    return RoutePlan(decision, distances, beyond, len(tried) + 1)
+    return (await plan_routes(session, now, redis, [facts], routing, [tried]))[0]
+
+
+async def plan_routes(
+    session: AsyncSession,
+    now: datetime,
+    redis: Redis,
+    facts: Sequence[OrderFacts],
+    routing: Routing,
+    tried: Sequence[Sequence[str]] | None = None,
+) -> list[RoutePlan]:
+    """Decide where each of several orders goes, with one read of each kind for them all.
+
+    The orders are routed in turn, each seeing the offers the earlier ones will make
+    (a dealer's open offers count them), as if each had been routed after the last.
+    """
+    tried = tried if tried is not None else [()] * len(facts)
+    gathered = await _gather(session, now, redis, facts, routing.max_radius_km)
+    plans = []
+    for order, found, before in zip(facts, gathered.reaches, tried, strict=True):
+        config = routing.config
+        if order.region in routing.grab_regions:
+            config = _with(config, grab_mode=True)
+        candidates = _candidates(order, found, gathered, set(before))
+        decision = route(order, candidates, config, attempts_made=len(before))
+        for dealer_id in _offered(decision):
+            gathered.stats.setdefault(dealer_id, _Stats(responses=[])).open += 1
+        distances = {c.dealer_id: c.distance_km for c in candidates}
+        plans.append(RoutePlan(decision, distances, found.beyond, len(before) + 1))
+    return plans
+
+
+def _offered(decision: RoutingDecision) -> list[str]:
+    """The dealers a decision makes offers to (none when the order waits for HQ)."""
+    if not decision.targets or decision.exhausted:
+        return []
+    return list(decision.targets[:1] if decision.mode == "sequential" else decision.targets)
 
 
 async def start_route(uow: UnitOfWork, loaded: Loaded, plan: RoutePlan, routing: Routing) -> None:
     """Record the decision and reserve stock at its dealers; or alert HQ if there are none."""
-    order, decision, attempt = loaded.order, plan.decision, plan.attempt
+    await start_routes(uow, [(loaded, plan)], routing)
+
+
+async def start_routes(
+    uow: UnitOfWork, routes: Sequence[tuple[Loaded, RoutePlan]], routing: Routing
+) -> None:
+    """``start_route`` for several orders: their decisions and offers in one insert each."""
     now = uow.clock.now()
+    deadline = now + routing.offer_timeout
+    decisions: list[dict[str, Any]] = []
+    offers: list[dict[str, Any]] = []
+    for loaded, plan in routes:
+        order, decision = loaded.order, plan.decision
+        decisions.append(
+            {"order_id": order.id, "attempt": plan.attempt, "decided_at": now,
+             "decision": decision.to_dict() | {"beyond_their_radius": plan.beyond}}
+        )  # fmt: skip
+        if not _offered(decision):
+            await _wait_for_hq(uow, loaded, decision)
+        for dealer_id in _offered(decision):
+            offer = {
+                "id": _new_id("of"), "order_id": order.id, "dealer_id": dealer_id,
+                "attempt": plan.attempt, "state": OfferState.RESERVING,
+                "request_id": _new_id("rq"),
+                "distance_km": round(plan.distances.get(dealer_id, 0.0), 2),
+                "deadline": deadline, "created_at": now, "offered_at": None,
+                "answered_at": None, "decline_reason": None,
+            }  # fmt: skip
+            offers.append(offer)
+            uow.emit(
+                ReserveStock(
+                    request_id=offer["request_id"],
+                    order_id=order.id,
+                    dealer_id=dealer_id,
+                    lines=[StockLine(sku=ln.sku, qty=ln.qty) for ln in order.lines],
+                    # The offer's own timer releases it; this is the safety net if that is
+                    # lost, generous because a round can open long after routing in a backlog.
+                    expires_at=deadline + RESERVATION_SAFETY_NET,
+                )
+            )
     # Core inserts: new rows that nothing reads back in this transaction need no ORM object.
     connection = await uow.session.connection()
-    await connection.execute(
-        _INSERT_DECISION,
-        {"order_id": order.id, "attempt": attempt, "decided_at": now,
-         "decision": decision.to_dict() | {"beyond_their_radius": plan.beyond}},
-    )  # fmt: skip
-    if not decision.targets or decision.exhausted:
-        await _wait_for_hq(uow, loaded, decision)
-        return
-    deadline = now + routing.offer_timeout
-    offers = [
-        {"id": _new_id("of"), "order_id": order.id, "dealer_id": dealer_id, "attempt": attempt,
-         "state": OfferState.RESERVING, "request_id": _new_id("rq"),
-         "distance_km": round(plan.distances.get(dealer_id, 0.0), 2), "deadline": deadline,
-         "created_at": now, "offered_at": None, "answered_at": None, "decline_reason": None}
-        for dealer_id in (
-            decision.targets[:1] if decision.mode == "sequential" else decision.targets
-        )
-    ]  # fmt: skip
-    await connection.execute(_INSERT_OFFER, offers)
-    for offer in offers:
-        uow.emit(
-            ReserveStock(
-                request_id=str(offer["request_id"]),
-                order_id=order.id,
-                dealer_id=str(offer["dealer_id"]),
-                lines=[StockLine(sku=ln.sku, qty=ln.qty) for ln in order.lines],
-                # The offer's own timer releases it; this is the safety net if that is lost,
-                # generous because a round can open well after routing under a backlog.
-                expires_at=deadline + RESERVATION_SAFETY_NET,
-            )
-        )
+    await connection.execute(_INSERT_DECISION, decisions)
+    if offers:
+        await connection.execute(_INSERT_OFFER, offers)
 
 
 async def dispatch(uow: UnitOfWork, redis: Redis, loaded: Loaded, routing: Routing) -> None:

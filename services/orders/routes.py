@@ -12,7 +12,8 @@ from sqlmodel import col, select
 from services.orders.aftercare import cancel, return_lines
 from services.orders.domain.body import OrderBody
 from services.orders.domain.order import IllegalTransition
-from services.orders.intake import IntakeError, OrderConflict, receive_order
+from services.orders.intake import IntakeError, OrderConflict
+from services.orders.intake_queue import IntakeQueue
 from services.orders.models import RoutingRow
 from services.orders.repository import Loaded, load_order, offers_of
 from services.orders.view import order_view
@@ -55,6 +56,20 @@ class ReturnBody(BaseModel):
     lines: list[ReturnLine] = Field(min_length=1, max_length=200)
 
 
+INTAKE = web.AppKey("intake", IntakeQueue)
+
+
+def attach(app: web.Application) -> None:
+    """Give the API its intake queue (one per process), finished when the API stops."""
+    queue = IntakeQueue(app[RUNTIME])
+    app[INTAKE] = queue
+
+    async def finish(_app: web.Application) -> None:
+        await queue.close()
+
+    app.on_cleanup.append(finish)
+
+
 # What a route does to the loaded order, inside the unit of work _change opens.
 Change = Callable[[UnitOfWork, Loaded], Awaitable[None]]
 
@@ -68,10 +83,9 @@ ROUTES = RouteTable()
 )  # fmt: skip
 async def post_order(request: web.Request) -> web.StreamResponse:
     """Take an order in: 201 with its pickup code when new, 200 when sent again."""
-    runtime = request.app[RUNTIME]
     data = await read_json(request)
     try:
-        received = await receive_order(runtime, data)
+        received = await request.app[INTAKE].receive(data)
     except IntakeError as exc:
         raise ApiError(
             422, "invalid", "some fields are invalid", fields=[e.to_dict() for e in exc.errors]

@@ -18,8 +18,10 @@ from services.pricing.queries import (
     release_units,
 )
 from services.pricing.rules import (
+    FloorRule,
     LineIn,
     Quote,
+    Terms,
     discount_text,
     quote_order,
     recorded_units,
@@ -29,6 +31,7 @@ from services.pricing.schemas import PromotionBody, validation_context
 from services.pricing.store import RuleError, check_promotion, create_promotion, set_floor
 
 __all__ = [
+    "FloorRule",
     "LineIn",
     "ProductFloor",
     "Promotion",
@@ -36,6 +39,7 @@ __all__ = [
     "PromotionGone",
     "Quote",
     "RuleError",
+    "Terms",
     "check_promotion",
     "claim_units",
     "create_promotion",
