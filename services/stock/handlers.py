@@ -118,8 +118,8 @@ async def reserve_stock(msg: ReserveStock, ctx: Context, redis: Redis) -> None:
         existing=existing,
     )
     if existing is None:
-        add_reservation(session, reservation)
-        _save_levels(ctx.uow, redis, msg.dealer_id, rows, levels)
+        await add_reservation(session, reservation)
+        await _save_levels(ctx.uow, redis, msg.dealer_id, rows, levels)
         if reservation.state is core.State.HELD:
             expiry = ReleaseReservation(request_id=msg.request_id, reason=core.EXPIRED)
             await ctx.uow.set_timer(timer_key(msg.request_id), msg.expires_at, expiry)
@@ -138,7 +138,7 @@ async def hold_reservation(msg: HoldReservation, ctx: Context, redis: Redis) -> 
         return
     await save_reservation(ctx.uow.session, reservation)
     if not was_held:  # taken again after its expiry: the levels and the view change too
-        _save_levels(ctx.uow, redis, reservation.dealer_id, rows, levels)
+        await _save_levels(ctx.uow, redis, reservation.dealer_id, rows, levels)
     if msg.expires_at is None:
         await ctx.uow.cancel_timer(timer_key(msg.request_id))
     else:
@@ -191,7 +191,7 @@ async def restock(msg: Restock, ctx: Context, redis: Redis) -> None:
             created_at=now,
         )
     )  # fmt: skip
-    _save_levels(ctx.uow, redis, msg.dealer_id, rows, levels)
+    await _save_levels(ctx.uow, redis, msg.dealer_id, rows, levels)
 
 
 async def apply_report(
@@ -222,7 +222,7 @@ async def apply_report(
             "a count (%s) at %s released %s",
             source, dealer_id, ", ".join(r.request_id for r in released),
         )  # fmt: skip
-    _save_levels(uow, redis, dealer_id, rows, levels)
+    await _save_levels(uow, redis, dealer_id, rows, levels)
     return {sku: rows[sku] for sku in counts}
 
 
@@ -267,19 +267,21 @@ async def _end(
 ) -> None:
     # A reservation that was just committed or released: save, stop its timer, announce.
     await save_reservation(uow.session, reservation)
-    _save_levels(uow, redis, reservation.dealer_id, rows, levels)
+    await _save_levels(uow, redis, reservation.dealer_id, rows, levels)
     await uow.cancel_timer(timer_key(reservation.request_id))
     uow.emit(answer(reservation))
 
 
-def _save_levels(
+async def _save_levels(
     uow: UnitOfWork,
     redis: Redis,
     dealer_id: str,
     rows: Mapping[str, StockLevel],
     levels: Mapping[str, core.Level],
 ) -> None:
-    changed = [Entry.of(row) for row in save_levels(rows, levels, uow.clock.now())]
+    changed = [
+        Entry.of(row) for row in await save_levels(uow.session, rows, levels, uow.clock.now())
+    ]
     if changed:
         uow.after_commit(partial(publish, redis, dealer_id, changed))
 

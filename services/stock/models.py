@@ -14,9 +14,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ColumnElement, Index, bindparam, tuple_
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ColumnElement,
+    Index,
+    Table,
+    bindparam,
+    insert,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -188,21 +199,55 @@ def levels_of(rows: Mapping[str, StockLevel]) -> dict[str, core.Level]:
     }
 
 
-def save_levels(
-    rows: Mapping[str, StockLevel], levels: Mapping[str, core.Level], now: datetime
+async def save_levels(
+    session: AsyncSession,
+    rows: Mapping[str, StockLevel],
+    levels: Mapping[str, core.Level],
+    now: datetime,
 ) -> list[StockLevel]:
-    """Copy changed core levels onto their rows, bumping each one's version; returns those."""
+    """Write changed core levels, bumping each one's version; returns their rows.
+
+    One Core UPDATE for them all; the locked rows are brought in step as if just read, so
+    the session has nothing left to flush for them (a flush per message of a batch would
+    cost more than the update).
+    """
     changed = []
     for sku, level in levels.items():
         row = rows[sku]
         new = (level.on_hand, level.reserved, level.reported_at)
         if (row.on_hand, row.reserved, row.reported_at) == new:
             continue
-        row.on_hand, row.reserved, row.reported_at = new
-        row.version += 1
-        row.updated_at = now
+        values = {
+            "on_hand": level.on_hand, "reserved": level.reserved,
+            "reported_at": level.reported_at, "version": row.version + 1, "updated_at": now,
+        }  # fmt: skip
+        for key, value in values.items():
+            set_committed_value(row, key, value)
         changed.append(row)
+    if changed:
+        connection = await session.connection()
+        await connection.execute(
+            _UPDATE_LEVEL,
+            [
+                {"key_dealer": r.dealer_id, "key_sku": r.sku, "on_hand": r.on_hand,
+                 "reserved": r.reserved, "reported_at": r.reported_at, "version": r.version,
+                 "updated_at": r.updated_at}
+                for r in changed
+            ],
+        )  # fmt: skip
     return changed
+
+
+_LEVELS: Table = StockLevel.__table__  # type: ignore[attr-defined]
+_UPDATE_LEVEL = (
+    update(_LEVELS)
+    .where(_LEVELS.c.dealer_id == bindparam("key_dealer"), _LEVELS.c.sku == bindparam("key_sku"))
+    .values(
+        on_hand=bindparam("on_hand"), reserved=bindparam("reserved"),
+        reported_at=bindparam("reported_at"), version=bindparam("version"),
+        updated_at=bindparam("updated_at"),
+    )
+)  # fmt: skip
 
 
 async def find_reservation(
@@ -279,26 +324,27 @@ def _to_core(row: StockReservation, lines: list[StockReservationLine]) -> core.R
     )
 
 
-def add_reservation(session: AsyncSession, r: core.Reservation) -> None:
-    """Insert a new reservation and its lines."""
-    session.add(
-        StockReservation(
-            request_id=r.request_id,
-            order_id=r.order_id,
-            dealer_id=r.dealer_id,
-            state=r.state,
-            expires_at=r.expires_at,
-            created_at=r.created_at,
-            ended_at=r.ended_at,
-            reason=r.reason,
-        )
-    )
-    for line in r.lines:
-        session.add(
-            StockReservationLine(
-                request_id=r.request_id, sku=line.sku, qty=line.qty, short=line.sku in r.short
-            )
-        )
+async def add_reservation(session: AsyncSession, r: core.Reservation) -> None:
+    """Insert a new reservation and its lines (Core: nothing is left for the session to flush)."""
+    connection = await session.connection()
+    await connection.execute(
+        _INSERT_RESERVATION,
+        {"request_id": r.request_id, "order_id": r.order_id, "dealer_id": r.dealer_id,
+         "state": r.state.value, "expires_at": r.expires_at, "created_at": r.created_at,
+         "ended_at": r.ended_at, "reason": r.reason},
+    )  # fmt: skip
+    await connection.execute(
+        _INSERT_LINE,
+        [
+            {"request_id": r.request_id, "sku": line.sku, "qty": line.qty,
+             "short": line.sku in r.short}
+            for line in r.lines
+        ],
+    )  # fmt: skip
+
+
+_INSERT_RESERVATION = insert(StockReservation.__table__)  # type: ignore[attr-defined]
+_INSERT_LINE = insert(StockReservationLine.__table__)  # type: ignore[attr-defined]
 
 
 async def save_reservation(session: AsyncSession, r: core.Reservation) -> None:
