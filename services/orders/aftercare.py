@@ -20,7 +20,7 @@ async def cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> No
     """Cancel the order (IllegalTransition after handover) and free what it holds."""
     order = loaded.order
     order.cancel(reason, uow.clock.now(), actor)
-    loaded.save(uow)
+    await loaded.save(uow)
     await sales.voided(uow, loaded, reason)  # only if a dealer had accepted it
     # The promotional units it took go back to their caps.
     await release_units(uow.session, recorded_units(loaded.intake.pricing))
@@ -44,7 +44,7 @@ async def return_lines(uow: UnitOfWork, loaded: Loaded, lines: dict[str, int], a
     """Record returned units (IllegalTransition if not returnable), restock and refund them."""
     order = loaded.order
     order.return_lines(lines, uow.clock.now(), actor)
-    loaded.save(uow)
+    await loaded.save(uow)
     return_id = f"rt_{uuid.uuid4().hex[:20]}"
     await sales.returned(uow, loaded, return_id, dict(lines))
     await release_units(uow.session, recorded_units(loaded.intake.pricing, dict(lines)))

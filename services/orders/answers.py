@@ -39,7 +39,7 @@ async def offer_deadline(msg: OfferDeadline, ctx: Context, redis: Redis, routing
     if loaded is None or current is None or current.offer_id != msg.offer_id:
         return  # answered, cancelled or re-offered since: the timer is stale
     loaded.order.expire(msg.offer_id, max(ctx.clock.now(), current.deadline), "system")
-    loaded.save(ctx.uow)
+    await loaded.save(ctx.uow)
     for offer in await round_offers(ctx.uow, msg.order_id, attempt_of(msg.offer_id)):
         if offer.state == OfferState.OFFERED:
             close(ctx.uow, offer, OfferState.EXPIRED)
@@ -60,7 +60,7 @@ async def accept_offer(msg: AcceptOffer, ctx: Context) -> None:
         if offer.state != OfferState.OFFERED:  # answered before: say how it ended
             uow.emit(closed(offer, offer.state))
         return  # still offered: e.g. past its deadline, the timer not yet fired
-    loaded.save(uow)
+    await loaded.save(uow)
     await sales.accepted(uow, loaded)
     await uow.cancel_timer(timer_key(loaded.order.id, offer.attempt))
     close(uow, offer, OfferState.ACCEPTED, release=False)
@@ -81,7 +81,7 @@ async def decline_offer(msg: DeclineOffer, ctx: Context, redis: Redis, routing: 
     assert loaded is not None
     order = loaded.order
     order.decline(offer.dealer_id, round_id(order.id, offer.attempt), now, msg.actor.id, msg.reason)
-    loaded.save(uow)
+    await loaded.save(uow)
     offer.decline_reason = msg.reason
     close(uow, offer, OfferState.DECLINED)
     if msg.reason == "out_of_stock":

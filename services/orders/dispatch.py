@@ -399,7 +399,7 @@ async def _wait_for_hq(uow: UnitOfWork, loaded: Loaded, decision: RoutingDecisio
     if order.status is OrderStatus.WAITING_FOR_HQ:
         return  # HQ was alerted when it started waiting
     order.wait_for_hq(uow.clock.now(), "system")
-    loaded.save(uow)
+    await loaded.save(uow)
     uow.emit(
         HqAlertRaised(
             kind="no_dealer",

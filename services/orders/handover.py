@@ -41,7 +41,7 @@ async def mark_ready(msg: MarkReady, ctx: Context) -> None:
             order.out_for_delivery(msg.actor.dealer_id or "", now, msg.actor.id)
     except IllegalTransition:
         return  # pressed twice, or too late: nothing to do
-    loaded.save(ctx.uow)
+    await loaded.save(ctx.uow)
 
 
 async def confirm_pickup(msg: ConfirmPickup, ctx: Context, *, pickup_key: bytes) -> None:
@@ -136,7 +136,7 @@ async def _complete(uow: UnitOfWork, loaded: Loaded, actor: Actor) -> None:
         order.pick_up(dealer_id, now, actor.id)
     else:
         order.complete(dealer_id, now, actor.id)
-    loaded.save(uow)
+    await loaded.save(uow)
     await sales.handed_over(uow, loaded)
     accepted = (
         await uow.session.exec(

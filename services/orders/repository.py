@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,15 +39,20 @@ class Loaded:
             self._intake = IntakeRecord.read(self.row.intake)
         return self._intake
 
-    def save(self, uow: UnitOfWork) -> None:
-        """Write the aggregate back and announce a change of status, if there was one."""
+    async def save(self, uow: UnitOfWork) -> None:
+        """Write the aggregate back and announce a change of status, if there was one.
+
+        One Core UPDATE; the row is brought in step as if just read, so the session has
+        nothing to flush for it before the next message's reads.
+        """
         order, row = self.order, self.row
-        row.aggregate = codec.dump(order)
-        row.status = str(order.status)
-        row.fulfilling_dealer_id = order.fulfilling_dealer_id
-        row.originating_dealer_id = order.originating_dealer_id
-        row.updated_at = uow.clock.now()
-        uow.session.add(row)
+        values = {
+            "aggregate": codec.dump(order), "status": str(order.status),
+            "fulfilling_dealer_id": order.fulfilling_dealer_id,
+            "originating_dealer_id": order.originating_dealer_id,
+            "updated_at": uow.clock.now(),
+        }  # fmt: skip
+        await _update(uow, _ORDERS, row, values)
         if row.status != self.status_before:
             uow.emit(
                 OrderStatusChanged(
@@ -57,6 +67,32 @@ class Loaded:
                 )
             )
             self.status_before = row.status
+
+
+async def save_offer(uow: UnitOfWork, offer: OfferRow, **changes: object) -> None:
+    """Write changed columns of one offer (Core, as ``Loaded.save``)."""
+    await _update(uow, _OFFERS, offer, changes)
+
+
+_ORDERS: Table = OrderRow.__table__  # type: ignore[attr-defined]
+_OFFERS: Table = OfferRow.__table__  # type: ignore[attr-defined]
+
+
+async def _update(uow: UnitOfWork, table: Table, row: Any, values: Mapping[str, object]) -> None:
+    for key, value in values.items():
+        set_committed_value(row, key, value)
+    connection = await uow.session.connection()
+    await connection.execute(_update_of(table, tuple(values)), {"key_id": row.id, **values})
+
+
+@functools.cache
+def _update_of(table: Table, columns: tuple[str, ...]) -> Any:
+    """UPDATE ``table`` SET ``columns`` WHERE id = :key_id, built once per set of columns."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("key_id"))
+        .values({name: bindparam(name) for name in columns})
+    )
 
 
 async def load_order(session: AsyncSession, order_id: str, *, lock: bool = True) -> Loaded | None:

@@ -13,7 +13,7 @@ from services.orders.dispatch import Routing, dispatch
 from services.orders.domain.offer_state import OfferState
 from services.orders.domain.status import UNASSIGNED
 from services.orders.models import OfferRow
-from services.orders.repository import Loaded, load_order, round_of_request
+from services.orders.repository import Loaded, load_order, round_of_request, save_offer
 from services.orders.rounds import offer_lines, round_id, timer_key
 from shared.bus.handling import Context
 from shared.db.uow import UnitOfWork
@@ -48,8 +48,8 @@ async def _reservation_answered(
         return  # a repeated answer, or one for a round that has moved on
     loaded = await load_order(uow.session, offer.order_id)
     assert loaded is not None
-    offer.state = OfferState.RESERVED if reserved else OfferState.UNAVAILABLE
-    uow.session.add(offer)
+    state = OfferState.RESERVED if reserved else OfferState.UNAVAILABLE
+    await save_offer(uow, offer, state=state)
     if loaded.order.status not in UNASSIGNED:  # cancelled meanwhile
         if reserved:
             uow.emit(ReleaseReservation(request_id=request_id, reason="order_not_waiting"))
@@ -77,14 +77,13 @@ async def _open_round(
         order.offer(dealers[0], rid, deadline, now, "system")
     else:
         order.broadcast(dealers, rid, deadline, now, "system")
-    loaded.save(uow)
+    await loaded.save(uow)
     await uow.set_timer(
         timer_key(order.id, attempt), deadline, OfferDeadline(order_id=order.id, offer_id=rid)
     )
     lines = await offer_lines(uow, loaded)
     for offer in offers:
-        offer.state, offer.offered_at, offer.deadline = OfferState.OFFERED, now, deadline
-        uow.session.add(offer)
+        await save_offer(uow, offer, state=OfferState.OFFERED, offered_at=now, deadline=deadline)
         uow.emit(_offered(loaded, offer, lines))
 
 
