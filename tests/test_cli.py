@@ -29,6 +29,7 @@ def test_help_names_every_command(tmp_path: Path) -> None:
         assert command in result.stdout
     run_help = baton("run", "--help", env={})
     assert "api" in run_help.stdout and "bot" in run_help.stdout
+    assert "Several named run in one process" in " ".join(run_help.stdout.split())
 
 
 def test_a_service_refuses_an_unmigrated_database_until_baton_migrate(
@@ -58,6 +59,10 @@ def test_the_bot_without_a_token_says_what_to_set(tmp_path: Path, redis_url: str
     result = baton("run", "bot", env=env)
     assert result.returncode == 2
     assert "BATON_TELEGRAM_TOKEN" in result.stderr
+    # Named beside other services in one process, it refuses all of them alike.
+    together = baton("run", "stock", "bot", env=env)
+    assert together.returncode == 2
+    assert "BATON_TELEGRAM_TOKEN" in together.stderr
 
 
 def test_commands_beside_a_running_system_use_its_redis_and_never_stop_it(
