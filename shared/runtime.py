@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from shared.bus.connection import connect
 from shared.bus.consumer import Consumer, ConsumerOptions
-from shared.bus.handling import Handler, LockPlan
+from shared.bus.handling import BatchHandler, Handler, LockPlan
 from shared.bus.relay import OutboxRelay, TimerRunner
 from shared.bus.streams import Publisher
 from shared.clock import Clock
@@ -56,6 +56,7 @@ class Runtime:
         group: str,
         handlers: dict[type[Message], Handler],
         lock_plan: LockPlan | None = None,
+        batch_handlers: dict[type[Message], BatchHandler] | None = None,
     ) -> Consumer:
         """A consumer of ``group`` configured from the settings, its stats in /metrics."""
         s = self.settings
@@ -73,6 +74,7 @@ class Runtime:
                 block_ms=s.block_ms,
             ),
             lock_plan=lock_plan,
+            batch_handlers=batch_handlers,
         )
         self.metrics.add_consumer(consumer)
         return consumer

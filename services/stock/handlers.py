@@ -17,20 +17,24 @@ from redis.asyncio import Redis
 
 from services.stock import core
 from services.stock.models import (
+    K,
     StockLevel,
     StockRestock,
     add_reservation,
+    add_reservations,
     find_reservation,
+    find_reservations,
     held_touching,
     levels_of,
     lock_keys,
+    lock_level_rows,
     lock_levels,
     reservation_keys,
     save_levels,
     save_reservation,
 )
 from services.stock.view import Entry, publish
-from shared.bus.handling import Context, Handler
+from shared.bus.handling import BatchHandler, Context, Handler
 from shared.db.uow import UnitOfWork
 from shared.messages import Message
 from shared.messages.stock import (
@@ -56,6 +60,11 @@ ID_LIMITS = {"request_id": 128, "order_id": 128, "dealer_id": 64}
 def timer_key(request_id: str) -> str:
     """The durable timer that expires a reservation."""
     return f"stock:reservation:{request_id}"
+
+
+def stock_batch_handlers(redis: Redis) -> dict[type[Message], BatchHandler]:
+    """The stock service's handlers of a run of one message type in a batch."""
+    return {ReserveStock: partial(reserve_stock_batch, redis=redis)}
 
 
 def stock_handlers(redis: Redis) -> dict[type[Message], Handler]:
@@ -119,11 +128,48 @@ async def reserve_stock(msg: ReserveStock, ctx: Context, redis: Redis) -> None:
     )
     if existing is None:
         await add_reservation(session, reservation)
-        await _save_levels(ctx.uow, redis, msg.dealer_id, rows, levels)
+        await _save_levels(ctx.uow, redis, rows, levels)
         if reservation.state is core.State.HELD:
             expiry = ReleaseReservation(request_id=msg.request_id, reason=core.EXPIRED)
             await ctx.uow.set_timer(timer_key(msg.request_id), msg.expires_at, expiry)
     ctx.uow.emit(answer(reservation))
+
+
+async def reserve_stock_batch(items: Sequence[tuple[ReserveStock, Context]], redis: Redis) -> None:
+    """``reserve_stock`` for a run of requests in a batch, with the effect of one after the
+    other: the levels of them all locked in one statement, the known reservations read in
+    one, then one insert of the new reservations, one of their lines, one update of the
+    levels. Each request gets its own answer and, when held, its own expiry timer."""
+    uow = items[0][1].uow
+    for msg, _ in items:
+        _check_ids(request_id=msg.request_id, order_id=msg.order_id, dealer_id=msg.dealer_id)
+    keys = {(msg.dealer_id, line.sku) for msg, _ in items for line in msg.lines}
+    rows = await lock_level_rows(uow.session, keys)
+    # Looked up under the level locks, so a concurrent twin of a request is seen.
+    known = await find_reservations(uow.session, [msg.request_id for msg, _ in items])
+    levels = levels_of(rows)  # one Level for each (dealer, SKU), shared by the run
+    made: list[core.Reservation] = []
+    for msg, ctx in items:
+        uow.caused_by = ctx.envelope
+        mine = {
+            line.sku: levels[msg.dealer_id, line.sku]
+            for line in msg.lines
+            if (msg.dealer_id, line.sku) in levels
+        }
+        reservation = core.reserve(
+            mine, request_id=msg.request_id, order_id=msg.order_id, dealer_id=msg.dealer_id,
+            lines=[(line.sku, line.qty) for line in msg.lines], expires_at=msg.expires_at,
+            now=ctx.clock.now(), existing=known.get(msg.request_id),
+        )  # fmt: skip
+        if msg.request_id not in known:
+            known[msg.request_id] = reservation
+            made.append(reservation)
+            if reservation.state is core.State.HELD:
+                expiry = ReleaseReservation(request_id=msg.request_id, reason=core.EXPIRED)
+                await uow.set_timer(timer_key(msg.request_id), msg.expires_at, expiry)
+        uow.emit(answer(reservation))
+    await add_reservations(uow.session, made)
+    await _save_levels(uow, redis, rows, levels)
 
 
 async def hold_reservation(msg: HoldReservation, ctx: Context, redis: Redis) -> None:
@@ -138,7 +184,7 @@ async def hold_reservation(msg: HoldReservation, ctx: Context, redis: Redis) -> 
         return
     await save_reservation(ctx.uow.session, reservation)
     if not was_held:  # taken again after its expiry: the levels and the view change too
-        await _save_levels(ctx.uow, redis, reservation.dealer_id, rows, levels)
+        await _save_levels(ctx.uow, redis, rows, levels)
     if msg.expires_at is None:
         await ctx.uow.cancel_timer(timer_key(msg.request_id))
     else:
@@ -191,7 +237,7 @@ async def restock(msg: Restock, ctx: Context, redis: Redis) -> None:
             created_at=now,
         )
     )  # fmt: skip
-    await _save_levels(ctx.uow, redis, msg.dealer_id, rows, levels)
+    await _save_levels(ctx.uow, redis, rows, levels)
 
 
 async def apply_report(
@@ -222,7 +268,7 @@ async def apply_report(
             "a count (%s) at %s released %s",
             source, dealer_id, ", ".join(r.request_id for r in released),
         )  # fmt: skip
-    await _save_levels(uow, redis, dealer_id, rows, levels)
+    await _save_levels(uow, redis, rows, levels)
     return {sku: rows[sku] for sku in counts}
 
 
@@ -267,7 +313,7 @@ async def _end(
 ) -> None:
     # A reservation that was just committed or released: save, stop its timer, announce.
     await save_reservation(uow.session, reservation)
-    await _save_levels(uow, redis, reservation.dealer_id, rows, levels)
+    await _save_levels(uow, redis, rows, levels)
     await uow.cancel_timer(timer_key(reservation.request_id))
     uow.emit(answer(reservation))
 
@@ -275,14 +321,14 @@ async def _end(
 async def _save_levels(
     uow: UnitOfWork,
     redis: Redis,
-    dealer_id: str,
-    rows: Mapping[str, StockLevel],
-    levels: Mapping[str, core.Level],
+    rows: Mapping[K, StockLevel],
+    levels: Mapping[K, core.Level],
 ) -> None:
-    changed = [
-        Entry.of(row) for row in await save_levels(uow.session, rows, levels, uow.clock.now())
-    ]
-    if changed:
+    # The view follows each dealer's changed levels once the transaction has committed.
+    by_dealer: dict[str, list[Entry]] = {}
+    for row in await save_levels(uow.session, rows, levels, uow.clock.now()):
+        by_dealer.setdefault(row.dealer_id, []).append(Entry.of(row))
+    for dealer_id, changed in by_dealer.items():
         uow.after_commit(partial(publish, redis, dealer_id, changed))
 
 

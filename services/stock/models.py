@@ -11,8 +11,9 @@ changed a row since this session first read it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import (
     CheckConstraint,
@@ -33,6 +34,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.stock import core
 from shared.db.types import UTCDateTime
+
+K = TypeVar("K", bound=Hashable)  # a level's key: its SKU, or (dealer, SKU)
 
 
 class StockLevel(SQLModel, table=True):
@@ -138,6 +141,30 @@ async def lock_keys(
     await session.exec(query)
 
 
+async def lock_level_rows(
+    session: AsyncSession, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], StockLevel]:
+    """Lock the levels ``keys`` ((dealer, SKU) pairs) in that order; their rows by key."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    found = await session.exec(_LEVELS_BY_KEY, params={"keys": wanted})
+    return {(row.dealer_id, row.sku): row for row in found.all()}
+
+
+_LEVELS_BY_KEY = (
+    select(StockLevel)
+    .where(
+        tuple_(col(StockLevel.dealer_id), col(StockLevel.sku)).in_(
+            bindparam("keys", expanding=True)
+        )
+    )
+    .order_by(col(StockLevel.dealer_id), col(StockLevel.sku))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 async def reservation_keys(
     session: AsyncSession, request_ids: Iterable[str]
 ) -> set[tuple[str, str]]:
@@ -192,17 +219,17 @@ async def _insert_missing(
     await connection.execute(insert(table).values(rows).on_conflict_do_nothing())
 
 
-def levels_of(rows: Mapping[str, StockLevel]) -> dict[str, core.Level]:
-    """Core levels for locked rows."""
+def levels_of(rows: Mapping[K, StockLevel]) -> dict[K, core.Level]:
+    """Core levels for locked rows (keyed by SKU, or by (dealer, SKU))."""
     return {
-        sku: core.Level(row.on_hand, row.reserved, row.reported_at) for sku, row in rows.items()
+        key: core.Level(row.on_hand, row.reserved, row.reported_at) for key, row in rows.items()
     }
 
 
 async def save_levels(
     session: AsyncSession,
-    rows: Mapping[str, StockLevel],
-    levels: Mapping[str, core.Level],
+    rows: Mapping[K, StockLevel],
+    levels: Mapping[K, core.Level],
     now: datetime,
 ) -> list[StockLevel]:
     """Write changed core levels, bumping each one's version; returns their rows.
@@ -212,8 +239,8 @@ async def save_levels(
     cost more than the update).
     """
     changed = []
-    for sku, level in levels.items():
-        row = rows[sku]
+    for key, level in levels.items():
+        row = rows[key]
         new = (level.on_hand, level.reserved, level.reported_at)
         if (row.on_hand, row.reserved, row.reported_at) == new:
             continue
@@ -221,8 +248,8 @@ async def save_levels(
             "on_hand": level.on_hand, "reserved": level.reserved,
             "reported_at": level.reported_at, "version": row.version + 1, "updated_at": now,
         }  # fmt: skip
-        for key, value in values.items():
-            set_committed_value(row, key, value)
+        for column, value in values.items():
+            set_committed_value(row, column, value)
         changed.append(row)
     if changed:
         connection = await session.connection()
@@ -271,6 +298,17 @@ _RESERVATION_LOCKED = _RESERVATION.with_for_update()
 _LINES_OF = select(StockReservationLine).where(
     col(StockReservationLine.request_id).in_(bindparam("ids", expanding=True))
 )
+
+
+async def find_reservations(
+    session: AsyncSession, request_ids: Iterable[str]
+) -> dict[str, core.Reservation]:
+    """The reservations of ``request_ids`` that exist, with their lines, by request id."""
+    ids = sorted(set(request_ids))
+    if not ids:
+        return {}
+    found = await _reservations(session, [col(StockReservation.request_id).in_(ids)], False)
+    return {r.request_id: r for r in found}
 
 
 async def held_touching(
@@ -326,18 +364,29 @@ def _to_core(row: StockReservation, lines: list[StockReservationLine]) -> core.R
 
 async def add_reservation(session: AsyncSession, r: core.Reservation) -> None:
     """Insert a new reservation and its lines (Core: nothing is left for the session to flush)."""
+    await add_reservations(session, [r])
+
+
+async def add_reservations(session: AsyncSession, made: Sequence[core.Reservation]) -> None:
+    """Insert new reservations and their lines: one statement for each table."""
+    if not made:
+        return
     connection = await session.connection()
     await connection.execute(
         _INSERT_RESERVATION,
-        {"request_id": r.request_id, "order_id": r.order_id, "dealer_id": r.dealer_id,
-         "state": r.state.value, "expires_at": r.expires_at, "created_at": r.created_at,
-         "ended_at": r.ended_at, "reason": r.reason},
+        [
+            {"request_id": r.request_id, "order_id": r.order_id, "dealer_id": r.dealer_id,
+             "state": r.state.value, "expires_at": r.expires_at, "created_at": r.created_at,
+             "ended_at": r.ended_at, "reason": r.reason}
+            for r in made
+        ],
     )  # fmt: skip
     await connection.execute(
         _INSERT_LINE,
         [
             {"request_id": r.request_id, "sku": line.sku, "qty": line.qty,
              "short": line.sku in r.short}
+            for r in made
             for line in r.lines
         ],
     )  # fmt: skip

@@ -2,15 +2,19 @@
 
 A message is applied in one transaction that also records it in the inbox, so a message
 delivered again changes nothing; a batch is applied in one transaction (one commit for
-many messages is what makes the bus fast). On PostgreSQL the lock plan first takes every
+many messages is what makes the bus fast). A consumer may give a batch handler for a
+message type: consecutive messages of that type in a batch are then handled together,
+with the same effect as one after the other (applied alone, a message still goes to its
+one-message handler). On PostgreSQL the lock plan first takes every
 row lock the handlers will take, in one global order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from shared.bus.handling import Context, Handler, LockPlan
+from shared.bus.handling import BatchHandler, Context, Handler, LockPlan
 from shared.clock import Clock
 from shared.db.engine import Database
 from shared.db.uow import unit_of_work
@@ -38,6 +42,7 @@ class Unit:
     clock: Clock
     group: str
     lock_plan: LockPlan | None = None
+    batch_handlers: Mapping[type[Message], BatchHandler] = field(default_factory=dict)
 
 
 async def apply_one(unit: Unit, item: Work) -> bool:
@@ -60,12 +65,35 @@ async def apply_batch(unit: Unit, work: list[Work]) -> tuple[int, int]:
         if unit.lock_plan is not None:
             await unit.lock_plan(uow, [item.message for item in work])
         fresh = await uow.claim_inbox_many(unit.group, [item.envelope.id for item in work])
+        todo: list[Work] = []
         for item in work:
             if item.envelope.id not in fresh:
                 duplicates += 1
                 continue
             fresh.discard(item.envelope.id)  # the same message twice in one batch
-            uow.caused_by = item.envelope
-            await item.handler(item.message, Context(item.envelope, uow, unit.clock, 1))
-            applied += 1
+            todo.append(item)
+        for run in _runs(todo, unit.batch_handlers):
+            batch_handler = unit.batch_handlers.get(type(run[0].message))
+            if batch_handler is not None and len(run) > 1:
+                contexts = [(w.message, Context(w.envelope, uow, unit.clock, 1)) for w in run]
+                await batch_handler(contexts)
+            else:
+                for w in run:
+                    uow.caused_by = w.envelope
+                    await w.handler(w.message, Context(w.envelope, uow, unit.clock, 1))
+            applied += len(run)
     return applied, duplicates
+
+
+def _runs(
+    todo: list[Work], batch_handlers: Mapping[type[Message], BatchHandler]
+) -> list[list[Work]]:
+    """The work in order, consecutive messages of a type with a batch handler together."""
+    runs: list[list[Work]] = []
+    for item in todo:
+        kind = type(item.message)
+        if runs and kind in batch_handlers and type(runs[-1][0].message) is kind:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs

@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from shared.bus.apply import Unit, Work, apply_batch, apply_one
-from shared.bus.handling import Handler, LockPlan
+from shared.bus.handling import BatchHandler, Handler, LockPlan
 from shared.bus.membership import Membership
 from shared.bus.retries import Retries
 from shared.bus.streams import FIELD, stream_key
@@ -84,6 +84,7 @@ class Consumer:
         registry: Registry = REGISTRY,
         name: str | None = None,
         lock_plan: LockPlan | None = None,
+        batch_handlers: Mapping[type[Message], BatchHandler] | None = None,
     ) -> None:
         if not handlers:
             raise ValueError(f"consumer group {group!r} has no handlers")
@@ -98,7 +99,7 @@ class Consumer:
         self.registry = registry
         # SQLite has one writer at a time: nothing can wait in a circle, nothing to order.
         self.lock_plan = None if db.is_sqlite else lock_plan
-        self.unit = Unit(db, clock, group, self.lock_plan)
+        self.unit = Unit(db, clock, group, self.lock_plan, dict(batch_handlers or {}))
         self.streams = sorted({stream_key(cls.STREAM).encode() for cls in handlers})
         self.stats = ConsumerStats()
         # Back-off doubles each time, capped below the idle time at which others may claim it.

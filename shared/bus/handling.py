@@ -22,5 +22,8 @@ class Context:
 
 
 Handler = Callable[[Any, Context], Awaitable[None]]
+# Handles a run of messages of one type in a batch at once, with the effect of its Handler
+# applied to each in turn: one statement a table for the run instead of a few a message.
+BatchHandler = Callable[[Sequence[tuple[Any, Context]]], Awaitable[None]]
 # Takes, in one global order, the row locks that handlers of these messages will take.
 LockPlan = Callable[[UnitOfWork, Sequence[Message]], Awaitable[None]]

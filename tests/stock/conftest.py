@@ -12,7 +12,13 @@ import pytest
 from redis.asyncio import Redis
 from sqlmodel import col, select
 
-from services.stock.handlers import apply_report, lock_batch, reserve_stock, stock_handlers
+from services.stock.handlers import (
+    apply_report,
+    lock_batch,
+    reserve_stock,
+    stock_batch_handlers,
+    stock_handlers,
+)
 from services.stock.models import StockLevel, StockReservation
 from services.stock.view import availability
 from shared.bus.connection import connect
@@ -55,6 +61,7 @@ class Stock:
             clock=self.clock,
             options=replace(FAST, **options),
             lock_plan=lock_batch,
+            batch_handlers=stock_batch_handlers(self.redis),  # as the service runs them
         )
         stop = asyncio.Event()
         self._tasks.append((stop, asyncio.create_task(consumer.run(stop)), reader))

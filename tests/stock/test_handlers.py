@@ -6,10 +6,17 @@ from datetime import timedelta
 
 import pytest
 from redis.asyncio import Redis
+from sqlmodel import col, select
 
+from services.stock.handlers import apply_report, reserve_stock_batch, timer_key
+from services.stock.models import StockLevel, StockReservation
 from services.stock.view import availability, rebuild
+from shared.bus.handling import Context
 from shared.bus.streams import DEAD_LETTER
 from shared.clock import FakeClock
+from shared.db.engine import Database
+from shared.db.models import OutboxRow, TimerRow
+from shared.db.uow import unit_of_work
 from shared.messages import Envelope
 from shared.messages.stock import (
     CommitReservation,
@@ -281,3 +288,49 @@ async def test_two_replicas_applying_a_burst_of_cancels_across_dealers_never_dea
         assert await stock.level(dealer, "X") == (20, 0)
         assert await stock.level(dealer, "Y") == (20, 0)
     await stock.assert_view_matches()
+
+
+async def test_a_run_of_reservations_in_one_batch_is_decided_as_one_after_the_other(
+    db: Database, redis: Redis, clock: FakeClock
+) -> None:
+    """``reserve_stock_batch``: the first requests get the units, the rest are refused; a
+    request twice in the run is one reservation with the same answer; each held one has its
+    timer; the view follows after the commit."""
+    async with unit_of_work(db, clock) as uow:
+        await apply_report(uow, redis, "d1", {"X": 3, "Y": 1}, source="import")
+        await apply_report(uow, redis, "d2", {"X": 1}, source="import")
+    run = [
+        reserve(clock, "a", X=2), reserve(clock, "b", dealer="d2", X=1),
+        reserve(clock, "c", X=2), reserve(clock, "a", X=2), reserve(clock, "d", X=1, Y=1),
+        reserve(clock, "e", Y=1),
+    ]  # fmt: skip
+    envelopes = [Envelope.wrap(m, clock) for m in run]
+    async with unit_of_work(db, clock) as uow:
+        contexts = [(m, Context(e, uow, clock, 1)) for m, e in zip(run, envelopes, strict=True)]
+        await reserve_stock_batch(contexts, redis)
+    async with db.read() as session:
+        outbox = (await session.exec(select(OutboxRow).order_by(col(OutboxRow.id)))).all()
+        held = (await session.exec(select(StockReservation))).all()
+        timers = (await session.exec(select(TimerRow))).all()
+        rows = (await session.exec(select(StockLevel))).all()
+    levels = {(r.dealer_id, r.sku): (r.on_hand, r.reserved) for r in rows}
+    answers = [Envelope.decode(row.envelope.encode()) for row in outbox]
+    assert [(a.name.split(".")[1], a.payload["request_id"]) for a in answers] == [
+        ("StockReserved", "a"), ("StockReserved", "b"), ("StockUnavailable", "c"),
+        ("StockReserved", "a"), ("StockReserved", "d"), ("StockUnavailable", "e"),
+    ]  # fmt: skip
+    # Each answer is caused by its own request.
+    assert [a.causation_id for a in answers] == [e.id for e in envelopes]
+    assert levels == {("d1", "X"): (3, 3), ("d1", "Y"): (1, 1), ("d2", "X"): (1, 1)}
+    assert sorted((r.request_id, r.state) for r in held) == [
+        ("a", "held"),
+        ("b", "held"),
+        ("c", "refused"),
+        ("d", "held"),
+        ("e", "refused"),
+    ]
+    assert sorted(t.key for t in timers) == [timer_key(r) for r in ("a", "b", "d")]
+    assert (await availability(redis, ["d1", "d2"], ["X", "Y"])) == {
+        "d1": {"X": 0, "Y": 0},
+        "d2": {"X": 0, "Y": 0},
+    }
