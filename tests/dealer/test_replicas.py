@@ -19,7 +19,10 @@ async def test_one_replica_polls_and_another_takes_over(runtime: Runtime, redis:
     server = EmulatorServer(tokens=[TOKEN])
     await server.start()
     replicas = [build_application(TOKEN, server.api_base, runtime) for _ in range(3)]
-    locks = [LeaderLock(redis, "bot-poller-test", ttl_ms=600) for _ in replicas]
+    # A ttl a busy machine cannot outlast: with 600 ms, an event loop held up for half a
+    # second let a second replica take the lock while the first still polled (a 409).
+    # Takeover does not wait for it: a stopping leader releases the lock.
+    locks = [LeaderLock(redis, "bot-poller-test", ttl_ms=6_000) for _ in replicas]
     try:
         async with EmulatorClient(server.url) as emu, AsyncExitStack() as stack:
             each = [AsyncExitStack() for _ in replicas]
