@@ -43,6 +43,7 @@ from benchmarks.routing import describe, make_network, make_orders, percentile, 
 from bots.emulator import EmulatorServer, Limits
 from shared.bus.connection import connect
 from shared.bus.streams import FIELD
+from shared.chat.i18n import t
 from shared.chat.identity import create_invite, redeem
 from shared.chat.render import order_ref
 from shared.db.uow import unit_of_work
@@ -54,8 +55,13 @@ Progress = Callable[[str], None]
 PROGRESS_EVERY_S = 5.0
 WATCH_EVERY_S = 0.1
 BOT_PROCESS = "bot"
-LANGUAGE = "en"  # the chat users' language: the offer's first line is "New order REF: …"
-OFFER_TITLE = re.compile(r"^New order (?P<ref>[0-9A-Z]+):")
+LANGUAGE = "en"  # the chat users' language
+# The offer message's first line, from the catalog: "New order REF: please answer by …".
+OFFER_TITLE = re.compile(
+    "^"
+    + re.escape(t(LANGUAGE, "offer.title", ref="\0", deadline="").split("\0")[0])
+    + r"(?P<ref>[0-9A-Z]+)"
+)
 
 
 @dataclass

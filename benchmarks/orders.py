@@ -8,9 +8,9 @@ bench's (near dealers with ample stock, so every order finds one), written to th
 before the services start; the services build the geo index and the stock view from the
 tables themselves. C clients POST N orders over real HTTP; each waits until its order's
 offer appears before it sends its next, so C orders are in flight at a time (a closed
-loop). With ``rate`` the orders are sent
-open-loop instead: one every 1/rate s whatever happens to the earlier ones, as a shop's
-customers would, so a slow Baton shows as latency rather than as a slower sender. A
+loop). With ``rate`` the orders are sent open-loop instead: one every 1/rate s whatever
+happens to the earlier ones, as a shop's customers would, so a slow Baton shows as latency
+rather than as a slower sender. A
 separate task reads ``baton:order-events`` with a blocking XREAD, standing in for the chat
 bot's sender, and notes when each order's first ``OrderOffered`` appears: an order's
 latency runs from just before its POST is sent to then. The baselines, measured in the

@@ -33,6 +33,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def services_of(layout_key: str) -> list[str]:
+    """The services of one process: ``api+stock+orders`` runs three in one process."""
+    return layout_key.split("+")
+
+
 @dataclass
 class Worker:
     """One ``baton run SERVICE`` process."""
@@ -46,8 +51,8 @@ class Worker:
 
     @property
     def services(self) -> list[str]:
-        """The services the process runs: ``api+stock+orders`` runs three in one process."""
-        return self.service.split("+")
+        """The services the process runs."""
+        return services_of(self.service)
 
     @property
     def name(self) -> str:
@@ -145,7 +150,7 @@ async def deployed(
         for service, count in replicas.items():
             for index in range(1, count + 1):
                 values = dict(settings) | {"data_dir": str(workdir / "var")}
-                if "api" in service.split("+"):
+                if "api" in services_of(service):
                     port = free_port()
                     values["http_port"] = str(port)
                     deployment.api_urls.append(f"http://127.0.0.1:{port}")

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from services.orders import sales
 from services.orders.domain.offer_state import HOLDING, OfferState
 from services.orders.models import OfferRow
-from services.orders.repository import Loaded
+from services.orders.repository import Loaded, save_offer
 from services.orders.rounds import closed, timer_key
 from services.pricing.public import recorded_units, release_units
 from shared.db.uow import UnitOfWork
@@ -36,8 +36,7 @@ async def cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> No
         uow.emit(ReleaseReservation(request_id=offer.request_id, reason="cancelled"))
         if offer.state == OfferState.OFFERED:
             uow.emit(closed(offer, OfferState.CANCELLED))
-        offer.state, offer.answered_at = OfferState.CANCELLED, uow.clock.now()
-        uow.session.add(offer)
+        await save_offer(uow, offer, state=OfferState.CANCELLED, answered_at=uow.clock.now())
 
 
 async def return_lines(uow: UnitOfWork, loaded: Loaded, lines: dict[str, int], actor: str) -> None:

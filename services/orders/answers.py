@@ -42,7 +42,7 @@ async def offer_deadline(msg: OfferDeadline, ctx: Context, redis: Redis, routing
     await loaded.save(ctx.uow)
     for offer in await round_offers(ctx.uow, msg.order_id, attempt_of(msg.offer_id)):
         if offer.state == OfferState.OFFERED:
-            close(ctx.uow, offer, OfferState.EXPIRED)
+            await close(ctx.uow, offer, OfferState.EXPIRED)
     await dispatch(ctx.uow, redis, loaded, routing)
 
 
@@ -63,11 +63,11 @@ async def accept_offer(msg: AcceptOffer, ctx: Context) -> None:
     await loaded.save(uow)
     await sales.accepted(uow, loaded)
     await uow.cancel_timer(timer_key(loaded.order.id, offer.attempt))
-    close(uow, offer, OfferState.ACCEPTED, release=False)
+    await close(uow, offer, OfferState.ACCEPTED, release=False)
     uow.emit(HoldReservation(request_id=offer.request_id, expires_at=None))
     for other in await round_offers(uow, loaded.order.id, offer.attempt):
         if other.id != offer.id and other.state == OfferState.OFFERED:
-            close(uow, other, OfferState.TAKEN)
+            await close(uow, other, OfferState.TAKEN)
     uow.emit(await _accepted(uow, loaded, offer))
 
 
@@ -82,8 +82,7 @@ async def decline_offer(msg: DeclineOffer, ctx: Context, redis: Redis, routing: 
     order = loaded.order
     order.decline(offer.dealer_id, round_id(order.id, offer.attempt), now, msg.actor.id, msg.reason)
     await loaded.save(uow)
-    offer.decline_reason = msg.reason
-    close(uow, offer, OfferState.DECLINED)
+    await close(uow, offer, OfferState.DECLINED, decline_reason=msg.reason)
     if msg.reason == "out_of_stock":
         counts = [StockCount(sku=ln.sku, on_hand=0) for ln in order.lines]
         uow.emit(ReportStock(dealer_id=offer.dealer_id, counts=counts, source="decline",

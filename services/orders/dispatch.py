@@ -345,9 +345,10 @@ async def start_routes(
             {"order_id": order.id, "attempt": plan.attempt, "decided_at": now,
              "decision": decision.to_dict() | {"beyond_their_radius": plan.beyond}}
         )  # fmt: skip
-        if not _offered(decision):
+        dealer_ids = _offered(decision)
+        if not dealer_ids:
             await _wait_for_hq(uow, loaded, decision)
-        for dealer_id in _offered(decision):
+        for dealer_id in dealer_ids:
             offer = {
                 "id": _new_id("of"), "order_id": order.id, "dealer_id": dealer_id,
                 "attempt": plan.attempt, "state": OfferState.RESERVING,

@@ -14,7 +14,7 @@ from services.orders.domain.order import IllegalTransition, Order
 from services.orders.domain.pickup import Accepted, Locked, PickupGuard, Wrong
 from services.orders.domain.status import FINAL, Fulfilment, OrderStatus
 from services.orders.models import CustomerBinding, OfferRow
-from services.orders.repository import Loaded, load_order
+from services.orders.repository import Loaded, load_order, save_pickup_failures
 from shared.bus.handling import Context
 from shared.db.uow import UnitOfWork
 from shared.messages.orders import (
@@ -64,16 +64,15 @@ async def confirm_pickup(msg: ConfirmPickup, ctx: Context, *, pickup_key: bytes)
     salt = bytes.fromhex(row.pickup_salt or "")
     guard = PickupGuard(salt, row.pickup_digest or "", pickup_key, before)
     result = guard.check(msg.code)
-    row.pickup_failures = guard.wrong
+    if guard.wrong != before:
+        await save_pickup_failures(ctx.uow, loaded, guard.wrong)
     if isinstance(result, Accepted):
         await _complete(ctx.uow, loaded, msg.actor)
         _answer(ctx, row.id, msg.actor, "pickup", "done")
     elif isinstance(result, Wrong):
-        ctx.uow.session.add(row)
         _answer(ctx, row.id, msg.actor, "pickup", "wrong", remaining=result.remaining)
     else:
         assert isinstance(result, Locked)
-        ctx.uow.session.add(row)
         if guard.wrong > before:  # this code locked it: tell HQ once
             ctx.uow.emit(
                 HqAlertRaised(

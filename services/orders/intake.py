@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -182,7 +182,8 @@ async def _take_in(runtime: Runtime, taking: Sequence[_Taking]) -> list[Answer]:
         rows = await _store(runtime, priced, plans, at)
         for p, row in zip(priced, rows, strict=True):
             answers[p.index] = Received(row, True, p.taking.code)
-    return [answer for answer in answers if answer is not None]
+    assert all(answer is not None for answer in answers)  # known, refused or stored: each
+    return cast(list[Answer], answers)
 
 
 _BOUND_TO = select(CustomerBinding.customer_id, CustomerBinding.dealer_id).where(

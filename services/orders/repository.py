@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping
-from typing import Any
-
-from sqlalchemy import Table, bindparam, update
-from sqlalchemy.orm import aliased
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,6 +10,7 @@ from services.orders import codec
 from services.orders.domain.intake_record import IntakeRecord
 from services.orders.domain.order import Order
 from services.orders.models import OfferRow, OrderRow
+from shared.db.rows import update_rows
 from shared.db.uow import UnitOfWork
 from shared.messages.orders import OrderStatusChanged
 
@@ -52,7 +47,7 @@ class Loaded:
             "originating_dealer_id": order.originating_dealer_id,
             "updated_at": uow.clock.now(),
         }  # fmt: skip
-        await _update(uow, _ORDERS, row, values)
+        await update_rows(uow.session, _ORDERS, _BY_ID, [(row, values)])
         if row.status != self.status_before:
             uow.emit(
                 OrderStatusChanged(
@@ -70,29 +65,18 @@ class Loaded:
 
 
 async def save_offer(uow: UnitOfWork, offer: OfferRow, **changes: object) -> None:
-    """Write changed columns of one offer (Core, as ``Loaded.save``)."""
-    await _update(uow, _OFFERS, offer, changes)
+    """Write changed columns of one offer (a Core UPDATE, as ``Loaded.save``)."""
+    await update_rows(uow.session, _OFFERS, _BY_ID, [(offer, changes)])
+
+
+async def save_pickup_failures(uow: UnitOfWork, loaded: Loaded, failures: int) -> None:
+    """Write how many wrong pickup codes the order has seen."""
+    await update_rows(uow.session, _ORDERS, _BY_ID, [(loaded.row, {"pickup_failures": failures})])
 
 
 _ORDERS: Table = OrderRow.__table__  # type: ignore[attr-defined]
 _OFFERS: Table = OfferRow.__table__  # type: ignore[attr-defined]
-
-
-async def _update(uow: UnitOfWork, table: Table, row: Any, values: Mapping[str, object]) -> None:
-    for key, value in values.items():
-        set_committed_value(row, key, value)
-    connection = await uow.session.connection()
-    await connection.execute(_update_of(table, tuple(values)), {"key_id": row.id, **values})
-
-
-@functools.cache
-def _update_of(table: Table, columns: tuple[str, ...]) -> Any:
-    """UPDATE ``table`` SET ``columns`` WHERE id = :key_id, built once per set of columns."""
-    return (
-        update(table)
-        .where(table.c.id == bindparam("key_id"))
-        .values({name: bindparam(name) for name in columns})
-    )
+_BY_ID = ("id",)
 
 
 async def load_order(session: AsyncSession, order_id: str, *, lock: bool = True) -> Loaded | None:
@@ -104,29 +88,6 @@ async def load_order(session: AsyncSession, order_id: str, *, lock: bool = True)
 async def offer_by_id(session: AsyncSession, offer_id: str) -> OfferRow | None:
     """One offer, row-locked."""
     return await session.get(OfferRow, offer_id, with_for_update=True)
-
-
-_ASKED = aliased(OfferRow)
-_ROUND_OF_REQUEST = (
-    select(OfferRow)
-    .join(
-        _ASKED,
-        (col(_ASKED.order_id) == col(OfferRow.order_id))
-        & (col(_ASKED.attempt) == col(OfferRow.attempt)),
-    )
-    .where(col(_ASKED.request_id) == bindparam("request_id"))
-    .with_for_update()
-)
-
-
-async def round_of_request(
-    session: AsyncSession, request_id: str
-) -> tuple[OfferRow | None, list[OfferRow]]:
-    """The offer whose stock reservation is ``request_id`` (None if there is none) and every
-    offer of its round, itself included: row-locked, in one query."""
-    found = await session.exec(_ROUND_OF_REQUEST, params={"request_id": request_id})
-    in_round = list(found.all())
-    return next((o for o in in_round if o.request_id == request_id), None), in_round
 
 
 async def offers_of(session: AsyncSession, order_id: str) -> list[OfferRow]:

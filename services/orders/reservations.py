@@ -13,8 +13,8 @@ from services.orders.dispatch import Routing, dispatch
 from services.orders.domain.offer_state import OfferState
 from services.orders.domain.status import UNASSIGNED
 from services.orders.models import OfferRow
-from services.orders.repository import Loaded, load_order, round_of_request, save_offer
-from services.orders.rounds import offer_lines, round_id, timer_key
+from services.orders.repository import Loaded, load_order, save_offer
+from services.orders.rounds import offer_lines, round_id, round_of_request, timer_key
 from shared.bus.handling import Context
 from shared.db.uow import UnitOfWork
 from shared.messages.orders import OfferDeadline, OfferLine, OrderOffered, RouteOrder
@@ -43,7 +43,7 @@ async def stock_unavailable(
 async def _reservation_answered(
     uow: UnitOfWork, redis: Redis, routing: Routing, request_id: str, *, reserved: bool
 ) -> None:
-    offer, in_round = await round_of_request(uow.session, request_id)
+    offer, in_round = await round_of_request(uow, request_id)
     if offer is None or offer.state != OfferState.RESERVING:
         return  # a repeated answer, or one for a round that has moved on
     loaded = await load_order(uow.session, offer.order_id)

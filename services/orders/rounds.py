@@ -7,12 +7,13 @@ mode, several in grab mode), all with the round's attempt number and deadline.
 from __future__ import annotations
 
 from sqlalchemy import bindparam
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from services.catalog import public as catalog
 from services.orders.domain.offer_state import OfferState
 from services.orders.models import OfferRow
-from services.orders.repository import Loaded
+from services.orders.repository import Loaded, save_offer
 from shared.db.uow import UnitOfWork
 from shared.messages.orders import OfferClosed, OfferLine
 from shared.messages.stock import ReleaseReservation
@@ -43,16 +44,40 @@ _ROUND_OFFERS = (
 )
 
 
+_ASKED = aliased(OfferRow)
+_ROUND_OF_REQUEST = (
+    select(OfferRow)
+    .join(
+        _ASKED,
+        (col(_ASKED.order_id) == col(OfferRow.order_id))
+        & (col(_ASKED.attempt) == col(OfferRow.attempt)),
+    )
+    .where(col(_ASKED.request_id) == bindparam("request_id"))
+    .with_for_update()
+)
+
+
+async def round_of_request(
+    uow: UnitOfWork, request_id: str
+) -> tuple[OfferRow | None, list[OfferRow]]:
+    """The offer whose stock reservation is ``request_id`` (None if there is none) and every
+    offer of its round, itself included: row-locked, in one query."""
+    found = await uow.session.exec(_ROUND_OF_REQUEST, params={"request_id": request_id})
+    in_round = list(found.all())
+    return next((o for o in in_round if o.request_id == request_id), None), in_round
+
+
 async def round_offers(uow: UnitOfWork, order_id: str, attempt: int) -> list[OfferRow]:
     """Every dealer's offer of one round, row-locked."""
     params = {"order_id": order_id, "attempt": attempt}
     return list((await uow.session.exec(_ROUND_OFFERS, params=params)).all())
 
 
-def close(uow: UnitOfWork, offer: OfferRow, outcome: OfferState, *, release: bool = True) -> None:
-    """End one dealer's offer: record it, free its stock, and tell the chat."""
-    offer.state, offer.answered_at = outcome, uow.clock.now()
-    uow.session.add(offer)
+async def close(
+    uow: UnitOfWork, offer: OfferRow, outcome: OfferState, *, release: bool = True, **more: object
+) -> None:
+    """End one dealer's offer: record it (with ``more`` columns), free its stock, tell the chat."""
+    await save_offer(uow, offer, state=outcome, answered_at=uow.clock.now(), **more)
     if release:
         # Not "expired": the stock service keeps that word for its own safety-net timer.
         uow.emit(ReleaseReservation(request_id=offer.request_id, reason=f"offer_{outcome}"))

@@ -24,15 +24,14 @@ from sqlalchemy import (
     bindparam,
     insert,
     tuple_,
-    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.stock import core
+from shared.db.rows import update_rows
 from shared.db.types import UTCDateTime
 
 K = TypeVar("K", bound=Hashable)  # a level's key: its SKU, or (dealer, SKU)
@@ -234,11 +233,9 @@ async def save_levels(
 ) -> list[StockLevel]:
     """Write changed core levels, bumping each one's version; returns their rows.
 
-    One Core UPDATE for them all; the locked rows are brought in step as if just read, so
-    the session has nothing left to flush for them (a flush per message of a batch would
-    cost more than the update).
+    One Core UPDATE for them all, the locked rows kept in step (``shared.db.rows``).
     """
-    changed = []
+    changes = []
     for key, level in levels.items():
         row = rows[key]
         new = (level.on_hand, level.reserved, level.reported_at)
@@ -248,33 +245,12 @@ async def save_levels(
             "on_hand": level.on_hand, "reserved": level.reserved,
             "reported_at": level.reported_at, "version": row.version + 1, "updated_at": now,
         }  # fmt: skip
-        for column, value in values.items():
-            set_committed_value(row, column, value)
-        changed.append(row)
-    if changed:
-        connection = await session.connection()
-        await connection.execute(
-            _UPDATE_LEVEL,
-            [
-                {"key_dealer": r.dealer_id, "key_sku": r.sku, "on_hand": r.on_hand,
-                 "reserved": r.reserved, "reported_at": r.reported_at, "version": r.version,
-                 "updated_at": r.updated_at}
-                for r in changed
-            ],
-        )  # fmt: skip
-    return changed
+        changes.append((row, values))
+    await update_rows(session, _LEVELS, ("dealer_id", "sku"), changes)
+    return [row for row, _ in changes]
 
 
 _LEVELS: Table = StockLevel.__table__  # type: ignore[attr-defined]
-_UPDATE_LEVEL = (
-    update(_LEVELS)
-    .where(_LEVELS.c.dealer_id == bindparam("key_dealer"), _LEVELS.c.sku == bindparam("key_sku"))
-    .values(
-        on_hand=bindparam("on_hand"), reserved=bindparam("reserved"),
-        reported_at=bindparam("reported_at"), version=bindparam("version"),
-        updated_at=bindparam("updated_at"),
-    )
-)  # fmt: skip
 
 
 async def find_reservation(
