@@ -88,7 +88,7 @@ async def order_offered(event: OrderOffered, ctx: Context) -> None:
         reminder = RemindOffer(
             order_id=event.order_id, offer_id=event.offer_id, dealer_id=event.dealer_id
         )
-        await uow.set_timer(f"bot:remind:{event.offer_id}", remind_at, reminder)
+        uow.set_timer(f"bot:remind:{event.offer_id}", remind_at, reminder)
 
 
 async def remind_offer(event: RemindOffer, ctx: Context) -> None:

@@ -7,12 +7,11 @@ outbox. They live by concern: ``reservations`` (routing, the stock answers, open
 round), ``answers`` (accept, decline, the deadline), ``handover`` (ready, pickup,
 delivery).
 
-``orders_handlers`` is the one place their dependencies are bound, with
-``functools.partial`` as ``services.stock.handlers.stock_handlers`` does: each handler's
-signature names the dependencies it uses (the Redis client and the routing configuration
-for those that may route an order again, the pickup key for the pickup; none for the
-others), so a test can call one
-with its own, and no handler reaches for a global.
+``orders_handlers`` (with ``orders_batch_handlers``) is the one place their dependencies
+are bound, with ``functools.partial`` as ``services.stock.handlers.stock_handlers`` does:
+each handler's signature names the dependencies it uses (the Redis client and the routing
+configuration for those that may route an order again, the pickup key for the pickup; none
+for the others), so a test can call one with its own, and no handler reaches for a global.
 """
 
 from __future__ import annotations
@@ -25,8 +24,13 @@ from services.catalog import public as catalog
 from services.orders.answers import accept_offer, decline_offer, offer_deadline
 from services.orders.dispatch import Routing
 from services.orders.handover import confirm_delivery, confirm_pickup, mark_ready
-from services.orders.reservations import route_order, stock_reserved, stock_unavailable
-from shared.bus.handling import Handler
+from services.orders.reservations import (
+    route_order,
+    stock_reserved,
+    stock_reserved_batch,
+    stock_unavailable,
+)
+from shared.bus.handling import BatchHandler, Handler
 from shared.messages import Message
 from shared.messages.orders import (
     AcceptOffer,
@@ -58,3 +62,9 @@ def orders_handlers(
         ConfirmDelivery: confirm_delivery,
         SetDealerPaused: catalog.set_dealer_paused,
     }
+
+
+def orders_batch_handlers(redis: Redis, routing: Routing) -> dict[type[Message], BatchHandler]:
+    """The handlers of a run of one message type in a batch: the stock answers that open
+    offer rounds, which come by the hundred in a burst."""
+    return {StockReserved: partial(stock_reserved_batch, redis=redis, routing=routing)}

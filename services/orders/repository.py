@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table
+from collections.abc import Sequence
+
+from sqlalchemy import Table, bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -10,7 +12,7 @@ from services.orders import codec
 from services.orders.domain.intake_record import IntakeRecord
 from services.orders.domain.order import Order
 from services.orders.models import OfferRow, OrderRow
-from shared.db.rows import update_rows
+from shared.db.rows import StagedRows, update_rows
 from shared.db.uow import UnitOfWork
 from shared.messages.orders import OrderStatusChanged
 
@@ -34,12 +36,9 @@ class Loaded:
             self._intake = IntakeRecord.read(self.row.intake)
         return self._intake
 
-    async def save(self, uow: UnitOfWork) -> None:
-        """Write the aggregate back and announce a change of status, if there was one.
-
-        One Core UPDATE; the row is brought in step as if just read, so the session has
-        nothing to flush for it before the next message's reads.
-        """
+    def stage(self, uow: UnitOfWork, staged: Staged) -> None:
+        """Give the row the aggregate's values, to be written with ``staged``, and announce
+        a change of status, if there was one."""
         order, row = self.order, self.row
         values = {
             "aggregate": codec.dump(order), "status": str(order.status),
@@ -47,7 +46,7 @@ class Loaded:
             "originating_dealer_id": order.originating_dealer_id,
             "updated_at": uow.clock.now(),
         }  # fmt: skip
-        await update_rows(uow.session, _ORDERS, _BY_ID, [(row, values)])
+        staged.orders.stage(row, values)
         if row.status != self.status_before:
             uow.emit(
                 OrderStatusChanged(
@@ -62,6 +61,30 @@ class Loaded:
                 )
             )
             self.status_before = row.status
+
+    async def save(self, uow: UnitOfWork) -> None:
+        """Write the aggregate back (one Core UPDATE) and announce a change of status.
+
+        The row is brought in step as if just read, so the session has nothing to flush
+        for it before the next message's reads.
+        """
+        staged = Staged()
+        self.stage(uow, staged)
+        await staged.write(uow)
+
+
+class Staged:
+    """Orders and offers changed in a unit of work, written together by ``write``: a batch
+    of messages changes its rows in one statement for each kind of change."""
+
+    def __init__(self) -> None:
+        self.orders = StagedRows(_ORDERS, _BY_ID)
+        self.offers = StagedRows(_OFFERS, _BY_ID)
+
+    async def write(self, uow: UnitOfWork) -> None:
+        """Write every staged change."""
+        await self.orders.write(uow.session)
+        await self.offers.write(uow.session)
 
 
 async def save_offer(uow: UnitOfWork, offer: OfferRow, **changes: object) -> None:
@@ -83,6 +106,20 @@ async def load_order(session: AsyncSession, order_id: str, *, lock: bool = True)
     """The order with its aggregate (row-locked for the transaction), or None."""
     row = await session.get(OrderRow, order_id, with_for_update=lock)
     return None if row is None else Loaded(row)
+
+
+_ORDERS_BY_ID = (
+    select(OrderRow)
+    .where(col(OrderRow.id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(OrderRow.id))  # locked in one order, so two batches cannot wait in a circle
+    .with_for_update()
+)
+
+
+async def load_orders(session: AsyncSession, order_ids: Sequence[str]) -> dict[str, Loaded]:
+    """The orders of ``order_ids`` with their aggregates, row-locked in one query."""
+    found = await session.exec(_ORDERS_BY_ID, params={"ids": sorted(set(order_ids))})
+    return {row.id: Loaded(row) for row in found.all()}
 
 
 async def offer_by_id(session: AsyncSession, offer_id: str) -> OfferRow | None:

@@ -6,6 +6,8 @@ mode, several in grab mode), all with the round's attempt number and deadline.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import bindparam
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -45,26 +47,35 @@ _ROUND_OFFERS = (
 
 
 _ASKED = aliased(OfferRow)
-_ROUND_OF_REQUEST = (
+_ROUNDS_OF_REQUESTS = (
     select(OfferRow)
     .join(
         _ASKED,
         (col(_ASKED.order_id) == col(OfferRow.order_id))
         & (col(_ASKED.attempt) == col(OfferRow.attempt)),
     )
-    .where(col(_ASKED.request_id) == bindparam("request_id"))
+    .where(col(_ASKED.request_id).in_(bindparam("request_ids", expanding=True)))
+    .order_by(col(OfferRow.id))  # locked in one order, so two batches cannot wait in a circle
     .with_for_update()
 )
 
 
-async def round_of_request(
-    uow: UnitOfWork, request_id: str
-) -> tuple[OfferRow | None, list[OfferRow]]:
-    """The offer whose stock reservation is ``request_id`` (None if there is none) and every
-    offer of its round, itself included: row-locked, in one query."""
-    found = await uow.session.exec(_ROUND_OF_REQUEST, params={"request_id": request_id})
-    in_round = list(found.all())
-    return next((o for o in in_round if o.request_id == request_id), None), in_round
+async def rounds_of_requests(
+    uow: UnitOfWork, request_ids: Sequence[str]
+) -> dict[str, tuple[OfferRow, list[OfferRow]]]:
+    """For each stock reservation asked for, the offer that asked and every offer of its
+    round (itself included), all row-locked, in one query; a request no offer made is
+    left out."""
+    found = await uow.session.exec(_ROUNDS_OF_REQUESTS, params={"request_ids": list(request_ids)})
+    rounds: dict[tuple[str, int], dict[str, OfferRow]] = {}
+    for offer in found.all():  # an offer comes once for each of its round's requests
+        rounds.setdefault((offer.order_id, offer.attempt), {})[offer.id] = offer
+    wanted, asked = set(request_ids), {}
+    for offers in rounds.values():
+        for offer in offers.values():
+            if offer.request_id in wanted:
+                asked[offer.request_id] = (offer, list(offers.values()))
+    return asked
 
 
 async def round_offers(uow: UnitOfWork, order_id: str, attempt: int) -> list[OfferRow]:

@@ -127,7 +127,7 @@ class Books:
         )  # fmt: skip
         row.state, row.handed_over_at, row.available_at = "pending", at, at + self.window
         self._save(uow, row)
-        await uow.set_timer(
+        uow.set_timer(
             release_timer(row.order_id), at + self.window, ReleaseEarnings(order_id=row.order_id)
         )
         return row

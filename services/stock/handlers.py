@@ -131,7 +131,7 @@ async def reserve_stock(msg: ReserveStock, ctx: Context, redis: Redis) -> None:
         await _save_levels(ctx.uow, redis, rows, levels)
         if reservation.state is core.State.HELD:
             expiry = ReleaseReservation(request_id=msg.request_id, reason=core.EXPIRED)
-            await ctx.uow.set_timer(timer_key(msg.request_id), msg.expires_at, expiry)
+            ctx.uow.set_timer(timer_key(msg.request_id), msg.expires_at, expiry)
     ctx.uow.emit(answer(reservation))
 
 
@@ -166,7 +166,7 @@ async def reserve_stock_batch(items: Sequence[tuple[ReserveStock, Context]], red
             made.append(reservation)
             if reservation.state is core.State.HELD:
                 expiry = ReleaseReservation(request_id=msg.request_id, reason=core.EXPIRED)
-                await uow.set_timer(timer_key(msg.request_id), msg.expires_at, expiry)
+                uow.set_timer(timer_key(msg.request_id), msg.expires_at, expiry)
         uow.emit(answer(reservation))
     await add_reservations(uow.session, made)
     await _save_levels(uow, redis, rows, levels)
@@ -189,7 +189,7 @@ async def hold_reservation(msg: HoldReservation, ctx: Context, redis: Redis) -> 
         await ctx.uow.cancel_timer(timer_key(msg.request_id))
     else:
         expiry = ReleaseReservation(request_id=msg.request_id, reason=core.EXPIRED)
-        await ctx.uow.set_timer(timer_key(msg.request_id), msg.expires_at, expiry)
+        ctx.uow.set_timer(timer_key(msg.request_id), msg.expires_at, expiry)
 
 
 async def commit_reservation(msg: CommitReservation, ctx: Context, redis: Redis) -> None:

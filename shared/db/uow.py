@@ -62,6 +62,7 @@ class UnitOfWork:
         self.clock = clock
         self.caused_by = caused_by
         self._outbox: list[dict[str, object]] = []  # rows for the outbox, in emit order
+        self._timers: dict[str, dict[str, object]] = {}  # timers set, by key: the last wins
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
 
     def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
@@ -90,28 +91,37 @@ class UnitOfWork:
         """True once a message was emitted in this transaction."""
         return bool(self._outbox)
 
-    async def write_outbox(self) -> None:
-        """Insert what was emitted, in order, in one statement (``unit_of_work`` calls this
-        last, just before the commit)."""
+    async def write_pending(self) -> None:
+        """Write the timers set and, in emit order, the messages emitted: one statement
+        each (``unit_of_work`` calls this last, just before the commit)."""
+        if not (self._timers or self._outbox):
+            return
+        connection = await self.session.connection()
+        if self._timers:
+            timers = list(self._timers.values())
+            await connection.execute(_timer_upsert(connection.dialect.name), timers)
         if self._outbox:
-            connection = await self.session.connection()
             await connection.execute(insert(_OUTBOX), self._outbox)
 
-    async def set_timer(self, key: str, due_at: datetime, message: Message) -> Envelope:
-        """Arrange for ``message`` to be sent at ``due_at``; the same key replaces a timer."""
+    def set_timer(self, key: str, due_at: datetime, message: Message) -> Envelope:
+        """Arrange for ``message`` to be sent at ``due_at``; the same key replaces a timer.
+
+        Written with the outbox when the transaction ends, so a transaction that sets
+        many timers (a batch) writes them in one statement.
+        """
         envelope = Envelope.wrap(message, self.clock, caused_by=self.caused_by)
-        connection = await self.session.connection()
-        row = {"key": key, "due_at": utc(due_at), "stream": message.STREAM}
-        await connection.execute(
-            _timer_upsert(connection.dialect.name), row | {"envelope": envelope.encode()}
-        )
+        self._timers[key] = {
+            "key": key, "due_at": utc(due_at), "stream": message.STREAM,
+            "envelope": envelope.encode(),
+        }  # fmt: skip
         return envelope
 
     async def cancel_timer(self, key: str) -> bool:
-        """Drop the timer ``key``; True if it was still waiting."""
+        """Drop the timer ``key``; True if it was still waiting (or set in this transaction)."""
+        set_here = self._timers.pop(key, None) is not None
         connection = await self.session.connection()
         result = await connection.execute(_CANCEL_TIMER, {"key": key})
-        return bool(result.rowcount)
+        return set_here or bool(result.rowcount)
 
     async def claim_inbox(self, group: str, message_id: str) -> bool:
         """Record that ``group`` applies ``message_id``; False if it was applied before."""
@@ -136,7 +146,7 @@ async def unit_of_work(
     async with db.write() as session:
         uow = UnitOfWork(session, clock, caused_by)
         yield uow
-        await uow.write_outbox()
+        await uow.write_pending()
     if uow.emitted_any:
         db.outbox_written.set()
     for action in uow._after_commit:

@@ -109,7 +109,7 @@ async def test_handler_emits_through_the_outbox(
 
 async def test_a_timer_fires_once_when_due(db: Database, clock: FakeClock) -> None:
     async with unit_of_work(db, clock) as uow:
-        await uow.set_timer(
+        uow.set_timer(
             "offer:1", clock.now() + timedelta(minutes=10), Deposit(account="a", amount=1)
         )
     runner = TimerRunner(db, clock)
@@ -126,7 +126,7 @@ async def test_a_timer_survives_a_restart_and_fires_once_with_two_replicas(
 ) -> None:
     async with unit_of_work(db, clock) as uow:
         for i in range(20):
-            await uow.set_timer(
+            uow.set_timer(
                 f"t:{i}", clock.now() + timedelta(seconds=i), Deposit(account="a", amount=i)
             )
     await db.dispose()  # the process that set them is gone
@@ -153,12 +153,14 @@ async def test_a_timer_survives_a_restart_and_fires_once_with_two_replicas(
 async def test_a_timer_can_be_moved_or_cancelled(db: Database, clock: FakeClock) -> None:
     due = clock.now() + timedelta(minutes=1)
     async with unit_of_work(db, clock) as uow:
-        await uow.set_timer("k", due, Deposit(account="a", amount=1))
-        await uow.set_timer("k", due + timedelta(minutes=5), Deposit(account="a", amount=2))
-        await uow.set_timer("gone", due, Deposit(account="a", amount=3))
+        uow.set_timer("k", due, Deposit(account="a", amount=1))
+        uow.set_timer("k", due + timedelta(minutes=5), Deposit(account="a", amount=2))
+        uow.set_timer("gone", due, Deposit(account="a", amount=3))
     async with unit_of_work(db, clock) as uow:
         assert await uow.cancel_timer("gone")
         assert not await uow.cancel_timer("gone")
+        uow.set_timer("set-and-dropped", due, Deposit(account="a", amount=4))
+        assert await uow.cancel_timer("set-and-dropped")  # set in this transaction
     runner = TimerRunner(db, clock)
     clock.advance(minutes=2)
     assert await runner.fire_due() == 0

@@ -62,7 +62,7 @@ async def test_times_come_back_aware_in_utc(db: Database, clock: FakeClock) -> N
     beijing = timezone(timedelta(hours=8))
     due = datetime(2026, 11, 11, 8, 0, tzinfo=beijing)
     async with unit_of_work(db, clock) as uow:
-        await uow.set_timer("t", due, Deposit(account="a", amount=1))
+        uow.set_timer("t", due, Deposit(account="a", amount=1))
     async with db.read() as session:
         row = await session.get(TimerRow, "t")
     assert row is not None
@@ -73,7 +73,7 @@ async def test_times_come_back_aware_in_utc(db: Database, clock: FakeClock) -> N
 async def test_a_naive_time_is_refused(db: Database, clock: FakeClock) -> None:
     with pytest.raises(Exception, match="naive datetime"):
         async with unit_of_work(db, clock) as uow:
-            await uow.set_timer("t", datetime(2026, 1, 1), Deposit(account="a", amount=1))
+            uow.set_timer("t", datetime(2026, 1, 1), Deposit(account="a", amount=1))
 
 
 async def test_the_migrations_match_the_models(db: Database) -> None:
