@@ -156,6 +156,8 @@ async def order_accepted(event: OrderAccepted, ctx: Context) -> None:
 
 async def status_changed(event: OrderStatusChanged, ctx: Context) -> None:
     """Keep the bot's order view current, and prompt the next handover step."""
+    if event.fulfilling_dealer_id is None:
+        return  # no store holds the order yet (received, routed, on offer): no view to keep
     uow = ctx.uow
     view = await uow.session.get(BotOrder, event.order_id, with_for_update=True)
     if view is None or view.dealer_id != event.fulfilling_dealer_id:
