@@ -23,8 +23,10 @@ from shared.db.models import OutboxRow
 
 # Far above what the tests send, far below nothing: the point of these tests is not pacing.
 FAST = SenderLimits(bot_per_second=400, bot_burst=40, private_per_second=100, private_burst=5)
+# The leader's lock lives 6 s: on a loaded machine a 1.5 s stall let the follower take over
+# mid-test; a leader that stops cleanly still hands over at once.
 QUICK = SenderOptions(
-    concurrency=16, backoff_base_s=0.05, backoff_max_s=0.2, poll_ms=50, leader_ttl_ms=1500
+    concurrency=16, backoff_base_s=0.05, backoff_max_s=0.2, poll_ms=50, leader_ttl_ms=6000
 )
 
 
