@@ -12,6 +12,7 @@ from sqlmodel import func, select
 from services.orders.service import serve_orders
 from services.stock.service import serve_stock
 from shared.bus.relay import TimerRunner
+from shared.bus.streams import stream_key
 from shared.clock import FakeClock
 from shared.db.models import OutboxRow
 from shared.messages import REGISTRY, Envelope, Message
@@ -121,11 +122,12 @@ class Flow:
     async def send(self, message: Message) -> None:
         await self.runtime.publisher.publish(message.STREAM, Envelope.wrap(message, self.clock))
 
-    async def events(self, name: str) -> list[Any]:
-        """The order events named ``name`` so far, once the relay has published every
-        committed one (a view can show a change before its event reaches the stream)."""
+    async def events(self, name: str, stream: str = "order-events") -> list[Any]:
+        """The messages named ``name`` on ``stream`` so far (the order events unless told),
+        once the relay has published every committed one (a view can show a change before
+        its event reaches the stream)."""
         await eventually(self._outbox_empty, timeout=15)
-        entries = await self.runtime.redis.xrange("baton:order-events")
+        entries = await self.runtime.redis.xrange(stream_key(stream))
         decoded = [Envelope.decode(fields[b"e"]) for _, fields in entries]
         return [REGISTRY.resolve(e) for e in decoded if e.name == name]
 
