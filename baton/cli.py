@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from baton.settings import load_settings
@@ -136,17 +138,19 @@ def configure_logging(level: str) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def _outer_command(name: str) -> Callable[[list[str]], int]:
+    """``bench`` or ``chaos``: a command line of the benchmarks, which sit above Baton and
+    are registered as ``baton.commands`` entry points (pyproject.toml), not imported here."""
+    (command,) = entry_points(group="baton.commands", name=name)
+    main_of_command: Callable[[list[str]], int] = command.load()
+    return main_of_command
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the `baton` command line; returns the exit status."""
     args_list = sys.argv[1:] if argv is None else argv
-    if args_list[:1] == ["bench"]:
-        from benchmarks.cli import main as bench_main
-
-        return bench_main(args_list[1:])
-    if args_list[:1] == ["chaos"]:
-        from benchmarks.chaos import main as chaos_main
-
-        return chaos_main(args_list[1:])
+    if args_list[:1] in (["bench"], ["chaos"]):
+        return _outer_command(args_list[0])(args_list[1:])
     args = build_parser().parse_args(args_list)
     try:
         settings = load_settings()
