@@ -246,15 +246,15 @@ async def _dealer_stats(
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     params = {"ids": sorted(set(dealer_ids)), "since": now - STATS_WINDOW}
     stats: dict[str, _Stats] = {}
-    counted = await session.exec(_STATS_COUNTS, params=params | {"day_start": day_start})
+    connection = await session.connection()
+    counted = await connection.execute(_STATS_COUNTS, params | {"day_start": day_start})
     for dealer_id, open_, answered, accepted, today in counted.all():
         stats[dealer_id] = _Stats(
             accepted_today=int(today), open=int(open_), answered=int(answered),
             accepted=int(accepted), responses=[],
         )  # fmt: skip
-    for dealer_id, offered, answered_at_ in (
-        await session.exec(_STATS_SAMPLE, params=params)
-    ).all():
+    sample = await connection.execute(_STATS_SAMPLE, params)
+    for dealer_id, offered, answered_at_ in sample.all():
         responses = stats.setdefault(dealer_id, _Stats(responses=[])).responses
         assert responses is not None
         responses.append((answered_at_ - offered).total_seconds())

@@ -1,6 +1,6 @@
 """The outbox relay: publishes committed outbox rows to Redis, and fires due timers.
 
-Both loops work in small transactions. A crash after XADD and before the delete
+Both loops work in small transactions. A crash after XADD and before the commit
 re-publishes the same envelopes; consumers' inboxes make that harmless.
 """
 
@@ -21,13 +21,21 @@ from shared.messages import Envelope
 
 log = logging.getLogger(__name__)
 _OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]
-_WAITING = (
-    select(_OUTBOX.c.id, _OUTBOX.c.stream, _OUTBOX.c.envelope)
-    .order_by(_OUTBOX.c.id)
-    .limit(bindparam("batch"))
-    .with_for_update(skip_locked=True)
+# One statement takes a batch: the rows are deleted as they are read, and the delete
+# commits only after their XADDs (an error rolls it back and the rows stay).
+_TAKE_WAITING = (
+    delete(_OUTBOX)
+    .where(
+        _OUTBOX.c.id.in_(
+            select(_OUTBOX.c.id)
+            .order_by(_OUTBOX.c.id)
+            .limit(bindparam("batch"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+    )
+    .returning(_OUTBOX.c.id, _OUTBOX.c.stream, _OUTBOX.c.envelope)
 )
-_PUBLISHED = delete(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 
 
 class OutboxRelay:
@@ -43,11 +51,11 @@ class OutboxRelay:
         """Publish one batch of waiting rows; returns how many were published."""
         async with self.db.write() as session:
             connection = await session.connection()
-            rows = (await connection.execute(_WAITING, {"batch": self.batch})).all()
-            if not rows:
+            taken = (await connection.execute(_TAKE_WAITING, {"batch": self.batch})).all()
+            if not taken:
                 return 0
+            rows = sorted(taken)  # commit order (RETURNING promises no order)
             await self.publisher.publish_raw((stream, envelope) for _, stream, envelope in rows)
-            await connection.execute(_PUBLISHED, {"ids": [row_id for row_id, _, _ in rows]})
         self.published += len(rows)
         return len(rows)
 
