@@ -10,6 +10,8 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bots.dealer import routes as invite_routes
+from services.access import routes as access_routes
+from services.access.public import Authenticator
 from services.audit import routes as audit_routes
 from services.broadcasts import routes as broadcast_routes
 from services.catalog import routes as catalog_routes
@@ -18,8 +20,9 @@ from services.orders import routes as order_routes
 from services.pricing import routes as pricing_routes
 from services.settlement import routes as settlement_routes
 from services.stock import routes as stock_routes
+from shared.http.access import auth_middleware
 from shared.http.context import API, DIRECTORY, RUNTIME, Directory
-from shared.http.errors import auth_middleware, errors_middleware
+from shared.http.errors import errors_middleware
 from shared.http.openapi import Api, RouteTable
 from shared.runtime import Runtime
 
@@ -67,7 +70,7 @@ async def openapi(request: web.Request) -> web.StreamResponse:
 TABLES = (
     ROUTES, catalog_routes.ROUTES, stock_routes.ROUTES, order_routes.ROUTES,
     invite_routes.ROUTES, broadcast_routes.ROUTES, pricing_routes.ROUTES,
-    settlement_routes.ROUTES, audit_routes.ROUTES,
+    settlement_routes.ROUTES, audit_routes.ROUTES, access_routes.ROUTES,
 )  # fmt: skip
 
 
@@ -88,7 +91,12 @@ def create_app(runtime: Runtime, directory: Directory | None = None) -> web.Appl
     public = {
         path for path, ops in api.paths.items() if all("security" not in op for op in ops.values())
     }
-    app = web.Application(middlewares=[errors_middleware, auth_middleware(token, public)])
+    authenticate = Authenticator(runtime.db, runtime.clock, token)
+    refused = runtime.metrics.count_refusal
+    app = web.Application(
+        middlewares=[errors_middleware, auth_middleware(authenticate, public, refused)]
+    )
+    app[access_routes.AUTHENTICATOR] = authenticate
     app[RUNTIME] = runtime
     app[API] = api
     app[DIRECTORY] = directory or CatalogDirectory(runtime.db)

@@ -23,6 +23,7 @@ and splits the profit. Configuration comes from BATON_* environment variables
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from baton.import_command import KINDS
+    from baton.keys_command import SCOPE_HELP
     from baton.registry import SERVICES
 
     parser = argparse.ArgumentParser(prog="baton", description=DESCRIPTION)
@@ -61,6 +62,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--dealer", required=True, help="the dealer id (ignored for hq)")
     invite.add_argument("--role", required=True, choices=["owner", "staff", "hq"])
+    keys = commands.add_parser(
+        "keys",
+        help="make, list and revoke API keys (baton keys create --help)",
+        description="API keys for the HTTP API: each with a name, the scopes it needs, and "
+        "optionally a channel (a shop's orders only) or a dealer (that dealer's routes only).",
+    )
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    create = key_commands.add_parser(
+        "create",
+        help="make a key and print it, once",
+        description="Make an API key and print it once; Baton keeps only its hash. Example: "
+        "baton keys create --name tmall-shop --scope orders:write --channel tmall",
+    )
+    create.add_argument("--name", required=True, help="who or what uses the key")
+    create.add_argument("--scope", required=True, action="append", help=SCOPE_HELP)
+    bound = create.add_mutually_exclusive_group()
+    bound.add_argument("--channel", help="only this channel's orders (a shop's key)")
+    bound.add_argument("--dealer", help="only this dealer's routes (a store's stock sync)")
+    create.add_argument(
+        "--expires-in-days", type=float, metavar="DAYS", help="refused after this many days"
+    )
+    key_commands.add_parser("list", help="every key: id, state, name, last use, scopes")
+    revoke = key_commands.add_parser(
+        "revoke", help="revoke a key", description="Revoke an API key by its id."
+    )
+    revoke.add_argument("id", help="the key's id (`baton keys list`)")
     importer = commands.add_parser(
         "import",
         help="load products, dealers or stock from a CSV file",
@@ -172,7 +199,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from baton.invite_command import run_invite
     from baton.registry import SERVICES, ServiceUnavailable
     from baton.settle_command import run_check, run_close
-    from baton.up import run_services, up
+    from baton.up import run_services, up, without_password
     from shared.db.migrate import SchemaOutOfDate, upgrade
 
     try:
@@ -182,6 +209,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await run_services(settings, [SERVICES[name] for name in dict.fromkeys(args.service)])
         elif args.command == "invite":
             return await run_invite(settings, args.dealer, args.role)
+        elif args.command == "keys":
+            return await _keys(args, settings)
         elif args.command == "import":
             return await run_import(settings, args.kind, args.file, args.skip_bad)
         elif args.command == "settle":
@@ -190,11 +219,26 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await run_check(settings)
         elif args.command == "migrate":
             await upgrade(settings.sqlalchemy_url)
-            print(f"database is up to date: {settings.sqlalchemy_url}")
+            print(f"database is up to date: {without_password(settings.sqlalchemy_url)}")
     except (ServiceUnavailable, SchemaOutOfDate) as exc:
         print(f"baton: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+async def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    from baton.keys_command import run_create, run_list, run_revoke
+
+    if args.keys_command == "create":
+        if args.expires_in_days is not None and args.expires_in_days <= 0:
+            print("baton: --expires-in-days must be more than 0", file=sys.stderr)
+            return 2
+        return await run_create(
+            settings, args.name, args.scope, args.channel, args.dealer, args.expires_in_days
+        )
+    if args.keys_command == "list":
+        return await run_list(settings)
+    return await run_revoke(settings, args.id)
 
 
 if __name__ == "__main__":

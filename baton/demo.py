@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from services.access.public import create_key, list_keys
 from services.catalog.schemas import DealerBody, ProductBody
 from services.catalog.store import put_dealer, put_product
 from services.pricing.models import Promotion
 from services.pricing.schemas import PromotionBody, validation_context
 from services.pricing.store import create_promotion
 from services.stock.handlers import apply_report
+from shared import kept_secrets
 from shared.db.uow import unit_of_work
 from shared.runtime import Runtime
 
@@ -82,8 +85,8 @@ EXAMPLE_ORDER = """curl -s -X POST {api}/v1/orders -H "Authorization: Bearer {to
 def example_order(api: str, token_in_shell: str) -> str:
     """A ``curl`` that posts a new demo order: a fresh external id on every call.
 
-    ``token_in_shell`` is how the shell finds the token (``$(cat FILE)``, ``$BATON_API_TOKEN``),
-    so the command works again after a restart and prints no secret.
+    ``token_in_shell`` is how the shell finds the demo shop's key (``$(cat FILE)``), so the
+    command works again after a restart and prints no secret.
     """
     # The order is idempotent on its external id: "demo-1" again would answer the old order.
     external_id = f"demo-{secrets.token_hex(4)}"
@@ -113,3 +116,27 @@ async def _promotion(runtime: Runtime) -> None:
         zone = ZoneInfo(runtime.settings.hq_timezone)
         body = PromotionBody.model_validate(fields, context=validation_context(zone))
         await create_promotion(uow, body, actor="demo")
+
+
+DEMO_SHOP = "demo-mall-shop"
+
+
+async def shop_key(runtime: Runtime) -> Path:
+    """The file holding the demo shop's API key (scope ``shop``, channel ``mall``): made
+    once and kept in the data dir (mode 0600), so the demo posts orders as a shop would,
+    with a key that can do nothing else, and never with the admin token."""
+    path = runtime.settings.data_dir / kept_secrets.DEMO_SHOP_KEY_FILE
+    token = kept_secrets.read_secret(path)
+    active = {
+        view.id for view in await list_keys(runtime.db)
+        if view.name == DEMO_SHOP and view.state(runtime.clock.now()) == "active"
+    }  # fmt: skip
+    if token is not None and token[3:15] in active:
+        return path
+    _, token = await create_key(
+        runtime.db, runtime.clock, name=DEMO_SHOP, scopes=["shop"], channel="mall",
+        created_by="demo",
+    )  # fmt: skip
+    path.unlink(missing_ok=True)
+    kept_secrets.keep_new(path, token)
+    return path

@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
-from baton.demo import example_order, seed
+from sqlalchemy.engine import make_url
+
+from baton.demo import example_order, seed, shop_key
 from baton.registry import DEV_BOT_TOKEN, SERVICES, Service
 from baton.runtime import open_runtime
 from bots.emulator import EmulatorServer
@@ -91,12 +93,18 @@ async def up(settings: Settings, *, demo: bool, stop: asyncio.Event | None = Non
         places["API token"] = token_place(settings, origin)
         embedded = "" if settings.redis_url else "  (embedded)"
         places["Redis"] = system.runtime.redis_url + embedded
-        places["Database"] = settings.sqlalchemy_url
+        places["Redis"] = without_password(places["Redis"])
+        places["Database"] = without_password(settings.sqlalchemy_url)
         print(banner(places), flush=True)
         if demo:
             api = system.places.get("HTTP API", "")
-            example = example_order(api, token_in_shell(settings, origin))
-            print("Try an order:\n" + example + "\n", flush=True)
+            key_file = shlex.quote(str((await shop_key(system.runtime)).resolve()))
+            example = example_order(api, f"$(cat {key_file})")
+            print(
+                "Try an order, as the demo shop (an API key that may only post and read orders "
+                "of channel mall):\n" + example + "\n",
+                flush=True,
+            )
         await stop.wait()
         print("Stopping…", flush=True)
 
@@ -134,11 +142,9 @@ def token_place(settings: Settings, origin: TokenOrigin) -> str:
     return "from BATON_API_TOKEN"
 
 
-def token_in_shell(settings: Settings, origin: TokenOrigin) -> str:
-    """How a shell command gets the token without it being printed."""
-    if origin is TokenOrigin.ENV:
-        return "$BATON_API_TOKEN"
-    return f"$(cat {shlex.quote(str(settings.api_token_file.resolve()))})"
+def without_password(url: str) -> str:
+    """``url`` with any password in it masked, for printing."""
+    return make_url(url).render_as_string(hide_password=True) if "@" in url else url
 
 
 def banner(places: dict[str, str]) -> str:

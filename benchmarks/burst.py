@@ -259,7 +259,7 @@ async def run_burst_bench(
         if progress is not None:
             progress(text_)
 
-    token = secrets.token_urlsafe(16)
+    token = secrets.token_urlsafe(32)
     with tempfile.TemporaryDirectory(prefix="baton-bench-burst-") as tmp:
         settings = Settings(
             data_dir=Path(tmp), redis_url=redis_url, database_url=database_url, api_token=token

@@ -339,7 +339,7 @@ async def _run(
     dealers = [warehouse(), *make_network(options.dealers)]
     await seed(db, dealers)
     initial = {(d.id, sku): units for d in dealers for sku, units in d.stock.items()}
-    token = secrets.token_urlsafe(16)
+    token = secrets.token_urlsafe(32)
     env = {
         "redis_url": redis_server.url, "database_url": database_url, "api_token": token,
         "pickup_key": secrets.token_urlsafe(24), "offer_timeout_s": str(OFFER_TIMEOUT_S),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 API_TOKEN_FILE = "api-token"
 PICKUP_KEY_FILE = "pickup-key"
+DEMO_SHOP_KEY_FILE = "demo-shop-key"  # the demo shop's API key, `baton up --demo` only
 
 
 class SecretFileError(ValueError):
@@ -41,8 +42,17 @@ def load_or_create(path: Path) -> tuple[str, bool]:
     token = read_secret(path)
     if token is not None:
         return token, False
+    token = secrets.token_urlsafe(32)
+    if keep_new(path, token):
+        return token, True
+    kept = read_secret(path)
+    assert kept is not None
+    return kept, False
+
+
+def keep_new(path: Path, token: str) -> bool:
+    """Write ``token`` to ``path`` (mode 0600) unless a file is there; True if written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
     aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -53,10 +63,8 @@ def load_or_create(path: Path) -> tuple[str, bool]:
         try:
             os.link(aside, path)  # never replaces a token another process wrote first
         except FileExistsError:
-            kept = read_secret(path)
-            assert kept is not None
-            return kept, False
+            return False
     finally:
         with contextlib.suppress(FileNotFoundError):
             aside.unlink()
-    return token, True
+    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
@@ -15,6 +16,11 @@ class Metrics:
 
     consumers: list[Consumer] = field(default_factory=list)
     gauges: dict[str, Callable[[], float]] = field(default_factory=dict)
+    refusals: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def count_refusal(self, key_id: str, reason: str) -> None:
+        """Count a request the HTTP API refused (401, 403, 404 of a bound key), by key."""
+        self.refusals[(key_id, reason)] += 1
 
     def add_consumer(self, consumer: Consumer) -> None:
         """Report this consumer's counters."""
@@ -36,6 +42,10 @@ class Metrics:
                 lines.append(
                     f'{name}{{group="{consumer.group}",consumer="{consumer.name}"}} {value}'
                 )
+        if self.refusals:
+            lines.append("# TYPE baton_api_refusals_total counter")
+        for (key_id, reason), count in sorted(self.refusals.items()):
+            lines.append(f'baton_api_refusals_total{{key="{key_id}",reason="{reason}"}} {count}')
         for name, read in sorted(self.gauges.items()):
             lines.append(f"# TYPE {name} counter")
             lines.append(f"{name} {read()}")

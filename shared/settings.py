@@ -13,6 +13,28 @@ from shared import kept_secrets
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
 
+MIN_TOKEN_LENGTH = 32
+# Words of placeholders; six letters or more, so that a random token has them by chance
+# about once in ten million.
+PLACEHOLDERS = ("change", "replace", "example", "placeholder", "secret", "password")
+
+
+def weak_token(token: str) -> str | None:
+    """Why ``token`` is too weak to be the admin key, or None if it is strong enough.
+
+    It must be at least 32 characters, not a placeholder (``CHANGE-ME…``), and look
+    random: 16 or more different characters, as any generated token has.
+    """
+    if len(token) < MIN_TOKEN_LENGTH:
+        return f"too short: {len(token)} characters, at least {MIN_TOKEN_LENGTH} random ones"
+    lowered = token.lower()
+    if any(word in lowered for word in PLACEHOLDERS):
+        return "looks like a placeholder, not a random token"
+    if len(set(token)) < 16:
+        return "not random enough: too few different characters"
+    return None
+
+
 class SettingsError(ValueError):
     """A ``BATON_*`` variable has a value Baton cannot use."""
 
@@ -78,6 +100,15 @@ class Settings(BaseSettings):
     statement_cron: str = "0 9 * * mon"
     split_rules: str = ""
     provider_commission: str = ""  # channel=percent, comma-separated
+
+    @field_validator("api_token")
+    @classmethod
+    def _strong_token(cls, value: str | None) -> str | None:
+        if value:
+            problem = weak_token(value)
+            if problem:
+                raise ValueError(f"{problem}; unset it and `baton up` generates a strong one")
+        return value or None
 
     @field_validator("redis_url")
     @classmethod
@@ -159,6 +190,12 @@ class Settings(BaseSettings):
             token, new = kept_secrets.load_or_create(self.api_token_file)
         except (kept_secrets.SecretFileError, OSError) as exc:
             raise SettingsError(f"BATON_API_TOKEN: not set, and the kept token: {exc}") from None
+        problem = weak_token(token)
+        if problem:
+            raise SettingsError(
+                f"BATON_API_TOKEN: not set, and the token kept in {self.api_token_file} is "
+                f"{problem}; delete the file and a strong one is made at start"
+            )
         origin = TokenOrigin.GENERATED if new else TokenOrigin.KEPT
         return self.model_copy(update={"api_token": token}), origin
 

@@ -32,6 +32,8 @@ from tests.bus.support import Deposit, apply_deposit
 
 TEST_REDIS_URL = os.environ.get("BATON_TEST_REDIS_URL")
 TEST_DATABASE_URL = os.environ.get("BATON_TEST_DATABASE_URL")
+# The admin key of the tests' API: strong enough for the start-up check, known to the tests.
+TEST_TOKEN = "Wq7vZ2mN4pR8sT1wX5yB9cD3fG6hJ0Lk"
 
 
 @pytest.fixture(scope="session")
@@ -141,7 +143,7 @@ def settings(redis_url: str, database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         http_port=0,
         emulator_port=0,
-        api_token="test-token",
+        api_token=TEST_TOKEN,
         block_ms=100,
         outbox_poll_ms=50,
         timer_poll_ms=50,
@@ -166,7 +168,7 @@ class ApiClient:
         self, method: str, path: str, body: object = None, **kwargs: Any
     ) -> tuple[int, Any]:
         """Send a request; returns the status and the decoded JSON body (or text)."""
-        headers = {"Authorization": "Bearer test-token", **kwargs.pop("headers", {})}
+        headers = {"Authorization": f"Bearer {TEST_TOKEN}", **kwargs.pop("headers", {})}
         if body is not None:
             kwargs["json"] = body
         async with self.http.request(method, self.url + path, headers=headers, **kwargs) as r:

@@ -14,6 +14,36 @@ from baton.settings import load_settings
 from shared.settings import SettingsError, TokenOrigin
 
 ROOT = Path(__file__).resolve().parents[1]
+STRONG = "p4Lq9xZr2Vw7Nc8Ks3Jt6Hy1Bm5Df0Ga"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "CHANGE-ME",  # short
+        "CHANGE-ME-CHANGE-ME-CHANGE-ME-CHANGE-ME",  # a placeholder, however long
+        "my-secret-api-key-for-production-use",  # a word of one
+        "a" * 40,  # long but not random
+        "0123456701234567012345670123456701",  # too few different characters
+    ],
+)
+def test_a_weak_api_token_stops_the_start_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    monkeypatch.setenv("BATON_API_TOKEN", token)
+    with pytest.raises(SettingsError, match="BATON_API_TOKEN") as refused:
+        load_settings()
+    assert token not in str(refused.value)  # the message never repeats the token
+
+
+def test_a_weak_kept_token_is_refused_naming_its_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("BATON_API_TOKEN", raising=False)
+    monkeypatch.setenv("BATON_DATA_DIR", str(tmp_path))
+    (tmp_path / "api-token").write_text("hunter2\n")
+    with pytest.raises(SettingsError, match=r"BATON_API_TOKEN.*api-token.*too short"):
+        load_settings().resolve_api_token()
 
 
 def test_defaults_need_nothing_installed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,9 +109,9 @@ def test_a_token_from_the_environment_is_never_written(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("BATON_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("BATON_API_TOKEN", "fixed")
+    monkeypatch.setenv("BATON_API_TOKEN", STRONG)
     settings, origin = load_settings().resolve_api_token()
-    assert (settings.api_token, origin) == ("fixed", TokenOrigin.ENV)
+    assert (settings.api_token, origin) == (STRONG, TokenOrigin.ENV)
     assert not (tmp_path / "var").exists()
 
 
@@ -91,10 +121,10 @@ def test_a_kept_token_readable_by_others_is_made_private_and_an_empty_one_refuse
     monkeypatch.delenv("BATON_API_TOKEN", raising=False)
     monkeypatch.setenv("BATON_DATA_DIR", str(tmp_path))
     kept = tmp_path / "api-token"
-    kept.write_text("s3cret-token\n")
+    kept.write_text(STRONG + "\n")
     kept.chmod(0o644)
     settings, origin = load_settings().resolve_api_token()
-    assert (settings.api_token, origin) == ("s3cret-token", TokenOrigin.KEPT)
+    assert (settings.api_token, origin) == (STRONG, TokenOrigin.KEPT)
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     kept.write_text("\n")
     with pytest.raises(SettingsError, match=r"BATON_API_TOKEN.*empty"):

@@ -98,9 +98,12 @@ async def test_baton_up_demo_serves_the_dev_chat_and_the_bot_answers(tmp_path: P
                 assert health.status == 200
             token = places["API token"]
             auth = {"Authorization": f"Bearer {token}"}
-            first_order, token_file = example_order(places["example"])
-            assert token_file.read_text().strip() == token  # the printed curl reads it there
-            status, created = await post_order(http, places["HTTP API"], token, first_order)
+            first_order, key_file = example_order(places["example"])
+            # The printed curl posts as the demo shop, with a key that can only post orders.
+            shop = key_file.read_text().strip()
+            assert shop.startswith("bk_") and shop != token
+            assert key_file.name == "demo-shop-key" and key_file.stat().st_mode & 0o077 == 0
+            status, created = await post_order(http, places["HTTP API"], shop, first_order)
             assert status == 201, created
             order_id = created["id"]
 
@@ -144,17 +147,21 @@ async def test_baton_up_demo_serves_the_dev_chat_and_the_bot_answers(tmp_path: P
             await chat.wait_for_message(users["beijing_store"]["id"], contains="/help", timeout=20)
         await stop(process)
 
-        # A restart: the same token, kept in the data dir and not printed again, and a curl
-        # that posts a new order rather than finding the first one again.
+        # A restart: the same admin token, kept in the data dir and not printed again; the
+        # same demo shop key; and a curl that posts a new order, not the first one again.
         process, places = await start(env)
         assert token not in places["API token (line)"]
-        assert str(token_file) in places["API token (line)"]
+        assert str(tmp_path / "var" / "api-token") in places["API token (line)"]
         second_order, again_file = example_order(places["example"])
-        assert again_file == token_file and token_file.read_text().strip() == token
+        assert again_file == key_file and key_file.read_text().strip() == shop
         assert second_order["external_id"] != first_order["external_id"]
         async with aiohttp.ClientSession() as http:
-            status, created = await post_order(http, places["HTTP API"], token, second_order)
+            status, created = await post_order(http, places["HTTP API"], shop, second_order)
             assert status == 201 and created["id"] != order_id, created
+            # The shop's key posts orders; it cannot read the audit log.
+            headers = {"Authorization": f"Bearer {shop}"}
+            async with http.get(f"{places['HTTP API']}/v1/audit", headers=headers) as r:
+                assert r.status == 403
         await stop(process)
     finally:
         if process.returncode is None:

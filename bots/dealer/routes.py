@@ -10,9 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.audit import record
 from shared.chat.identity import create_invite, deep_link
 from shared.db.uow import unit_of_work
+from shared.http.access import caller, refuse
 from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError, read_body
 from shared.http.openapi import RouteTable
+from shared.runtime import Runtime
 
 HQ_DEALER = "hq"
 
@@ -40,22 +42,26 @@ ROUTES = RouteTable()
 
 
 @ROUTES.route(
-    "POST", "/v1/invites", summary="Invite someone to the dealer bot",
+    "POST", "/v1/invites", scope="invites:write", summary="Invite someone to the dealer bot",
     body=InviteBody, response=InviteView, status=201, errors=[404],
 )  # fmt: skip
 async def post_invite(request: web.Request) -> web.StreamResponse:
     """Create a single-use invitation for a dealer and role (HQ's for dealer ``hq``)."""
     runtime = request.app[RUNTIME]
     body = await read_body(request, InviteBody)
+    who = caller(request)
+    if body.role == "hq" and not who.is_admin:
+        await _refused_hq_invite(runtime, who.actor)
+        refuse(request, 403, "forbidden", "only an admin key (or `baton invite`) may invite HQ")
     dealer_id = HQ_DEALER if body.role == "hq" else body.dealer_id
     if body.role != "hq" and not await request.app[DIRECTORY].has_dealer(dealer_id):
         raise ApiError(404, "not_found", f"no dealer {dealer_id!r}", field="dealer_id")
     async with unit_of_work(runtime.db, runtime.clock) as uow:
-        invite = await create_invite(uow, dealer_id, body.role, created_by="api")
+        invite = await create_invite(uow, dealer_id, body.role, created_by=who.actor)
         record(
             uow.session,
             uow.clock.now(),
-            "api",
+            who.actor,
             "invite.create",
             target=dealer_id,
             detail={"role": body.role, "expires_at": invite.expires_at.isoformat()},
@@ -68,3 +74,10 @@ async def post_invite(request: web.Request) -> web.StreamResponse:
         expires_at=invite.expires_at.isoformat(),
     )
     return web.json_response(view.model_dump(), status=201)
+
+
+async def _refused_hq_invite(runtime: Runtime, actor: str) -> None:
+    # Asking for HQ's powers without them is worth a line in the audit log, not just a 403.
+    async with runtime.db.write() as session:
+        record(session, runtime.clock.now(), actor, "invite.create", target=HQ_DEALER,
+               allowed=False, detail={"role": "hq", "refused": "not an admin key"})  # fmt: skip

@@ -38,7 +38,8 @@ ROUTES = RouteTable()
 
 
 @ROUTES.route(
-    "GET", "/v1/audit", summary="The audit log, newest first", response=AuditView,
+    "GET", "/v1/audit", scope="audit:read",
+    summary="The audit log, newest first", response=AuditView,
     query=[
         Text("action", "only this action, e.g. price_rule.set or broadcast.send"),
         Int("limit", "how many entries", default=100, low=1, high=MAX_LIMIT),

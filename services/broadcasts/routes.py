@@ -1,6 +1,7 @@
 """`POST /v1/broadcasts` (a notice to every dealer, or a region's) and `GET /v1/broadcasts/{id}`.
 
-Callers hold the HQ bearer token; each broadcast is in the audit log with actor "api".
+Callers hold a key with a broadcasts scope; each broadcast is in the audit log with the
+key as its actor (``key:<id>/<name>``).
 Price floors and promotions are broadcast by the rules that set them (``start_broadcast``).
 """
 
@@ -16,6 +17,7 @@ from services.broadcasts.models import DRAFT, Broadcast
 from services.broadcasts.render import MAX_TEXT
 from services.broadcasts.stats import counts, summary
 from shared.db.uow import unit_of_work
+from shared.http.access import caller
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body
 from shared.http.openapi import RouteTable
@@ -69,7 +71,8 @@ ROUTES = RouteTable()
 
 
 @ROUTES.route(
-    "POST", "/v1/broadcasts", summary="Send a notice to every dealer or a region's",
+    "POST", "/v1/broadcasts", scope="broadcasts:write",
+    summary="Send a notice to every dealer or a region's",
     body=BroadcastBody, response=BroadcastCreated, status=201,
 )  # fmt: skip
 async def post_broadcast(request: web.Request) -> web.StreamResponse:
@@ -84,7 +87,7 @@ async def post_broadcast(request: web.Request) -> web.StreamResponse:
             raise ApiError(422, "no_audience", f"no dealer chat in {where}", field="region")
         broadcast_id = await start_broadcast(
             uow, kind="notice", params={"text": text}, region=body.region,
-            created_by="api", requires_ack=body.requires_ack,
+            created_by=caller(request).actor, requires_ack=body.requires_ack,
         )  # fmt: skip
         broadcast = await uow.session.get(Broadcast, broadcast_id)
         assert broadcast is not None
@@ -95,7 +98,8 @@ async def post_broadcast(request: web.Request) -> web.StreamResponse:
 
 
 @ROUTES.route(
-    "GET", "/v1/broadcasts/{broadcast_id}", summary="A broadcast's delivery and acks",
+    "GET", "/v1/broadcasts/{broadcast_id}", scope="broadcasts:read",
+    summary="A broadcast's delivery and acks",
     response=BroadcastView,
 )  # fmt: skip
 async def get_broadcast(request: web.Request) -> web.StreamResponse:

@@ -22,7 +22,7 @@ ROUTES = RouteTable()
 
 
 @ROUTES.route(
-    "PUT", "/v1/products/{sku}", summary="Create or replace a product",
+    "PUT", "/v1/products/{sku}", scope="catalog:write", summary="Create or replace a product",
     body=ProductBody, response=ProductView,
 )  # fmt: skip
 async def put_product_route(request: web.Request) -> web.StreamResponse:
@@ -34,7 +34,9 @@ async def put_product_route(request: web.Request) -> web.StreamResponse:
     return _json(ProductView.of(product).model_dump(), 201 if created else 200)
 
 
-@ROUTES.route("GET", "/v1/products/{sku}", summary="One product", response=ProductView)
+@ROUTES.route(
+    "GET", "/v1/products/{sku}", scope="catalog:read", summary="One product", response=ProductView
+)
 async def get_product_route(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     async with runtime.db.read() as session:
@@ -45,7 +47,8 @@ async def get_product_route(request: web.Request) -> web.StreamResponse:
 
 
 @ROUTES.route(
-    "PUT", "/v1/dealers/{dealer_id}", summary="Create or replace a dealer or warehouse",
+    "PUT", "/v1/dealers/{dealer_id}", scope="catalog:write",
+    summary="Create or replace a dealer or warehouse",
     body=DealerBody, response=DealerView, errors=[409],
 )  # fmt: skip
 async def put_dealer_route(request: web.Request) -> web.StreamResponse:
@@ -60,7 +63,13 @@ async def put_dealer_route(request: web.Request) -> web.StreamResponse:
     return _json(_dealer_view(dealer), 201 if created else 200)
 
 
-@ROUTES.route("GET", "/v1/dealers/{dealer_id}", summary="One dealer", response=DealerView)
+@ROUTES.route(
+    "GET",
+    "/v1/dealers/{dealer_id}",
+    scope="catalog:read",
+    summary="One dealer",
+    response=DealerView,
+)
 async def get_dealer_route(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     async with runtime.db.read() as session:

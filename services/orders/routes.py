@@ -18,6 +18,7 @@ from services.orders.models import RoutingRow
 from services.orders.repository import Loaded, load_order, offers_of
 from services.orders.view import order_view
 from shared.db.uow import UnitOfWork, unit_of_work
+from shared.http.access import caller, refuse
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body, read_json
 from shared.http.openapi import RouteTable
@@ -78,12 +79,16 @@ ROUTES = RouteTable()
 
 
 @ROUTES.route(
-    "POST", "/v1/orders", summary="Submit an order (idempotent on channel and external_id)",
+    "POST", "/v1/orders", scope="orders:write",
+    summary="Submit an order (idempotent on channel and external_id)",
     body=OrderBody, response=Created, status=201, errors=[409],
 )  # fmt: skip
 async def post_order(request: web.Request) -> web.StreamResponse:
     """Take an order in: 201 with its pickup code when new, 200 when sent again."""
     data = await read_json(request)
+    channel = caller(request).channel
+    if channel is not None and isinstance(data, dict) and data.get("channel") != channel:
+        refuse(request, 403, "forbidden", f"this API key posts orders of channel {channel!r} only")
     try:
         received = await request.app[INTAKE].receive(data)
     except IntakeError as exc:
@@ -99,7 +104,7 @@ async def post_order(request: web.Request) -> web.StreamResponse:
 
 
 @ROUTES.route(
-    "GET", "/v1/orders/{order_id}",
+    "GET", "/v1/orders/{order_id}", scope="orders:read",
     summary="An order: status, dealers, offers, stock reservations, pricing, timeline, routing",
 )  # fmt: skip
 async def get_order(request: web.Request) -> web.StreamResponse:
@@ -107,9 +112,7 @@ async def get_order(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     order_id = request.match_info["order_id"]
     async with runtime.db.read() as session:
-        loaded = await load_order(session, order_id, lock=False)
-        if loaded is None:
-            raise ApiError(404, "not_found", f"no order {order_id!r}")
+        loaded = _check_seen(request, await load_order(session, order_id, lock=False), order_id)
         offers = await offers_of(session, order_id)
         decisions = (
             await session.exec(select(RoutingRow).where(col(RoutingRow.order_id) == order_id))
@@ -119,17 +122,19 @@ async def get_order(request: web.Request) -> web.StreamResponse:
 
 
 @ROUTES.route(
-    "POST", "/v1/orders/{order_id}/cancel", summary="Cancel before handover",
+    "POST", "/v1/orders/{order_id}/cancel", scope="orders:write", summary="Cancel before handover",
     body=CancelBody, errors=[409],
 )  # fmt: skip
 async def cancel_order(request: web.Request) -> web.StreamResponse:
     """Cancel the order before handover; a body with a reason is optional."""
     body = await read_body(request, CancelBody) if request.can_read_body else CancelBody()
-    return await _change(request, partial(_cancel, reason=body.reason))
+    actor = caller(request).actor
+    return await _change(request, partial(_cancel, reason=body.reason, actor=actor))
 
 
 @ROUTES.route(
-    "POST", "/v1/orders/{order_id}/returns", summary="Return some or all lines",
+    "POST", "/v1/orders/{order_id}/returns", scope="orders:write",
+    summary="Return some or all lines",
     body=ReturnBody, errors=[409],
 )  # fmt: skip
 async def return_order(request: web.Request) -> web.StreamResponse:
@@ -138,15 +143,24 @@ async def return_order(request: web.Request) -> web.StreamResponse:
     lines: dict[str, int] = {}
     for line in body.lines:
         lines[line.sku] = lines.get(line.sku, 0) + line.qty
-    return await _change(request, partial(_return, lines=lines))
+    return await _change(request, partial(_return, lines=lines, actor=caller(request).actor))
 
 
-async def _cancel(uow: UnitOfWork, loaded: Loaded, reason: str) -> None:
-    await cancel(uow, loaded, reason, "shop")
+async def _cancel(uow: UnitOfWork, loaded: Loaded, reason: str, actor: str) -> None:
+    await cancel(uow, loaded, reason, actor)
 
 
-async def _return(uow: UnitOfWork, loaded: Loaded, lines: dict[str, int]) -> None:
-    await return_lines(uow, loaded, lines, "shop")
+async def _return(uow: UnitOfWork, loaded: Loaded, lines: dict[str, int], actor: str) -> None:
+    await return_lines(uow, loaded, lines, actor)
+
+
+def _check_seen(request: web.Request, loaded: Loaded | None, order_id: str) -> Loaded:
+    # An order of another channel than the key's is as unknown as one that does not exist.
+    if loaded is None:
+        raise ApiError(404, "not_found", f"no order {order_id!r}")
+    if not caller(request).sees_channel(loaded.row.channel):
+        refuse(request, 404, "not_found", f"no order {order_id!r}")
+    return loaded
 
 
 async def _change(request: web.Request, action: Change) -> web.StreamResponse:
@@ -155,9 +169,7 @@ async def _change(request: web.Request, action: Change) -> web.StreamResponse:
     order_id = request.match_info["order_id"]
     try:
         async with unit_of_work(runtime.db, runtime.clock) as uow:
-            loaded = await load_order(uow.session, order_id)
-            if loaded is None:
-                raise ApiError(404, "not_found", f"no order {order_id!r}")
+            loaded = _check_seen(request, await load_order(uow.session, order_id), order_id)
             await action(uow, loaded)
     except IllegalTransition as exc:
         raise ApiError(409, "not_allowed", str(exc)) from None

@@ -1,6 +1,7 @@
 """HTTP routes of HQ's price rules: floors by SKU or category, and promotions.
 
-The API's bearer token is HQ's, so every change here is HQ's, audited as actor ``api``.
+A change needs a key with the ``pricing:write`` scope, which only HQ's keys hold; each is
+audited with the key as its actor (``key:<id>/<name>``) in HQ's role.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from services.pricing.schemas import (
 )
 from services.pricing.store import RuleError, create_promotion, end_promotion, set_floor
 from shared.db.uow import unit_of_work
+from shared.http.access import caller
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, invalid, read_json
 from shared.http.openapi import RouteTable
@@ -39,7 +41,7 @@ from shared.money import MoneyError, format_amount, parse_amount
 from shared.regions import region_key
 from shared.runtime import Runtime
 
-ACTOR, ROLE = "api", "hq"
+ROLE = "hq"
 STATES = ("scheduled", "live", "ended")
 M = TypeVar("M", bound=BaseModel)
 
@@ -48,7 +50,7 @@ ROUTES = RouteTable()
 
 
 @ROUTES.route(
-    "PUT", "/v1/price-rules/{sku}", summary="Add a floor version for a SKU",
+    "PUT", "/v1/price-rules/{sku}", scope="pricing:write", summary="Add a floor version for a SKU",
     body=PriceRuleBody, response=PriceRulesView,
 )  # fmt: skip
 async def put_sku_rule(request: web.Request) -> web.StreamResponse:
@@ -64,13 +66,14 @@ async def put_sku_rule(request: web.Request) -> web.StreamResponse:
         floor = _floor(body.floor, product.currency, problems)
         if problems:
             raise _invalid(problems)
-        _, created = await _set(uow, "sku", sku, floor, product.currency, body)
+        _, created = await _set(uow, "sku", sku, floor, product.currency, body, _actor(request))
         view = await _sku_view(uow.session, product, uow.clock.now())
     return _json(view, 201 if created else 200)
 
 
 @ROUTES.route(
-    "GET", "/v1/price-rules/{sku}", summary="A SKU's floor in force and its history",
+    "GET", "/v1/price-rules/{sku}", scope="pricing:read",
+    summary="A SKU's floor in force and its history",
     response=PriceRulesView,
 )  # fmt: skip
 async def get_sku_rules(request: web.Request) -> web.StreamResponse:
@@ -82,7 +85,7 @@ async def get_sku_rules(request: web.Request) -> web.StreamResponse:
 
 
 @ROUTES.route(
-    "PUT", "/v1/price-rules/category/{category}",
+    "PUT", "/v1/price-rules/category/{category}", scope="pricing:write",
     summary="Add a floor version for every product of a category (in its currency)",
     body=PriceRuleBody, response=PriceRulesView,
 )  # fmt: skip
@@ -99,13 +102,16 @@ async def put_category_rule(request: web.Request) -> web.StreamResponse:
     async with unit_of_work(runtime.db, runtime.clock) as uow:
         if not await catalog.categories_in_use(uow.session, [category]):
             raise ApiError(404, "not_found", f"no product is in category {category!r}")
-        _, created = await _set(uow, "category", category, floor, body.currency, body)
+        _, created = await _set(
+            uow, "category", category, floor, body.currency, body, _actor(request)
+        )
         view = await _category_view(uow.session, category, uow.clock.now())
     return _json(view, 201 if created else 200)
 
 
 @ROUTES.route(
-    "GET", "/v1/price-rules/category/{category}", summary="A category's floor history",
+    "GET", "/v1/price-rules/category/{category}", scope="pricing:read",
+    summary="A category's floor history",
     response=PriceRulesView,
 )  # fmt: skip
 async def get_category_rules(request: web.Request) -> web.StreamResponse:
@@ -116,7 +122,8 @@ async def get_category_rules(request: web.Request) -> web.StreamResponse:
 
 
 @ROUTES.route(
-    "POST", "/v1/promotions", summary="Create a promotion (announced to its regions)",
+    "POST", "/v1/promotions", scope="pricing:write",
+    summary="Create a promotion (announced to its regions)",
     body=PromotionBody, response=PromotionView, status=201,
 )  # fmt: skip
 async def post_promotion(request: web.Request) -> web.StreamResponse:
@@ -124,14 +131,15 @@ async def post_promotion(request: web.Request) -> web.StreamResponse:
     body = await _body(request, PromotionBody, runtime)
     try:
         async with unit_of_work(runtime.db, runtime.clock) as uow:
-            promotion = await create_promotion(uow, body, actor=ACTOR, role=ROLE)
+            promotion = await create_promotion(uow, body, actor=_actor(request), role=ROLE)
     except RuleError as exc:
         raise _invalid(exc.problems, exc.status) from None
     return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump(), 201)
 
 
 @ROUTES.route(
-    "GET", "/v1/promotions", summary="Promotions, newest first", response=PromotionList,
+    "GET", "/v1/promotions", scope="pricing:read",
+    summary="Promotions, newest first", response=PromotionList,
     query=[
         Choice("state", "only promotions in this state now", choices=STATES),
         Text("region", "only promotions in this region (Chinese or English, any case)",
@@ -156,7 +164,11 @@ async def list_promotions(request: web.Request) -> web.StreamResponse:
 
 
 @ROUTES.route(
-    "GET", "/v1/promotions/{promotion_id}", summary="One promotion", response=PromotionView
+    "GET",
+    "/v1/promotions/{promotion_id}",
+    scope="pricing:read",
+    summary="One promotion",
+    response=PromotionView,
 )
 async def get_promotion(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
@@ -169,7 +181,8 @@ async def get_promotion(request: web.Request) -> web.StreamResponse:
 
 
 @ROUTES.route(
-    "POST", "/v1/promotions/{promotion_id}/end", summary="End a promotion now",
+    "POST", "/v1/promotions/{promotion_id}/end", scope="pricing:write",
+    summary="End a promotion now",
     response=PromotionView, errors=[409],
 )  # fmt: skip
 async def end_promotion_route(request: web.Request) -> web.StreamResponse:
@@ -177,20 +190,24 @@ async def end_promotion_route(request: web.Request) -> web.StreamResponse:
     promotion_id = request.match_info["promotion_id"]
     try:
         async with unit_of_work(runtime.db, runtime.clock) as uow:
-            promotion = await end_promotion(uow, promotion_id, actor=ACTOR, role=ROLE)
+            promotion = await end_promotion(uow, promotion_id, actor=_actor(request), role=ROLE)
     except RuleError as exc:
         code = {404: "not_found", 409: "conflict"}.get(exc.status, "invalid")
         raise ApiError(exc.status, code, exc.problems[0].message, field="promotion_id") from None
     return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump())
 
 
+def _actor(request: web.Request) -> str:
+    return caller(request).actor
+
+
 async def _set(
-    uow: Any, scope: Scope, key: str, floor: int, currency: str, body: PriceRuleBody
+    uow: Any, scope: Scope, key: str, floor: int, currency: str, body: PriceRuleBody, actor: str
 ) -> tuple[Any, bool]:
     try:
         return await set_floor(
             uow, scope=scope, key=key, floor=floor, currency=currency,
-            effective_at=body.effective_at, actor=ACTOR, role=ROLE,
+            effective_at=body.effective_at, actor=actor, role=ROLE,
         )  # fmt: skip
     except RuleError as exc:
         raise _invalid(exc.problems, exc.status) from None

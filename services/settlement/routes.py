@@ -76,6 +76,7 @@ ROUTES = RouteTable()
 @ROUTES.route(
     "GET",
     "/v1/dealers/{dealer_id}/earnings",
+    scope="finance:read",
     summary="A dealer's earnings by kind and state over a period (default: this month)",
     response=EarningsOut,
     query=[

@@ -60,6 +60,7 @@ ROUTES = RouteTable()
 @ROUTES.route(
     "PUT",
     "/v1/dealers/{dealer_id}/stock/{sku}",
+    scope="stock:write",
     summary="Report a dealer's count of one SKU; reservations that no longer fit end",
     body=StockBody,
     response=LevelOut,
@@ -88,6 +89,7 @@ async def put_stock(request: web.Request) -> web.StreamResponse:
 @ROUTES.route(
     "GET",
     "/v1/dealers/{dealer_id}/stock",
+    scope="stock:read",
     summary="A dealer's on-hand, reserved and available units of every SKU",
     response=DealerStockOut,
 )

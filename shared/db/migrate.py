@@ -30,6 +30,7 @@ MODEL_MODULES = [
     "services.settlement.models",
     "services.pricing.models",
     "services.broadcasts.models",
+    "services.access.models",
 ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Any, TypeVar
 
@@ -75,19 +74,3 @@ async def errors_middleware(request: web.Request, handler: Endpoint) -> web.Stre
         log.exception("unhandled error on %s %s", request.method, request.path)
         body = error_body("internal", "internal error; it has been logged")
         return web.json_response(body, status=500)
-
-
-def auth_middleware(token: str, public: set[str]) -> Any:
-    """Require ``Authorization: Bearer <token>`` on every path not in ``public``."""
-    expected = f"Bearer {token}".encode()
-
-    @web.middleware
-    async def check(request: web.Request, handler: Endpoint) -> web.StreamResponse:
-        if request.path in public or not request.path.startswith("/v1/"):
-            return await handler(request)
-        given = request.headers.get("Authorization", "").encode()
-        if not hmac.compare_digest(given, expected):
-            raise ApiError(401, "unauthorized", "send Authorization: Bearer <BATON_API_TOKEN>")
-        return await handler(request)
-
-    return check

@@ -1,10 +1,10 @@
 """Routes declared once: the aiohttp route and its OpenAPI entry come from the same call.
 
-What a route declares (its body, path parameters, whether it needs the token) also decides
-which error answers it documents, so the document cannot forget one: 401 without the
-token, 400 and 413 for a body, 404 for a path naming something, 422 always (an unknown or
-bad query parameter is refused on every route); ``errors`` adds those a handler raises on
-its own (409, …).
+What a route declares (its body, path parameters, the scope of API key it needs) also
+decides which error answers it documents, so the document cannot forget one: 401 without
+a valid key and 403 without the scope, 400 and 413 for a body, 404 for a path naming
+something, 422 always (an unknown or bad query parameter is refused on every route);
+``errors`` adds those a handler raises on its own (409, …).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
+from shared.http.access import SCOPES, authorize
 from shared.http.params import QUERY, Param, parse_query
 from shared.http.problems import ERROR_STATUSES, ErrorBody
 
@@ -32,7 +33,7 @@ def error_statuses(*, body: bool, public: bool, path: bool, extra: Iterable[int]
     """The error answers an operation can give, from what it declares."""
     statuses = {422, *extra}
     if not public:
-        statuses.add(401)
+        statuses |= {401, 403}
     if body:
         statuses |= {400, 413}
     if path:
@@ -68,14 +69,20 @@ class RouteTable:
         body: type[BaseModel] | None = None,
         response: type[BaseModel] | None = None,
         status: int = 200,
+        scope: str | None = None,
         public: bool = False,
         query: Sequence[Param] = (),
         errors: Iterable[int] = (),
     ) -> Callable[[Endpoint], Endpoint]:
-        """Declare ``method path``; the models, ``query`` and ``errors`` document it."""
+        """Declare ``method path``; the models, ``query`` and ``errors`` document it.
+
+        Every route but a ``public`` one names the ``scope`` an API key needs to call it.
+        """
+        if public == (scope is not None) or (scope is not None and scope not in SCOPES):
+            raise ValueError(f"{method} {path}: a public route or one scope of {list(SCOPES)}")
         options = {
             "summary": summary, "body": body, "response": response, "status": status,
-            "public": public, "query": tuple(query), "errors": tuple(errors),
+            "public": public, "query": tuple(query), "errors": tuple(errors), "scope": scope,
         }  # fmt: skip
 
         def record(endpoint: Endpoint) -> Endpoint:
@@ -92,6 +99,7 @@ class Api:
     title: str
     version: str
     routes: list[tuple[str, str, Endpoint]] = field(default_factory=list)
+    scopes: dict[tuple[str, str], str | None] = field(default_factory=dict)  # None: public
     paths: dict[str, dict[str, Any]] = field(default_factory=dict)
     schemas: dict[str, Any] = field(default_factory=dict)
 
@@ -106,18 +114,22 @@ class Api:
     def _add(self, d: Declared) -> None:
         params: tuple[Param, ...] = d.options["query"]
         endpoint = d.endpoint
+        scope: str | None = d.options["scope"]
 
         async def parsed(request: web.Request) -> web.StreamResponse:
+            if scope is not None:
+                authorize(request, scope)
             request[QUERY] = parse_query(request, params)
             return await endpoint(request)
 
         parsed.__name__ = endpoint.__name__
         parsed.__doc__ = endpoint.__doc__
         self.routes.append((d.method, d.path, parsed))
+        self.scopes[(d.method, d.path)] = scope
         o = d.options
         self.paths.setdefault(d.path, {})[d.method.lower()] = self._operation(
             endpoint.__name__, d.path, o["summary"], o["body"], o["response"], o["status"],
-            o["public"], params, o["errors"],
+            o["public"], params, o["errors"], scope,
         )  # fmt: skip
 
     def _operation(
@@ -131,6 +143,7 @@ class Api:
         public: bool,
         query: tuple[Param, ...],
         errors: Iterable[int],
+        scope: str | None,
     ) -> dict[str, Any]:
         names = path_params(path)
         responses: dict[str, Any] = {str(status): self._response(response)}
@@ -152,8 +165,10 @@ class Api:
                 "required": True,
                 "content": {"application/json": {"schema": self._schema(body)}},
             }
-        if not public:
+        if scope is not None:
             operation["security"] = [{"bearer": []}]
+            operation["description"] = f"Needs an API key with the scope `{scope}`."
+            operation["x-scope"] = scope
         operation["responses"] = responses
         return operation
 

@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 
 ERROR_STATUSES = {
     400: "The body is not JSON, or nests too deep",
-    401: "No valid bearer token",
+    401: "No valid API key (unknown, revoked or expired)",
+    403: "The API key lacks the scope, or is bound to another dealer",
     404: "Not found",
     405: "Method not allowed (see the Allow header)",
     409: "Conflicts with the state of what it names",

@@ -9,8 +9,9 @@ import pytest
 
 from baton.api import serve_api
 from shared.runtime import Runtime, delivery_loops, running
+from tests.conftest import TEST_TOKEN
 
-AUTH = {"Authorization": "Bearer test-token"}
+AUTH = {"Authorization": f"Bearer {TEST_TOKEN}"}
 
 
 @pytest.fixture

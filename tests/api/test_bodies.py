@@ -18,9 +18,9 @@ from bots.dealer.app import build_application
 from bots.dealer.webhook import MAX_BODY, PATH, SECRET_HEADER, webhook_app
 from shared.http.errors import MAX_BODY_BYTES
 from tests.api.rawhttp import send_slowly, split
-from tests.conftest import ApiClient
+from tests.conftest import TEST_TOKEN, ApiClient
 
-AUTH = {"Authorization": "Bearer test-token", "Content-Type": "application/json"}
+AUTH = {"Authorization": f"Bearer {TEST_TOKEN}", "Content-Type": "application/json"}
 
 
 def padded_invite(size: int) -> bytes:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.api.test_errors import DEALER, ORDER, PRODUCT, check_shape
-from tests.conftest import ApiClient
+from tests.conftest import TEST_TOKEN, ApiClient
 
 
 def fields(body: dict[str, Any]) -> list[str]:
@@ -23,7 +23,7 @@ def fields(body: dict[str, Any]) -> list[str]:
 async def test_json_nested_a_hundred_thousand_deep_is_a_400(api: ApiClient) -> None:
     deep = b"[" * 100_000 + b"]" * 100_000
     async with api.http.post(
-        f"{api.url}/v1/orders", data=deep, headers={"Authorization": "Bearer test-token"}
+        f"{api.url}/v1/orders", data=deep, headers={"Authorization": f"Bearer {TEST_TOKEN}"}
     ) as r:
         assert r.status == 400
         body = await r.json()

@@ -6,7 +6,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.conftest import ApiClient
+from tests.conftest import TEST_TOKEN, ApiClient
 
 PRODUCT = {
     "name": "Phone X", "category": "phones", "currency": "CNY", "list_price": "1999.00",
@@ -85,7 +85,7 @@ async def seed(api: ApiClient) -> None:
 
 async def answer(api: ApiClient, method: str, path: str, body: Any) -> tuple[int, Any, str]:
     """Status, decoded body and Allow header of one call."""
-    headers = {"Authorization": "Bearer test-token"}
+    headers = {"Authorization": f"Bearer {TEST_TOKEN}"}
     kwargs: dict[str, Any] = {"headers": headers}
     if isinstance(body, bytes):
         kwargs["data"] = body

@@ -5,11 +5,14 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import col
 
+from services.access.public import ADMIN_CALLER
 from shared.audit import entries
 from shared.chat.models import ChatMessage
 from shared.runtime import Runtime
 from tests.broadcasts.support import keys, network, pump
 from tests.conftest import ApiClient
+
+ADMIN_ACTOR = ADMIN_CALLER.actor  # the audit's name for the admin token
 
 
 async def test_post_queues_a_notice_and_get_counts_it(api: ApiClient, runtime: Runtime) -> None:
@@ -36,7 +39,7 @@ async def test_post_queues_a_notice_and_get_counts_it(api: ApiClient, runtime: R
     assert view["params"] == {"text": "Inventory on Friday"}
     async with runtime.db.read() as session:
         [entry] = await entries(session, action="broadcast.send")
-    assert (entry.actor, entry.target) == ("api", body["id"])
+    assert (entry.actor, entry.target) == (ADMIN_ACTOR, body["id"])
 
 
 async def test_post_to_everyone_with_acknowledgement(api: ApiClient, runtime: Runtime) -> None:

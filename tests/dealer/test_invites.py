@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 from baton.invite_command import run_invite
+from services.access.public import ADMIN_CALLER
 from shared.audit import entries
 from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.conftest import ApiClient
 from tests.orders.conftest import NEAR_BODY
+
+ADMIN_ACTOR = ADMIN_CALLER.actor  # the audit's name for the admin token
 
 
 async def test_the_api_invites_owners_staff_and_hq_and_audits_it(
@@ -34,8 +37,8 @@ async def test_the_api_invites_owners_staff_and_hq_and_audits_it(
     async with runtime.db.read() as session:
         log = await entries(session, action="invite.create")
     assert [(e.actor, e.target, e.detail["role"]) for e in log] == [
-        ("api", "hq", "hq"),
-        ("api", "near", "staff"),
+        (ADMIN_ACTOR, "hq", "hq"),
+        (ADMIN_ACTOR, "near", "staff"),
     ]
 
 

@@ -8,8 +8,11 @@ from typing import Any
 import aiohttp
 from sqlmodel import select
 
+from services.access.public import ADMIN_CALLER
 from services.broadcasts.models import Broadcast
 from tests.pricing.conftest import Shop
+
+ADMIN_ACTOR = ADMIN_CALLER.actor  # the audit's name for the admin token
 
 
 async def _broadcasts(shop: Shop) -> list[Broadcast]:
@@ -42,10 +45,15 @@ async def test_a_sku_floor_is_versioned_audited_announced_and_its_history_shown(
     ]  # fmt: skip
     # A time without an offset is HQ's (Asia/Shanghai, UTC+8); the API answers in UTC.
     assert history["versions"][1]["effective_at"] == (later - timedelta(hours=8)).isoformat()
-    assert history["versions"][0]["created_by"] == "api"
+    assert history["versions"][0]["created_by"] == ADMIN_ACTOR
 
     [first, repeated, second] = await shop.audit("price_rule.set")
-    assert (first.actor, first.role, first.target, first.allowed) == ("api", "hq", "sku:PX-1", True)
+    assert (first.actor, first.role, first.target, first.allowed) == (
+        ADMIN_ACTOR,
+        "hq",
+        "sku:PX-1",
+        True,
+    )
     assert first.detail["floor"] == 185000 and second.detail["floor"] == 190000
     assert repeated.detail["unchanged"] and repeated.detail["rule_id"] == first.detail["rule_id"]
     sent = await _broadcasts(shop)
@@ -141,7 +149,7 @@ async def test_a_promotion_is_created_listed_audited_and_announced_per_region(sh
     assert (await shop.api.call("GET", "/v1/promotions?state=soon"))[0] == 422
 
     [created, _] = await shop.audit("promotion.create")
-    assert (created.actor, created.role, created.target) == ("api", "hq", view["id"])
+    assert (created.actor, created.role, created.target) == (ADMIN_ACTOR, "hq", view["id"])
     assert created.detail["regions"] == ["sichuan", "yunnan"]
     sent = await _broadcasts(shop)
     assert sorted((b.kind, b.region or "") for b in sent) == [

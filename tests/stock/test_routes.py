@@ -12,14 +12,16 @@ from redis.asyncio import Redis
 from sqlmodel import select
 
 from baton.api import build_api
+from services.access.public import Authenticator
 from services.stock import routes
 from services.stock.view import availability
 from shared.db.models import OutboxRow
+from shared.http.access import auth_middleware
 from shared.http.context import API, DIRECTORY, RUNTIME
-from shared.http.errors import auth_middleware, errors_middleware
+from shared.http.errors import errors_middleware
 from shared.messages import Envelope
 from shared.runtime import Runtime
-from tests.conftest import ApiClient
+from tests.conftest import TEST_TOKEN, ApiClient
 from tests.stock.conftest import reserve_now
 
 
@@ -44,7 +46,9 @@ async def client(runtime: Runtime) -> AsyncIterator[ApiClient]:
     api = build_api()
     api.include(routes.ROUTES)
     public = {p for p, ops in api.paths.items() if all("security" not in op for op in ops.values())}
-    app = web.Application(middlewares=[errors_middleware, auth_middleware("test-token", public)])
+    authenticate = Authenticator(runtime.db, runtime.clock, TEST_TOKEN)
+    check = auth_middleware(authenticate, public, runtime.metrics.count_refusal)
+    app = web.Application(middlewares=[errors_middleware, check])
     app[RUNTIME] = runtime
     app[API] = api
     app[DIRECTORY] = SetDirectory({"d1", "d2"}, {"X", "Y"})
