@@ -23,6 +23,7 @@ from services.stock import routes as stock_routes
 from shared.http.access import auth_middleware
 from shared.http.context import API, DIRECTORY, RUNTIME, Directory
 from shared.http.errors import errors_middleware
+from shared.http.limits import Limiter, parse_limits
 from shared.http.openapi import Api, RouteTable
 from shared.runtime import Runtime
 
@@ -93,8 +94,13 @@ def create_app(runtime: Runtime, directory: Directory | None = None) -> web.Appl
     }
     authenticate = Authenticator(runtime.db, runtime.clock, token)
     refused = runtime.metrics.count_refusal
+    limiter = Limiter(runtime.redis, parse_limits(runtime.settings.rate_limits))
+
+    async def limit(key_id: str, route_class: str) -> float:
+        return await limiter.wait_for(key_id, route_class, runtime.clock.now().timestamp())
+
     app = web.Application(
-        middlewares=[errors_middleware, auth_middleware(authenticate, public, refused)]
+        middlewares=[errors_middleware, auth_middleware(authenticate, public, refused, limit)]
     )
     app[access_routes.AUTHENTICATOR] = authenticate
     app[RUNTIME] = runtime

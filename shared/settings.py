@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = Field(default=8443, ge=0, le=65535)
     telegram_webhook_secret: str | None = None
     api_token: str | None = None
+    # Rate limits per API key: class=rate pairs over the defaults (shared/http/limits.py).
+    rate_limits: str = ""
     pickup_key: str | None = Field(default=None, min_length=16)
     # Routing and offers.
     offer_timeout_s: int = Field(default=600, ge=10, le=86_400)
@@ -109,6 +111,14 @@ class Settings(BaseSettings):
             if problem:
                 raise ValueError(f"{problem}; unset it and `baton up` generates a strong one")
         return value or None
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _limits(cls, value: str) -> str:
+        from shared.http.limits import parse_limits
+
+        parse_limits(value)  # a ValueError names the bad pair
+        return value
 
     @field_validator("redis_url")
     @classmethod

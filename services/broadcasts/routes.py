@@ -71,7 +71,7 @@ ROUTES = RouteTable()
 
 
 @ROUTES.route(
-    "POST", "/v1/broadcasts", scope="broadcasts:write",
+    "POST", "/v1/broadcasts", scope="broadcasts:write", limit="broadcasts",
     summary="Send a notice to every dealer or a region's",
     body=BroadcastBody, response=BroadcastCreated, status=201,
 )  # fmt: skip

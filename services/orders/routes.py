@@ -79,7 +79,7 @@ ROUTES = RouteTable()
 
 
 @ROUTES.route(
-    "POST", "/v1/orders", scope="orders:write",
+    "POST", "/v1/orders", scope="orders:write", limit="orders",
     summary="Submit an order (idempotent on channel and external_id)",
     body=OrderBody, response=Created, status=201, errors=[409],
 )  # fmt: skip

@@ -50,7 +50,8 @@ ROUTES = RouteTable()
 
 
 @ROUTES.route(
-    "PUT", "/v1/price-rules/{sku}", scope="pricing:write", summary="Add a floor version for a SKU",
+    "PUT", "/v1/price-rules/{sku}", scope="pricing:write", limit="pricing",
+    summary="Add a floor version for a SKU",
     body=PriceRuleBody, response=PriceRulesView,
 )  # fmt: skip
 async def put_sku_rule(request: web.Request) -> web.StreamResponse:
@@ -85,7 +86,7 @@ async def get_sku_rules(request: web.Request) -> web.StreamResponse:
 
 
 @ROUTES.route(
-    "PUT", "/v1/price-rules/category/{category}", scope="pricing:write",
+    "PUT", "/v1/price-rules/category/{category}", scope="pricing:write", limit="pricing",
     summary="Add a floor version for every product of a category (in its currency)",
     body=PriceRuleBody, response=PriceRulesView,
 )  # fmt: skip
@@ -122,7 +123,7 @@ async def get_category_rules(request: web.Request) -> web.StreamResponse:
 
 
 @ROUTES.route(
-    "POST", "/v1/promotions", scope="pricing:write",
+    "POST", "/v1/promotions", scope="pricing:write", limit="pricing",
     summary="Create a promotion (announced to its regions)",
     body=PromotionBody, response=PromotionView, status=201,
 )  # fmt: skip
@@ -181,7 +182,7 @@ async def get_promotion(request: web.Request) -> web.StreamResponse:
 
 
 @ROUTES.route(
-    "POST", "/v1/promotions/{promotion_id}/end", scope="pricing:write",
+    "POST", "/v1/promotions/{promotion_id}/end", scope="pricing:write", limit="pricing",
     summary="End a promotion now",
     response=PromotionView, errors=[409],
 )  # fmt: skip

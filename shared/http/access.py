@@ -14,6 +14,7 @@ Every refusal is logged (the key's id, never the token) and counted for ``/metri
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -113,8 +114,11 @@ class Caller:
 
 Authenticate = Callable[[str], Awaitable[Caller | None]]
 Refused = Callable[[str, str], None]  # (key id or "none", reason): counts a refusal
+# (key id, route class) -> 0 if the request may go now, else the seconds until it may.
+Throttle = Callable[[str, str], Awaitable[float]]
 _CALLER: web.RequestKey[Caller] = web.RequestKey("caller")
 _REFUSED: web.RequestKey[Refused] = web.RequestKey("refused")
+_THROTTLE: web.RequestKey[Throttle] = web.RequestKey("throttle")
 
 
 def caller(request: web.Request) -> Caller:
@@ -125,14 +129,20 @@ def caller(request: web.Request) -> Caller:
 
 
 def refuse(
-    request: web.Request, status: int, code: str, message: str, *, key_id: str | None = None
+    request: web.Request,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    key_id: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> NoReturn:
     """Log and count a refused request, then answer it with ``status``."""
     who = key_id or (request[_CALLER].key_id if _CALLER in request else "none")
     log.warning("refused %s %s for key %s: %s", request.method, request.path, who, code)
     if _REFUSED in request:
         request[_REFUSED](who, code)
-    raise ApiError(status, code, message)
+    raise ApiError(status, code, message, headers=headers)
 
 
 def authorize(request: web.Request, scope: str) -> Caller:
@@ -149,14 +159,34 @@ def authorize(request: web.Request, scope: str) -> Caller:
     return who
 
 
-def auth_middleware(authenticate: Authenticate, public: set[str], refused: Refused) -> Any:
-    """Require a valid key (``Authorization: Bearer <key>``) on every ``/v1/`` path not public."""
+async def throttle(request: web.Request, route_class: str) -> None:
+    """Count the request against its key's limit of ``route_class``; 429 when over it."""
+    if _THROTTLE not in request:
+        return
+    who = caller(request)
+    wait = await request[_THROTTLE](who.key_id, route_class)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        refuse(
+            request, 429, "too_many_requests",
+            f"this API key is over its limit of {route_class}; retry in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )  # fmt: skip
+
+
+def auth_middleware(
+    authenticate: Authenticate, public: set[str], refused: Refused, limit: Throttle | None = None
+) -> Any:
+    """Require a valid key (``Authorization: Bearer <key>``) on every ``/v1/`` path not public;
+    ``limit`` keeps each key to its rate of each class of route."""
 
     @web.middleware
     async def check(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         request[_REFUSED] = refused
+        if limit is not None:
+            request[_THROTTLE] = limit
         if request.path in public or not request.path.startswith("/v1/"):
             return await handler(request)
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")

@@ -2,9 +2,9 @@
 
 What a route declares (its body, path parameters, the scope of API key it needs) also
 decides which error answers it documents, so the document cannot forget one: 401 without
-a valid key and 403 without the scope, 400 and 413 for a body, 404 for a path naming
-something, 422 always (an unknown or bad query parameter is refused on every route);
-``errors`` adds those a handler raises on its own (409, …).
+a valid key, 403 without the scope and 429 over its rate limit, 400 and 413 for a body,
+404 for a path naming something, 422 always (an unknown or bad query parameter is refused
+on every route); ``errors`` adds those a handler raises on its own (409, …).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from shared.http.access import SCOPES, authorize
+from shared.http.access import SCOPES, authorize, throttle
 from shared.http.params import QUERY, Param, parse_query
 from shared.http.problems import ERROR_STATUSES, ErrorBody
 
@@ -33,7 +33,7 @@ def error_statuses(*, body: bool, public: bool, path: bool, extra: Iterable[int]
     """The error answers an operation can give, from what it declares."""
     statuses = {422, *extra}
     if not public:
-        statuses |= {401, 403}
+        statuses |= {401, 403, 429}
     if body:
         statuses |= {400, 413}
     if path:
@@ -70,19 +70,22 @@ class RouteTable:
         response: type[BaseModel] | None = None,
         status: int = 200,
         scope: str | None = None,
+        limit: str | None = None,
         public: bool = False,
         query: Sequence[Param] = (),
         errors: Iterable[int] = (),
     ) -> Callable[[Endpoint], Endpoint]:
         """Declare ``method path``; the models, ``query`` and ``errors`` document it.
 
-        Every route but a ``public`` one names the ``scope`` an API key needs to call it.
+        Every route but a ``public`` one names the ``scope`` an API key needs to call it;
+        ``limit`` is its class of rate limit (default: ``reads`` for GET, else ``writes``).
         """
         if public == (scope is not None) or (scope is not None and scope not in SCOPES):
             raise ValueError(f"{method} {path}: a public route or one scope of {list(SCOPES)}")
         options = {
             "summary": summary, "body": body, "response": response, "status": status,
             "public": public, "query": tuple(query), "errors": tuple(errors), "scope": scope,
+            "limit": limit or ("reads" if method == "GET" else "writes"),
         }  # fmt: skip
 
         def record(endpoint: Endpoint) -> Endpoint:
@@ -115,10 +118,12 @@ class Api:
         params: tuple[Param, ...] = d.options["query"]
         endpoint = d.endpoint
         scope: str | None = d.options["scope"]
+        limit: str = d.options["limit"]
 
         async def parsed(request: web.Request) -> web.StreamResponse:
             if scope is not None:
                 authorize(request, scope)
+                await throttle(request, limit)
             request[QUERY] = parse_query(request, params)
             return await endpoint(request)
 

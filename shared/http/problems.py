@@ -15,6 +15,7 @@ ERROR_STATUSES = {
     409: "Conflicts with the state of what it names",
     413: "The body is too large",
     422: "Some fields or query parameters are invalid",
+    429: "Too many requests of this kind for this API key (see the Retry-After header)",
 }
 
 
