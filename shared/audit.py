@@ -54,10 +54,16 @@ def record(
 
 
 async def entries(
-    session: AsyncSession, *, action: str | None = None, limit: int = 100
+    session: AsyncSession,
+    *,
+    action: str | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
 ) -> list[AuditEntry]:
-    """The newest entries first, optionally of one action."""
+    """The newest entries first (older than ``before_id``, if given), optionally of one action."""
     query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
     if action is not None:
         query = query.where(col(AuditEntry.action) == action)
+    if before_id is not None:
+        query = query.where(col(AuditEntry.id) < before_id)
     return list((await session.exec(query)).all())

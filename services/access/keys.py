@@ -124,10 +124,19 @@ async def create_key(
     return KeyView.of(row), f"{PREFIX}{key_id}_{secret}"
 
 
-async def list_keys(db: Database) -> list[KeyView]:
-    """Every key, oldest first."""
+async def list_keys(
+    db: Database, *, limit: int | None = None, after: tuple[datetime, str] | None = None
+) -> list[KeyView]:
+    """The keys oldest first: every one, or ``limit`` of those made after ``after``."""
+    query = select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id))
+    if after is not None:
+        at, key_id = after
+        query = query.where(
+            (col(ApiKey.created_at) > at)
+            | ((col(ApiKey.created_at) == at) & (col(ApiKey.id) > key_id))
+        )
     async with db.read() as session:
-        rows = await session.exec(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id)))
+        rows = await session.exec(query.limit(limit) if limit is not None else query)
         return [KeyView.of(row) for row in rows.all()]
 
 

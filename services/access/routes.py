@@ -13,9 +13,11 @@ from shared.http.access import ADMIN, caller
 from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError, read_body
 from shared.http.openapi import RouteTable
+from shared.http.params import encode_cursor, page_params, query, time_and_id
 
 ID = r"^[A-Za-z0-9_.:-]{1,64}$"  # channels and dealer ids, as elsewhere
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+MAX_PAGE = 500
 
 
 class KeyBody(BaseModel):
@@ -67,9 +69,10 @@ class NewKeyOut(KeyOut):
 
 
 class KeyList(BaseModel):
-    """Every key, oldest first."""
+    """A page of keys, oldest first; ``next_cursor`` asks for the next (null: no more)."""
 
     keys: list[KeyOut]
+    next_cursor: str | None
 
 
 ROUTES = RouteTable()
@@ -99,13 +102,21 @@ async def post_key(request: web.Request) -> web.StreamResponse:
     return web.json_response(out.model_dump(), status=201)
 
 
-@ROUTES.route("GET", "/v1/keys", scope=ADMIN, summary="Every API key", response=KeyList)
+@ROUTES.route(
+    "GET", "/v1/keys", scope=ADMIN, summary="The API keys, oldest first", response=KeyList,
+    query=page_params(MAX_PAGE),
+)  # fmt: skip
 async def get_keys(request: web.Request) -> web.StreamResponse:
-    """Every key with its state; never a secret."""
+    """A page of keys with their state; never a secret."""
     runtime = request.app[RUNTIME]
+    limit, cursor = query(request)["limit"], query(request)["cursor"]
+    after = time_and_id(cursor, "API keys") if cursor else None
+    views = await list_keys(runtime.db, limit=limit, after=after)
     now = runtime.clock.now()
-    keys = [KeyOut.of(view, now) for view in await list_keys(runtime.db)]
-    return web.json_response(KeyList(keys=keys).model_dump())
+    last = views[-1] if len(views) == limit else None
+    following = encode_cursor(last.created_at.isoformat(), last.id) if last else None
+    keys = [KeyOut.of(view, now) for view in views]
+    return web.json_response(KeyList(keys=keys, next_cursor=following).model_dump())
 
 
 @ROUTES.route(

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from shared.audit import entries
 from shared.http.context import RUNTIME
+from shared.http.errors import ApiError
 from shared.http.openapi import RouteTable
-from shared.http.params import Int, Text, query
+from shared.http.params import Text, encode_cursor, page_params, query
 
 MAX_LIMIT = 500
 
@@ -29,9 +30,10 @@ class AuditEntryView(BaseModel):
 
 
 class AuditView(BaseModel):
-    """The newest entries first."""
+    """The newest entries first; ``next_cursor`` asks for the page after (null: no more)."""
 
     entries: list[AuditEntryView]
+    next_cursor: str | None
 
 
 ROUTES = RouteTable()
@@ -42,14 +44,19 @@ ROUTES = RouteTable()
     summary="The audit log, newest first", response=AuditView,
     query=[
         Text("action", "only this action, e.g. price_rule.set or broadcast.send"),
-        Int("limit", "how many entries", default=100, low=1, high=MAX_LIMIT),
+        *page_params(MAX_LIMIT),
     ],
 )  # fmt: skip
 async def get_audit(request: web.Request) -> web.StreamResponse:
-    limit, action = query(request)["limit"], query(request)["action"]
+    limit, action, cursor = (query(request)[k] for k in ("limit", "action", "cursor"))
+    before = cursor[0] if cursor and isinstance(cursor[0], int) else None
+    if cursor and before is None:
+        raise ApiError(422, "invalid", "not a cursor of the audit log", field="cursor")
     async with request.app[RUNTIME].db.read() as session:
-        rows = await entries(session, action=action, limit=limit)
+        rows = await entries(session, action=action, limit=limit, before_id=before)
+    last = rows[-1].id if len(rows) == limit else None
     view = AuditView(
+        next_cursor=encode_cursor(last) if last is not None else None,
         entries=[
             AuditEntryView(
                 id=row.id or 0, at=row.at.isoformat(), actor=row.actor, role=row.role,

@@ -36,13 +36,14 @@ from shared.http.access import caller
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, invalid, read_json
 from shared.http.openapi import RouteTable
-from shared.http.params import Choice, Text, query
+from shared.http.params import Choice, Text, encode_cursor, page_params, query, time_and_id
 from shared.money import MoneyError, format_amount, parse_amount
 from shared.regions import region_key
 from shared.runtime import Runtime
 
 ROLE = "hq"
 STATES = ("scheduled", "live", "ended")
+MAX_PAGE = 500
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -145,23 +146,34 @@ async def post_promotion(request: web.Request) -> web.StreamResponse:
         Choice("state", "only promotions in this state now", choices=STATES),
         Text("region", "only promotions in this region (Chinese or English, any case)",
              default=""),
+        *page_params(MAX_PAGE),
     ],
 )  # fmt: skip
 async def list_promotions(request: web.Request) -> web.StreamResponse:
+    """A page of promotions, newest first. The filters apply to each page as read, so a page
+    may hold fewer than ``limit``: follow ``next_cursor`` until it is null."""
     runtime = request.app[RUNTIME]
-    state = query(request)["state"]
+    state, limit, cursor = (query(request)[k] for k in ("state", "limit", "cursor"))
     typed = query(request)["region"].strip()
     region = region_key(typed) if typed else ""  # 四川 and Sichuan are one region
     now = runtime.clock.now()
+    newest = select(Promotion).order_by(col(Promotion.created_at).desc(), col(Promotion.id))
+    if cursor:
+        at, after = time_and_id(cursor, "promotions")
+        newest = newest.where(
+            (col(Promotion.created_at) < at)
+            | ((col(Promotion.created_at) == at) & (col(Promotion.id) > after))
+        )
     async with runtime.db.read() as session:
-        newest = (col(Promotion.created_at).desc(), col(Promotion.id))
-        rows = (await session.exec(select(Promotion).order_by(*newest).limit(500))).all()
+        rows = (await session.exec(newest.limit(limit))).all()
     views = [
         PromotionView.of(p, now) for p in rows
         if (state is None or promotion_state(p, now) == state)
         and (not region or not p.regions or region in {region_key(r) for r in p.regions})
     ]  # fmt: skip
-    return _json(PromotionList(promotions=views).model_dump())
+    last = rows[-1] if len(rows) == limit else None
+    following = encode_cursor(last.created_at.isoformat(), last.id) if last else None
+    return _json(PromotionList(promotions=views, next_cursor=following).model_dump())
 
 
 @ROUTES.route(

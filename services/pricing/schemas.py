@@ -269,9 +269,10 @@ class PromotionView(BaseModel):
 
 
 class PromotionList(BaseModel):
-    """`GET /v1/promotions`."""
+    """`GET /v1/promotions`: a page, and ``next_cursor`` for the one after (null: no more)."""
 
     promotions: list[PromotionView]
+    next_cursor: str | None = None
 
 
 def _percent_text(points: int | None) -> str | None:

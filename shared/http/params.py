@@ -7,6 +7,9 @@ left on the request for ``query(request)``.
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -127,6 +130,55 @@ class DayOrTime(Param):
             ],
             "description": f"{RANGE}",
         }
+
+
+@dataclass(frozen=True)
+class Cursor(Param):
+    """Where the next page of a list starts: the ``next_cursor`` the last page answered.
+
+    Opaque to clients (base64url of the sort key of the last item given), so a list can
+    change how it sorts without breaking them.
+    """
+
+    def parse(self, raw: str) -> list[str | int]:
+        """The sort key the cursor holds."""
+        try:
+            values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        except (ValueError, TypeError):
+            values = None
+        if (
+            len(raw) > 300
+            or not isinstance(values, list)
+            or not 1 <= len(values) <= 4
+            or not all(isinstance(v, str | int) for v in values)
+        ):
+            raise BadParam("not a cursor this list gave; start again without it")
+        return values
+
+    def schema(self) -> dict[str, Any]:
+        """An opaque string."""
+        return {"type": "string", "maxLength": 300}
+
+
+def encode_cursor(*values: str | int) -> str:
+    """The cursor of a sort key (see ``Cursor``)."""
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+def time_and_id(cursor: list[str | int], what: str) -> tuple[datetime, str]:
+    """The (time, id) sort key of a list sorted by time then id; a 422 if it is not one."""
+    if len(cursor) == 2 and all(isinstance(v, str) for v in cursor):
+        with contextlib.suppress(ValueError):
+            return datetime.fromisoformat(str(cursor[0])), str(cursor[1])
+    raise ApiError(422, "invalid", f"not a cursor of {what}", field="cursor")
+
+
+def page_params(high: int, default: int = 100) -> list[Param]:
+    """A list's ``limit`` (1 to ``high``) and ``cursor`` parameters."""
+    return [
+        Int("limit", f"how many at most (1 to {high})", default=default, low=1, high=high),
+        Cursor("cursor", "the next_cursor of the page before; absent: the first page"),
+    ]
 
 
 def parse_query(request: web.Request, params: Sequence[Param]) -> dict[str, Any]:
