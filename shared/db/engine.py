@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -64,10 +66,19 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
 
 
 def ensure_sqlite_dir(url: str) -> None:
-    """Create the folder of a SQLite file URL, so a first run needs nothing made by hand."""
+    """Create the folder and the file of a SQLite URL, the file readable by its owner only.
+
+    The database holds customers' names, phones and addresses: it is created with mode
+    0600 (SQLite gives its -wal and -shm files the same), and one found looser is tightened.
+    """
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        path.chmod(0o600)
 
 
 class Database:

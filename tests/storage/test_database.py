@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import stat
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel, select
 
 from shared.clock import FakeClock
 from shared.db.engine import Database, is_deadlock
+from shared.db.migrate import upgrade
 from shared.db.models import TimerRow
 from shared.db.sqlite_driver import BUSY_SLICE_MS
 from shared.db.uow import unit_of_work
@@ -149,3 +153,24 @@ async def test_a_deadlock_the_database_breaks_is_recognised(db: Database, clock:
     errors = [r for r in results if isinstance(r, BaseException)]
     assert len(errors) == 1 and is_deadlock(errors[0]), results
     assert not is_deadlock(ValueError("not a deadlock"))
+
+
+async def test_a_sqlite_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    # It holds customers' names, phones and addresses.
+    loose = tmp_path / "old.db"
+    loose.touch(mode=0o644)
+    loose.chmod(0o644)
+    for path in (tmp_path / "new" / "baton.db", loose):
+        url = f"sqlite+aiosqlite:///{path}"
+        await upgrade(url)
+        database = Database(url)
+        try:
+            async with database.write() as session:
+                await session.exec(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))  # type: ignore[call-overload]
+                await session.exec(text("INSERT INTO t VALUES (1)"))  # type: ignore[call-overload]
+            files = [p for p in path.parent.iterdir() if p.name.startswith(path.name)]
+            assert {p.name for p in files} >= {path.name, f"{path.name}-wal"}
+            for file in files:
+                assert stat.S_IMODE(file.stat().st_mode) == 0o600, file.name
+        finally:
+            await database.dispose()
