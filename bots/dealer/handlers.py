@@ -31,6 +31,7 @@ from shared.chat.models import ChatUser
 from shared.db.uow import unit_of_work
 from shared.messages.orders import ConfirmDelivery, ConfirmPickup, SetDealerPaused
 from shared.messages.stock import ReportStock, StockCount
+from shared.sealed import seal
 
 HELP = MENUS  # /help lists what the menu shows
 
@@ -140,7 +141,7 @@ async def pickup(update: Update, context: BotContext, chat: BoundChat) -> None:
         await reply(update, chat.text("order.unknown", ref=request.order))
         return
     async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
-        uow.emit(ConfirmPickup(order_id=order.order_id, code=request.code[:64], actor=chat.actor()))
+        uow.emit(_pickup(chat, order.order_id, request.code[:64]))
 
 
 @command("handover")
@@ -234,5 +235,11 @@ async def _typed_code(update: Update, chat: BoundChat, text: str) -> bool:
         await reply(update, chat.text("code.bad"))
         return True
     async with unit_of_work(chat.runtime.db, chat.runtime.clock) as uow:
-        uow.emit(ConfirmPickup(order_id=order_id, code=code, actor=chat.actor()))
+        uow.emit(_pickup(chat, order_id, code))
     return True
+
+
+def _pickup(chat: BoundChat, order_id: str, code: str) -> ConfirmPickup:
+    # The code travels sealed: no stream, dead letter or Redis backup holds it in clear.
+    sealed = seal(code, order_id, chat.runtime.pickup_key())
+    return ConfirmPickup(order_id=order_id, sealed_code=sealed, actor=chat.actor())

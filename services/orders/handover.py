@@ -11,7 +11,7 @@ from services.orders import sales
 from services.orders.domain.attribution import binding_after_fulfilment
 from services.orders.domain.offer_state import OfferState
 from services.orders.domain.order import IllegalTransition, Order
-from services.orders.domain.pickup import Accepted, Locked, PickupGuard, Wrong
+from services.orders.domain.pickup import Accepted, Locked, PickupGuard, PickupKeyMismatch, Wrong
 from services.orders.domain.status import FINAL, Fulfilment, OrderStatus
 from services.orders.models import CustomerBinding, OfferRow
 from services.orders.repository import Loaded, load_order, save_pickup_failures
@@ -26,6 +26,7 @@ from shared.messages.orders import (
 )
 from shared.messages.stock import CommitReservation
 from shared.messages.system import HqAlertRaised
+from shared.sealed import SealError, open_sealed
 
 
 async def mark_ready(msg: MarkReady, ctx: Context) -> None:
@@ -63,7 +64,8 @@ async def confirm_pickup(msg: ConfirmPickup, ctx: Context, *, pickup_key: bytes)
     before = row.pickup_failures
     salt = bytes.fromhex(row.pickup_salt or "")
     guard = PickupGuard(salt, row.pickup_digest or "", pickup_key, before)
-    result = guard.check(msg.code)
+    typed = msg.code if msg.code is not None else opened_code(msg, pickup_key)
+    result = guard.check(typed)
     if guard.wrong != before:
         await save_pickup_failures(ctx.uow, loaded, guard.wrong)
     if isinstance(result, Accepted):
@@ -83,6 +85,15 @@ async def confirm_pickup(msg: ConfirmPickup, ctx: Context, *, pickup_key: bytes)
                 )
             )
         _answer(ctx, row.id, msg.actor, "pickup", "locked")
+
+
+def opened_code(msg: ConfirmPickup, pickup_key: bytes) -> str:
+    """The code typed, opened from its seal; PickupKeyMismatch if this key cannot open it."""
+    assert msg.sealed_code is not None  # the message has one or the other
+    try:
+        return open_sealed(msg.sealed_code, msg.order_id, pickup_key)
+    except SealError as exc:  # not the customer's fault: count no try, say which key
+        raise PickupKeyMismatch(str(exc)) from None
 
 
 async def confirm_delivery(msg: ConfirmDelivery, ctx: Context) -> None:

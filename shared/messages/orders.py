@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.messages.envelope import Message
 from shared.messages.registry import message
@@ -109,11 +109,21 @@ class MarkReady(Message):
 
 @message("orders.ConfirmPickup", stream="orders")
 class ConfirmPickup(Message):
-    """Store staff typed the customer's pickup code."""
+    """Store staff typed the customer's pickup code, sealed for the order (``shared.sealed``).
+
+    ``code`` is the code in clear, as bots before sealing sent it: still read, never sent.
+    """
 
     order_id: Id
-    code: str = Field(max_length=64)
+    sealed_code: str | None = Field(default=None, max_length=200)
+    code: str | None = Field(default=None, max_length=64)
     actor: Actor
+
+    @model_validator(mode="after")
+    def _one_code(self) -> ConfirmPickup:
+        if (self.sealed_code is None) == (self.code is None):
+            raise ValueError("give sealed_code (or, from an older bot, code)")
+        return self
 
 
 @message("orders.ConfirmDelivery", stream="orders")

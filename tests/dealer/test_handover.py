@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.bus.streams import stream_key
+from shared.messages import Envelope
 from tests.bus.support import eventually
 from tests.dealer.conftest import Chats
 
@@ -48,6 +50,13 @@ async def test_the_right_code_on_an_accepted_order_hands_it_over(chats: Chats) -
     _, view = await chats.api.call("GET", f"/v1/orders/{placed['id']}")
     assert [s["step"] for s in view["timeline"]][-2:] == ["ready_for_pickup", "completed"]
     assert view["timeline"][-2]["detail"]["implied"] is True
+    # Both codes went to the orders service sealed: neither is in the stream in clear.
+    entries = await chats.runtime.redis.xrange(stream_key("orders"))
+    sent = [Envelope.decode(fields[b"e"]) for _, fields in entries]
+    pickups = [e.payload for e in sent if e.name == "orders.ConfirmPickup"]
+    assert len(pickups) == 2 and all(p["sealed_code"] and p["code"] is None for p in pickups)
+    raw = b"".join(fields[b"e"] for _, fields in entries)
+    assert code.encode() not in raw and wrong.encode() not in raw
 
 
 async def test_a_handover_that_cannot_happen_says_where_the_order_stands(chats: Chats) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from services.orders.domain.pickup import PickupKeyMismatch
+from services.orders.handover import opened_code
 from shared.messages import Envelope
 from shared.messages.orders import (
     AcceptOffer,
@@ -12,6 +16,7 @@ from shared.messages.orders import (
     MarkReady,
     OrderOffered,
 )
+from shared.sealed import seal
 from tests.bus.support import eventually
 from tests.orders.conftest import CHENGDU, Flow, dealer, dealer_actor, order
 
@@ -41,8 +46,10 @@ async def test_a_pickup_order_goes_from_the_shop_to_the_customer(flow: Flow) -> 
     await flow.until(placed["id"], "ready_for_pickup")
 
     wrong = "000000" if code != "000000" else "111111"
-    await flow.send(ConfirmPickup(order_id=placed["id"], code=wrong, actor=dealer_actor("near")))
-    await flow.send(ConfirmPickup(order_id=placed["id"], code=code, actor=dealer_actor("near")))
+    key, near = flow.runtime.pickup_key(), dealer_actor("near")
+    for typed in (wrong, code):  # sealed, as the bot sends them
+        sealed = seal(typed, placed["id"], key)
+        await flow.send(ConfirmPickup(order_id=placed["id"], sealed_code=sealed, actor=near))
     done = await flow.until(placed["id"], "completed")
     answers = await flow.events("orders.HandoverAnswered")
     assert [(a.outcome, a.remaining) for a in answers if isinstance(a, HandoverAnswered)] == [
@@ -252,3 +259,18 @@ async def test_five_wrong_codes_lock_the_pickup_and_alert_hq(flow: Flow) -> None
     alerts = await flow.runtime.redis.xrange("baton:alerts")
     kinds = [Envelope.decode(f[b"e"]).payload["kind"] for _, f in alerts]
     assert kinds.count("pickup_locked") == 1
+
+
+def test_a_code_sealed_under_another_key_is_a_key_mismatch_not_a_wrong_try() -> None:
+    sealed = seal("123456", "o_1", b"another key of 32 bytes........")
+    message = ConfirmPickup(order_id="o_1", sealed_code=sealed, actor=dealer_actor("near"))
+    with pytest.raises(PickupKeyMismatch, match="BATON_PICKUP_KEY"):
+        opened_code(message, b"k" * 32)
+
+
+def test_a_pickup_message_carries_one_code() -> None:
+    near = dealer_actor("near")
+    with pytest.raises(ValueError, match="sealed_code"):
+        ConfirmPickup(order_id="o_1", actor=near)
+    with pytest.raises(ValueError, match="sealed_code"):
+        ConfirmPickup(order_id="o_1", code="123456", sealed_code="v1.x", actor=near)
