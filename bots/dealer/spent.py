@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
 from bots.dealer.models import BotOrder
+from shared.chat.buttons import button_key
 from shared.chat.i18n import Problem
 from shared.chat.models import ButtonToken
 
@@ -55,7 +56,7 @@ async def why_spent(session: AsyncSession, token: ButtonToken) -> Problem | None
 
 async def subject_of(session: AsyncSession, data: str | None) -> str | None:
     """The offer or order a button is about (to clear a replayed or expired one)."""
-    token = await session.get(ButtonToken, data) if data else None
+    token = await session.get(ButtonToken, button_key(data)) if data else None
     return token.subject if token is not None else None
 
 
@@ -70,9 +71,12 @@ async def pruned(
     None when nothing changes, so no edit is sent; ``{}`` removes the keyboard.
     """
     rows = [list(row) for row in (markup.inline_keyboard if markup else ())]
-    ids = [b.callback_data for row in rows for b in row if isinstance(b.callback_data, str)]
-    found = (await session.exec(select(ButtonToken).where(col(ButtonToken.id).in_(ids)))).all()
-    about = {token.id: token.subject for token in found}
+    data = {
+        button_key(b.callback_data): b.callback_data
+        for row in rows for b in row if isinstance(b.callback_data, str)
+    }  # fmt: skip
+    query = select(ButtonToken).where(col(ButtonToken.id).in_(list(data)))
+    about = {data[token.id]: token.subject for token in (await session.exec(query)).all()}
     kept: list[list[dict[str, Any]]] = []
     placed = False
     for row in rows:

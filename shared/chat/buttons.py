@@ -7,6 +7,7 @@ order or offer, the dealer it belongs to and the roles that may press it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Iterable
@@ -36,13 +37,21 @@ async def issue(
     arg: str | None = None,
     ttl: timedelta = TOKEN_TTL,
 ) -> str:
-    """A new button id for ``action`` on ``subject`` (12 characters, far under 64 bytes)."""
+    """A new button's callback data for ``action`` on ``subject`` (12 characters, far under
+    Telegram's 64 bytes); the table keeps only its hash (``button_key``)."""
+    data = secrets.token_urlsafe(9)
     token = ButtonToken(
-        id=secrets.token_urlsafe(9), action=action, subject=subject, dealer_id=dealer_id,
+        id=button_key(data), action=action, subject=subject, dealer_id=dealer_id,
         roles=",".join(sorted(roles)), arg=arg, expires_at=uow.clock.now() + ttl,
     )  # fmt: skip
     uow.session.add(token)
-    return token.id
+    return data
+
+
+def button_key(data: str) -> str:
+    """What the button tokens table keeps of a button's callback data: its SHA-256, so a
+    copy of the table presses no button."""
+    return hashlib.sha256(b"baton button\0" + data.encode()).hexdigest()
 
 
 async def expire_offer(uow: UnitOfWork, offer_id: str) -> None:
@@ -62,7 +71,9 @@ async def press(uow: UnitOfWork, data: str | None, user: ChatUser | None) -> But
     """The token a press may use, marked used if it is single-use; or why it is refused."""
     if user is None:
         return Problem("not_bound")
-    token = await uow.session.get(ButtonToken, data or "", with_for_update=True) if data else None
+    token = (
+        await uow.session.get(ButtonToken, button_key(data), with_for_update=True) if data else None
+    )
     if token is None:
         log.warning("refused a button press with unknown data %r from user %s", data, user.user_id)
         return Problem("button.unknown")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,19 +41,35 @@ def deep_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start={code}"
 
 
+def invite_key(code: str) -> str:
+    """What the invites table keeps of a code: its SHA-256, so a copy of the table invites
+    no one (a code is given once, to the person invited, and typed or tapped once)."""
+    return hashlib.sha256(b"baton invite\0" + code.strip().upper().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewInvite:
+    """An invitation just made, with its code: shown this once."""
+
+    code: str
+    dealer_id: str
+    role: str
+    expires_at: datetime
+
+
 async def create_invite(
     uow: UnitOfWork, dealer_id: str, role: str, created_by: str, ttl: timedelta = INVITE_TTL
-) -> Invite:
+) -> NewInvite:
     """A new single-use invitation for ``dealer_id`` with ``role``."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    now = uow.clock.now()
+    now, code = uow.clock.now(), new_code()
     invite = Invite(
-        code=new_code(), dealer_id=dealer_id, role=role, created_by=created_by,
+        code_hash=invite_key(code), dealer_id=dealer_id, role=role, created_by=created_by,
         created_at=now, expires_at=now + ttl,
     )  # fmt: skip
     uow.session.add(invite)
-    return invite
+    return NewInvite(code, dealer_id, role, invite.expires_at)
 
 
 async def redeem(
@@ -59,7 +77,7 @@ async def redeem(
 ) -> ChatUser | Problem:
     """Bind the user with the invitation ``code``; a problem says why not."""
     now = uow.clock.now()
-    invite = await uow.session.get(Invite, code.strip().upper(), with_for_update=True)
+    invite = await uow.session.get(Invite, invite_key(code), with_for_update=True)
     if invite is None:
         return Problem("start.unknown_code")
     if invite.used_at is not None:

@@ -45,7 +45,7 @@ class Invite(SQLModel, table=True):
 
     __tablename__ = "invites"
 
-    code: str = Field(primary_key=True, max_length=32)
+    code_hash: str = Field(primary_key=True, max_length=64)  # invite_key(code): never the code
     dealer_id: str = Field(max_length=64)
     role: str = Field(max_length=8)
     created_by: str = Field(max_length=64)
@@ -60,7 +60,7 @@ class ButtonToken(SQLModel, table=True):
 
     __tablename__ = "button_tokens"
 
-    id: str = Field(primary_key=True, max_length=16)
+    id: str = Field(primary_key=True, max_length=64)  # button_key(callback data), not the data
     action: str = Field(max_length=32)
     subject: str = Field(max_length=64)  # an offer or order id
     dealer_id: str = Field(max_length=64)

@@ -16,6 +16,7 @@ from services.broadcasts.models import QUEUED, QUEUING, Broadcast, BroadcastReci
 from services.broadcasts.render import BadBroadcast
 from services.broadcasts.stats import counts
 from shared.audit import entries
+from shared.chat.buttons import button_key
 from shared.chat.models import BLOCKED, ButtonToken, ChatMessage, ChatStatus
 from shared.clock import FakeClock
 from shared.db.engine import Database
@@ -223,7 +224,7 @@ async def _token(
         message = await session.get(ChatMessage, key)
         assert message is not None
         data = message.payload["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-        token = await session.get(ButtonToken, data)
+        token = await session.get(ButtonToken, button_key(data))
     assert token is not None
     return token
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
+from sqlmodel import select
 
 from baton.invite_command import run_invite
 from services.access.public import ADMIN_CALLER
 from shared.audit import entries
+from shared.chat.buttons import button_key, issue
+from shared.chat.identity import invite_key
+from shared.chat.models import ButtonToken, Invite
+from shared.db.migrate import upgrade_sync
+from shared.db.uow import unit_of_work
 from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.conftest import ApiClient
@@ -75,3 +84,44 @@ async def test_hq_reads_the_audit_log_newest_first(api: ApiClient, runtime: Runt
     assert status == 422 and body["error"]["fields"][0]["field"] == "limit"
     status, _ = await api.call("GET", "/v1/audit", headers={"Authorization": "Bearer nope"})
     assert status == 401
+
+
+async def test_invitation_codes_and_button_data_are_kept_only_as_hashes(
+    api: ApiClient, runtime: Runtime
+) -> None:
+    assert (await api.call("PUT", "/v1/dealers/near", NEAR_BODY))[0] == 201
+    _, invited = await api.call("POST", "/v1/invites", {"dealer_id": "near", "role": "staff"})
+    async with unit_of_work(runtime.db, runtime.clock) as uow:
+        data = await issue(uow, "accept", "of_1", "near", ["owner"])
+    async with runtime.db.read() as session:
+        [invite] = (await session.exec(select(Invite))).all()
+        [button] = (await session.exec(select(ButtonToken))).all()
+    assert invite.code_hash == invite_key(invited["code"]) != invited["code"]
+    assert button.id == button_key(data) != data
+    kept = f"{invite.model_dump()} {button.model_dump()}"
+    assert invited["code"] not in kept and data not in kept
+    # The code as typed (any case, spaces around) still finds its invitation.
+    assert invite_key(f"  {invited['code'].lower()} ") == invite.code_hash
+
+
+def test_codes_and_buttons_given_before_hashing_still_work(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    upgrade_sync(url, "0010")
+    with sqlite3.connect(tmp_path / "old.db") as old:
+        old.execute(
+            "INSERT INTO invites (code, dealer_id, role, created_by, created_at, expires_at) "
+            "VALUES ('ABCDEFGHJK', 'near', 'staff', 'cli', '2026-12-01 00:00:00', "
+            "'2026-12-08 00:00:00')"
+        )
+        old.execute(
+            "INSERT INTO button_tokens (id, action, subject, dealer_id, roles, expires_at) "
+            "VALUES ('btn-data-123', 'accept', 'of_1', 'near', 'owner', '2026-12-08 00:00:00')"
+        )
+    upgrade_sync(url)
+    with sqlite3.connect(tmp_path / "old.db") as new:
+        assert new.execute("SELECT code_hash FROM invites").fetchall() == [
+            (invite_key("ABCDEFGHJK"),)
+        ]
+        assert new.execute("SELECT id FROM button_tokens").fetchall() == [
+            (button_key("btn-data-123"),)
+        ]
