@@ -13,7 +13,9 @@ from services.catalog.schemas import (
     valid_id,
 )
 from services.catalog.store import CatalogConflict, put_dealer, put_product
-from shared.db.uow import unit_of_work
+from shared.audit import record
+from shared.db.uow import UnitOfWork, unit_of_work
+from shared.http.access import caller
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body
 from shared.http.openapi import RouteTable
@@ -31,6 +33,7 @@ async def put_product_route(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, ProductBody)
     async with unit_of_work(runtime.db, runtime.clock) as uow:
         product, created = await put_product(uow, sku, body)
+        _audit(request, uow, "product.put", f"sku:{sku}", created)
     return _json(ProductView.of(product).model_dump(), 201 if created else 200)
 
 
@@ -58,6 +61,7 @@ async def put_dealer_route(request: web.Request) -> web.StreamResponse:
     try:
         async with unit_of_work(runtime.db, runtime.clock) as uow:
             dealer, created = await put_dealer(uow, runtime.redis, dealer_id, body)
+            _audit(request, uow, "dealer.put", f"dealer:{dealer_id}", created)
     except CatalogConflict as exc:
         raise ApiError(409, "conflict", str(exc), field="referral_code") from None
     return _json(_dealer_view(dealer), 201 if created else 200)
@@ -95,3 +99,9 @@ def _dealer_view(dealer: Dealer) -> dict[str, object]:
 
 def _json(body: dict[str, object], status: int = 200) -> web.Response:
     return web.json_response(body, status=status)
+
+
+def _audit(request: web.Request, uow: UnitOfWork, action: str, target: str, created: bool) -> None:
+    # In the change's own transaction: the catalog changed and who changed it, or neither.
+    record(uow.session, uow.clock.now(), caller(request).actor, action, target=target,
+           detail={"created": created})  # fmt: skip

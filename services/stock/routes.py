@@ -11,7 +11,9 @@ from sqlmodel import col, select
 from services.stock.core import StockError
 from services.stock.handlers import apply_report
 from services.stock.models import StockLevel
+from shared.audit import record
 from shared.db.uow import unit_of_work
+from shared.http.access import caller
 from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError, invalid, read_body
 from shared.http.openapi import RouteTable
@@ -81,6 +83,8 @@ async def put_stock(request: web.Request) -> web.StreamResponse:
             rows = await apply_report(
                 uow, runtime.redis, dealer_id, {sku: body.on_hand}, source="api"
             )
+            record(uow.session, uow.clock.now(), caller(request).actor, "stock.count",
+                   target=f"{dealer_id}/{sku}", detail={"on_hand": body.on_hand})  # fmt: skip
     except StockError as exc:
         raise ApiError(409, "conflict", str(exc)) from None
     return _json(LevelOut.of(rows[sku]))

@@ -352,3 +352,20 @@ async def test_a_key_is_made_only_with_known_scopes_and_one_binding(api: ApiClie
     assert status == 404
     _, listed = await api.call("GET", "/v1/keys")
     assert listed["keys"] == []
+
+
+async def test_every_change_names_the_key_that_made_it(api: ApiClient) -> None:
+    sync = await make_key(api, "erp-sync", ["sync"])
+    for method, path, body in (
+        ("PUT", "/v1/products/PX-1", PRODUCT),
+        ("PUT", "/v1/dealers/d1", DEALER),
+        ("PUT", "/v1/dealers/d1/stock/PX-1", {"on_hand": 4}),
+    ):
+        assert await send(api, sync, method, path, body) in (200, 201), path
+    status, audit = await api.call("GET", "/v1/audit?limit=3")
+    assert status == 200
+    assert [(e["action"], e["actor"], e["target"]) for e in audit["entries"]] == [
+        ("stock.count", f"key:{sync[3:15]}/erp-sync", "d1/PX-1"),
+        ("dealer.put", f"key:{sync[3:15]}/erp-sync", "dealer:d1"),
+        ("product.put", f"key:{sync[3:15]}/erp-sync", "sku:PX-1"),
+    ]
