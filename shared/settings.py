@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     ack_reminder_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     # Dealers whose stock counts are older than this many days get a reminder (0: never).
     stock_reminder_days: int = Field(default=3, ge=0, le=365)
+    # Customers' names, phones and streets are cleared this many days after their order ends.
+    pii_retention_days: int = Field(default=90, ge=1, le=3650)
 
     order_webhook_url: str | None = None
     order_webhook_secret: str | None = None

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 
 from bots.dealer.models import BotOrder
 from bots.dealer.views import offer_text
@@ -19,13 +19,15 @@ from services.broadcasts.public import HANDLERS as BROADCASTS
 from shared.bus.handling import Context, Handler
 from shared.chat.buttons import expire_offer, issue
 from shared.chat.i18n import language_of, t
-from shared.chat.models import ChatMessage, ChatUser
+from shared.chat.models import SENT, ChatMessage, ChatUser
 from shared.chat.outbox import submit
+from shared.chat.payloads import Lane
 from shared.chat.render import keyboard, order_ref
 from shared.db.uow import UnitOfWork
 from shared.messages import Message
 from shared.messages.bot import RemindOffer
 from shared.messages.orders import (
+    CustomerDetailsCleared,
     HandoverAnswered,
     OfferClosed,
     OrderAccepted,
@@ -202,6 +204,32 @@ async def handover_answered(event: HandoverAnswered, ctx: Context) -> None:
     await _text(ctx.uow, f"handover:{ctx.envelope.id}", user, text, HANDOVER)
 
 
+async def customer_details_cleared(event: CustomerDetailsCleared, ctx: Context) -> None:
+    """The orders service cleared these orders' customers: the bot forgets its copy, and
+    each chat message that named the customer is edited to say the details are gone."""
+    uow = ctx.uow
+    ids = event.order_ids
+    await uow.session.exec(
+        update(BotOrder).where(col(BotOrder.order_id).in_(ids)).values(customer={})
+    )
+    named: list[ChatMessage] = []
+    for order_id in ids:  # keyed ``accepted:{order}:{user}`` (order_accepted)
+        query = select(ChatMessage).where(col(ChatMessage.key).startswith(f"accepted:{order_id}:"))
+        named.extend((await uow.session.exec(query)).all())
+    users = {int(m.key.rsplit(":", 1)[1]) for m in named}
+    found = await uow.session.exec(select(ChatUser).where(col(ChatUser.user_id).in_(users)))
+    languages = {u.user_id: _language(u) for u in found.all()}
+    for message in named:
+        order_id, user_id = message.key.split(":")[1], int(message.key.rsplit(":", 1)[1])
+        language = languages.get(user_id) or language_of(None)
+        text = t(language, "cleared.accepted", ref=order_ref(order_id), days=event.retention_days)
+        message.payload = {"text": text}  # the buttons go too: the order is long over
+        uow.session.add(message)
+        if message.state == SENT:  # what the chat shows is edited; a message never sent is not
+            await submit(uow, f"cleared:{message.key}", message.chat_id, Lane.BULK,
+                         "editMessageText", {"text": text}, refers_to=message.key)  # fmt: skip
+
+
 HANDLERS: dict[type[Message], Handler] = {
     OrderOffered: order_offered,
     OfferClosed: offer_closed,
@@ -209,5 +237,6 @@ HANDLERS: dict[type[Message], Handler] = {
     OrderStatusChanged: status_changed,
     HandoverAnswered: handover_answered,
     RemindOffer: remind_offer,
+    CustomerDetailsCleared: customer_details_cleared,
     **BROADCASTS,  # the broadcasts fan-out continues in the bot's consumer
 }

@@ -96,24 +96,39 @@ async def receive_order(runtime: Runtime, data: Any) -> Received:
     return answer
 
 
-async def receive_orders(runtime: Runtime, bodies: Sequence[OrderBody]) -> list[Answer]:
+async def receive_orders(
+    runtime: Runtime, bodies: Sequence[OrderBody], actors: Sequence[str | None] | None = None
+) -> list[Answer]:
     """Take several orders in together: one read of each kind and one commit for them all.
 
     Each gets the answer it would have got alone: its Received, or the IntakeError or
     OrderConflict that changed nothing. Should the batch's commit fail (a promotion's last
     units taken meanwhile, the same order stored by another request), each order is taken
-    again on its own.
+    again on its own. ``actors`` name who sent each order (the API key) in its timeline;
+    without one, the shop's channel.
     """
+    sent_by = list(actors) if actors is not None else [None] * len(bodies)
+
+    async def one_by_one() -> list[Answer]:
+        return [
+            answer
+            for body, actor in zip(bodies, sent_by, strict=True)
+            for answer in await receive_orders(runtime, [body], [actor])
+        ]
+
     keys = [(body.channel, body.external_id) for body in bodies]
     if len(bodies) > 1 and len(set(keys)) < len(keys):  # the same order twice in one batch
-        return [answer for body in bodies for answer in await receive_orders(runtime, [body])]
-    taking = [_Taking(body, body_fingerprint(body), _new_order_id()) for body in bodies]
+        return await one_by_one()
+    taking = [
+        _Taking(body, body_fingerprint(body), _new_order_id(), actor=actor)
+        for body, actor in zip(bodies, sent_by, strict=True)
+    ]
     for _ in range(PRICING_TRIES):
         try:
             return await _take_in(runtime, taking)
         except (PromotionGone, IntegrityError) as exc:
             if len(taking) > 1:
-                return [a for body in bodies for a in await receive_orders(runtime, [body])]
+                return await one_by_one()
             if isinstance(exc, IntegrityError):  # the same order, stored by another request
                 return [await _stored_before(runtime, taking[0], exc)]
             # PromotionGone: its last units went to another order since this one was priced
@@ -132,6 +147,7 @@ class _Taking:
     body: OrderBody
     fingerprint: str
     order_id: str
+    actor: str | None = None  # who sent it, for its timeline; None: the shop's channel
     code: str | None = None  # the pickup code, shown once in the answer
     salt: bytes | None = None
     digest: str | None = None
@@ -340,9 +356,10 @@ async def _order_of(
         pricing=[quote.record() for quote in p.quotes],
         product_names={sku: f.name for sku, f in products.items()},
     )
+    actor = item.actor or f"shop:{body.channel}"
     order = Order.receive(
         item.order_id, Fulfilment(body.fulfilment), order_lines(body), now,
-        f"shop:{body.channel}", originating_dealer_id=attribution.originating_dealer_id,
+        actor, originating_dealer_id=attribution.originating_dealer_id,
         external_id=body.external_id, attribution=attribution.source,
         unknown_referral_code=attribution.unknown_referral_code,
     )  # fmt: skip

@@ -28,14 +28,15 @@ class IntakeQueue:
         self.runtime = runtime
         self.most = most
         self.batches = 0  # batches taken in so far (for tests and /metrics)
-        self._waiting: list[tuple[OrderBody, asyncio.Future[Answer | Exception]]] = []
+        self._waiting: list[tuple[OrderBody, str | None, asyncio.Future[Answer | Exception]]] = []
         self._taking: asyncio.Task[None] | None = None
 
-    async def receive(self, data: Any) -> Received:
-        """Take one order in: as ``intake.receive_order``, in a batch with its neighbours."""
+    async def receive(self, data: Any, actor: str | None = None) -> Received:
+        """Take one order in: as ``intake.receive_order``, in a batch with its neighbours;
+        ``actor`` (the API key) is named in the order's timeline."""
         body = parse_order(data)  # a malformed order is refused at once, alone
         future: asyncio.Future[Answer | Exception] = asyncio.get_running_loop().create_future()
-        self._waiting.append((body, future))
+        self._waiting.append((body, actor, future))
         if self._taking is None or self._taking.done():
             self._taking = asyncio.create_task(self._take())
         answer = await future
@@ -49,11 +50,12 @@ class IntakeQueue:
             self.batches += 1
             answers: list[Answer | Exception]
             try:
-                answers = list(await receive_orders(self.runtime, [body for body, _ in batch]))
+                bodies, actors = [b for b, _, _ in batch], [a for _, a, _ in batch]
+                answers = list(await receive_orders(self.runtime, bodies, actors))
             except Exception as exc:  # the database or Redis failed: every POST of it hears
                 log.warning("a batch of %d orders failed: %r", len(batch), exc)
                 answers = [exc] * len(batch)
-            for (_, future), answer in zip(batch, answers, strict=True):
+            for (_, _, future), answer in zip(batch, answers, strict=True):
                 if not future.done():  # its client may have gone; the order stands
                     future.set_result(answer)
 

@@ -43,6 +43,7 @@ class OrderRow(SQLModel, table=True):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_orders_channel_external"),
+        Index("ix_orders_retention", "customer_cleared_at", "status", "updated_at"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -60,6 +61,8 @@ class OrderRow(SQLModel, table=True):
     pickup_salt: str | None = Field(default=None, max_length=64)
     pickup_digest: str | None = Field(default=None, max_length=128)
     pickup_failures: int = 0
+    # When the customer's name, phone and street were cleared from ``intake`` (retention).
+    customer_cleared_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 

@@ -86,11 +86,12 @@ ROUTES = RouteTable()
 async def post_order(request: web.Request) -> web.StreamResponse:
     """Take an order in: 201 with its pickup code when new, 200 when sent again."""
     data = await read_json(request)
-    channel = caller(request).channel
+    key = caller(request)
+    channel = key.channel
     if channel is not None and isinstance(data, dict) and data.get("channel") != channel:
         refuse(request, 403, "forbidden", f"this API key posts orders of channel {channel!r} only")
     try:
-        received = await request.app[INTAKE].receive(data)
+        received = await request.app[INTAKE].receive(data, key.actor)
     except IntakeError as exc:
         raise ApiError(
             422, "invalid", "some fields are invalid", fields=[e.to_dict() for e in exc.errors]

@@ -74,6 +74,7 @@ EN: dict[str, str] = {
     "accepted.title": "Order {ref} is yours. Customer: {customer}, {phone}.",
     "accepted.pickup": "Prepare the goods; when they are ready, press the button. The customer will show a 6-digit code.",
     "accepted.delivery": "Deliver to: {address}. Press the button when it is on its way.",
+    "cleared.accepted": "Order {ref} ended over {days:day|days} ago: the customer's name, phone and address have been removed.",
     "button.ready": "📦 Ready for pickup",
     "button.out": "🚚 Out for delivery",
     "button.delivered": "✅ Delivered",

@@ -67,6 +67,7 @@ ZH: dict[str, str] = {
     "accepted.title": "订单 {ref} 归您了。顾客：{customer}，{phone}。",
     "accepted.pickup": "请备好货品，备好后按下按钮。顾客会出示 6 位提货码。",
     "accepted.delivery": "送货地址：{address}。出发配送时请按下按钮。",
+    "cleared.accepted": "订单 {ref} 已结束超过 {days} 天：顾客的姓名、电话和地址已删除。",
     "button.ready": "📦 已备好待提",
     "button.out": "🚚 已出发配送",
     "button.delivered": "✅ 已送达",

@@ -191,6 +191,15 @@ class OrderAccepted(Message):
     lines: list[OfferLine]
 
 
+@message("orders.CustomerDetailsCleared", stream="order-events")
+class CustomerDetailsCleared(Message):
+    """These orders ended a retention ago and the orders service has cleared their customers'
+    names, phones and streets: every copy elsewhere (the bot's, chats already sent) follows."""
+
+    order_ids: list[Id] = Field(min_length=1, max_length=1000)
+    retention_days: int = Field(gt=0)
+
+
 @message("orders.HandoverAnswered", stream="order-events")
 class HandoverAnswered(Message):
     """How a handover asked for in chat went (a pickup code, a delivery), for the bot's reply.

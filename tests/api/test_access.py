@@ -297,6 +297,22 @@ async def test_a_shop_key_sees_only_its_channel(api: ApiClient) -> None:
     assert status == 200 and view["status"] != "cancelled"
 
 
+async def test_an_order_names_the_key_that_sent_it(api: ApiClient) -> None:
+    await api.call("PUT", "/v1/products/PX-1", PRODUCT)
+    await api.call("PUT", "/v1/dealers/d1", DEALER)
+    shop = await make_key(api, "mall-shop", ["shop"], channel=ORDER["channel"])
+    headers = {"Authorization": f"Bearer {shop}"}
+    async with api.http.post(f"{api.url}/v1/orders", json=ORDER, headers=headers) as r:
+        assert r.status == 201
+        placed = await r.json()
+    async with api.http.get(f"{api.url}/v1/orders/{placed['id']}", headers=headers) as r:
+        view = await r.json()
+    assert (view["timeline"][0]["step"], view["timeline"][0]["actor"]) == (
+        "received",
+        f"key:{shop[3:15]}/mall-shop",
+    )
+
+
 async def test_refusals_are_counted_by_key_and_never_log_the_token(
     api: ApiClient, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -100,6 +100,15 @@ class IntakeRecord(_Kept):
         """The JSON document the ``orders.intake`` column holds."""
         return self.model_dump(mode="json")
 
+    def cleared(self) -> IntakeRecord:
+        """The record without the customer's name, phone and street, and with the point
+        rounded to a tenth of a degree: what is kept once the retention has passed (the
+        region and city stay, for HQ's figures by region)."""
+        point = {"lat": round(self.address.lat, 1), "lon": round(self.address.lon, 1)}
+        address = self.address.model_copy(update={"line": ""} | point)
+        customer = self.customer.model_copy(update={"name": "", "phone": ""})
+        return self.model_copy(update={"customer": customer, "address": address})
+
     @property
     def district(self) -> str:
         """The city and region, as a dealer's offer shows where the customer is."""

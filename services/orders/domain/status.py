@@ -35,6 +35,9 @@ S = OrderStatus
 
 # No action leaves these. ``completed`` is not final: its lines can still be returned.
 FINAL = frozenset({S.CANCELLED, S.RETURNED, S.REJECTED})
+# The order's work is done: its customer's details are kept a retention after this, then
+# cleared (``services.orders.retention``); a completed order's return needs none of them.
+ENDED = FINAL | {S.COMPLETED}
 # No dealer holds these: routing may offer them (again).
 UNASSIGNED = frozenset({S.RECEIVED, S.WAITING_FOR_HQ})
 # Until the goods change hands an order can be cancelled; after that only returned.
