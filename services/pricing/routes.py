@@ -6,6 +6,8 @@ audited with the key as its actor (``key:<id>/<name>``) in HQ's role.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -16,10 +18,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.catalog import public as catalog
-from services.pricing.models import Promotion
+from services.pricing.models import PriceRule, Promotion
 from services.pricing.queries import history, in_force_ids, product_floor
 from services.pricing.rules import Scope
 from services.pricing.schemas import (
+    FloorVersionView,
     Issue,
     PriceRuleBody,
     PriceRulesView,
@@ -75,15 +78,16 @@ async def put_sku_rule(request: web.Request) -> web.StreamResponse:
 
 @ROUTES.route(
     "GET", "/v1/price-rules/{sku}", scope="pricing:read",
-    summary="A SKU's floor in force and its history",
-    response=PriceRulesView,
+    summary="A SKU's floor in force and a page of its history, oldest first",
+    response=PriceRulesView, query=page_params(MAX_PAGE),
 )  # fmt: skip
 async def get_sku_rules(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     sku = _path(request, "sku")
+    page = _Page.of(request)
     async with runtime.db.read() as session:
         product = await _product(session, sku)
-        return _json(await _sku_view(session, product, runtime.clock.now()))
+        return _json(await _sku_view(session, product, runtime.clock.now(), page))
 
 
 @ROUTES.route(
@@ -113,14 +117,15 @@ async def put_category_rule(request: web.Request) -> web.StreamResponse:
 
 @ROUTES.route(
     "GET", "/v1/price-rules/category/{category}", scope="pricing:read",
-    summary="A category's floor history",
-    response=PriceRulesView,
+    summary="A page of a category's floor history, oldest first",
+    response=PriceRulesView, query=page_params(MAX_PAGE),
 )  # fmt: skip
 async def get_category_rules(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     category = _category(request)
+    page = _Page.of(request)
     async with runtime.db.read() as session:
-        return _json(await _category_view(session, category, runtime.clock.now()))
+        return _json(await _category_view(session, category, runtime.clock.now(), page))
 
 
 @ROUTES.route(
@@ -226,27 +231,53 @@ async def _set(
         raise _invalid(exc.problems, exc.status) from None
 
 
+@dataclass(frozen=True)
+class _Page:
+    """A page of a floor history: up to ``limit`` versions after the version ``after``."""
+
+    limit: int = 100
+    after: int = 0
+
+    @classmethod
+    def of(cls, request: web.Request) -> _Page:
+        limit, cursor = (query(request)[k] for k in ("limit", "cursor"))
+        if cursor and not (len(cursor) == 1 and isinstance(cursor[0], int)):
+            raise ApiError(422, "invalid", "not a cursor of a floor history", field="cursor")
+        return cls(limit, int(cursor[0]) if cursor else 0)
+
+    def views(
+        self, versions: Sequence[PriceRule], current: set[int]
+    ) -> tuple[list[FloorVersionView], str | None]:
+        """This page's versions (oldest first) and the cursor of the next page, if any."""
+        later = [v for v in versions if (v.id or 0) > self.after]
+        shown = later[: self.limit]
+        following = encode_cursor(shown[-1].id or 0) if len(later) > self.limit else None
+        return [version_view(v, v.id in current) for v in shown], following
+
+
 async def _sku_view(
-    session: AsyncSession, product: catalog.Product, now: datetime
+    session: AsyncSession, product: catalog.Product, now: datetime, page: _Page = _Page()
 ) -> dict[str, Any]:
     versions = await history(session, "sku", product.sku)
     current = in_force_ids([v for v in versions if v.currency == product.currency], now)
     floor = await product_floor(session, product, now)
+    shown, following = page.views(versions, current)
     return PriceRulesView(
         scope="sku", key=product.sku, currency=product.currency,
         base_floor=format_amount(product.floor_price, product.currency),
         floor_in_force=format_amount(floor.amount, product.currency), source=floor.source,
-        versions=[version_view(v, v.id in current) for v in versions],
+        versions=shown, next_cursor=following,
     ).model_dump()  # fmt: skip
 
 
-async def _category_view(session: AsyncSession, category: str, now: datetime) -> dict[str, Any]:
+async def _category_view(
+    session: AsyncSession, category: str, now: datetime, page: _Page = _Page()
+) -> dict[str, Any]:
     versions = await history(session, "category", category)
-    current = in_force_ids(versions, now)
+    shown, following = page.views(versions, in_force_ids(versions, now))
     return PriceRulesView(
-        scope="category", key=category,
-        versions=[version_view(v, v.id in current) for v in versions],
-    ).model_dump()  # fmt: skip
+        scope="category", key=category, versions=shown, next_cursor=following
+    ).model_dump()
 
 
 async def _product(session: AsyncSession, sku: str) -> catalog.Product:

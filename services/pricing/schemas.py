@@ -206,7 +206,7 @@ class FloorVersionView(BaseModel):
 
 
 class PriceRulesView(BaseModel):
-    """A SKU's or a category's floors: what is in force and every version, oldest first."""
+    """A SKU's or a category's floors: what is in force and its versions, oldest first."""
 
     scope: str
     key: str
@@ -214,7 +214,12 @@ class PriceRulesView(BaseModel):
     base_floor: str | None = Field(default=None, description="the product's own floor_price")
     floor_in_force: str | None = Field(default=None, description="SKU only")
     source: str | None = Field(default=None, description="sku, category or product")
-    versions: list[FloorVersionView]
+    versions: list[FloorVersionView] = Field(
+        description="a page of the versions, oldest first (100 unless `limit` says)"
+    )
+    next_cursor: str | None = Field(
+        default=None, description="the cursor of the next page of versions; null: no more"
+    )
 
 
 def version_view(rule: PriceRule, in_force: bool) -> FloorVersionView:

@@ -17,6 +17,7 @@ from shared.http.access import caller
 from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError, invalid, read_body
 from shared.http.openapi import RouteTable
+from shared.http.params import encode_cursor, page_params, query
 from shared.messages.stock import StockCount
 
 
@@ -50,10 +51,14 @@ class LevelOut(BaseModel):
 
 
 class DealerStockOut(BaseModel):
-    """Every SKU a dealer has a level for, by SKU."""
+    """A page of the SKUs a dealer has a level for, by SKU."""
 
     dealer_id: str
     levels: list[LevelOut]
+    next_cursor: str | None = Field(description="the cursor of the next page; null: no more")
+
+
+MAX_PAGE = 1000
 
 
 ROUTES = RouteTable()
@@ -94,21 +99,28 @@ async def put_stock(request: web.Request) -> web.StreamResponse:
     "GET",
     "/v1/dealers/{dealer_id}/stock",
     scope="stock:read",
-    summary="A dealer's on-hand, reserved and available units of every SKU",
+    summary="A dealer's on-hand, reserved and available units of each SKU, a page by SKU",
     response=DealerStockOut,
+    query=page_params(MAX_PAGE, default=500),
 )
 async def get_stock(request: web.Request) -> web.StreamResponse:
-    """Every level of the dealer, from the tables (not the cache)."""
+    """A page of the dealer's levels, from the tables (not the cache)."""
     dealer_id = request.match_info["dealer_id"]
+    limit, cursor = (query(request)[k] for k in ("limit", "cursor"))
+    if cursor and not (len(cursor) == 1 and isinstance(cursor[0], str)):
+        raise ApiError(422, "invalid", "not a cursor of a dealer's stock", field="cursor")
     await _known(request, dealer_id)
-    query = (
-        select(StockLevel)
-        .where(col(StockLevel.dealer_id) == dealer_id)
-        .order_by(col(StockLevel.sku))
-    )
+    levels = select(StockLevel).where(col(StockLevel.dealer_id) == dealer_id)
+    if cursor:
+        levels = levels.where(col(StockLevel.sku) > cursor[0])
     async with request.app[RUNTIME].db.read() as session:
-        rows = (await session.exec(query)).all()
-    return _json(DealerStockOut(dealer_id=dealer_id, levels=[LevelOut.of(r) for r in rows]))
+        rows = (await session.exec(levels.order_by(col(StockLevel.sku)).limit(limit))).all()
+    following = encode_cursor(rows[-1].sku) if len(rows) == limit else None
+    return _json(
+        DealerStockOut(
+            dealer_id=dealer_id, levels=[LevelOut.of(r) for r in rows], next_cursor=following
+        )
+    )
 
 
 async def _known(request: web.Request, dealer_id: str, sku: str | None = None) -> None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from shared.runtime import Runtime
-from tests.api.test_errors import PRODUCT
+from tests.api.test_errors import DEALER, PRODUCT
 from tests.conftest import ApiClient
 
 
@@ -63,7 +63,46 @@ async def test_promotions_page_and_filter_each_page(api: ApiClient, runtime: Run
     assert sorted(p["name"] for page in sichuan for p in page) == ["p1", "p3"]
 
 
+async def test_a_dealers_stock_pages_by_sku(api: ApiClient) -> None:
+    assert (await api.call("PUT", "/v1/dealers/d1", DEALER))[0] == 201
+    for i in range(5):
+        assert (await api.call("PUT", f"/v1/products/PX-{i}", PRODUCT))[0] == 201
+        body = {"on_hand": i + 1}
+        assert (await api.call("PUT", f"/v1/dealers/d1/stock/PX-{i}", body))[0] == 200
+    pages = await walk(api, "/v1/dealers/d1/stock", "levels", 2)
+    assert [[(lv["sku"], lv["on_hand"]) for lv in page] for page in pages] == [
+        [("PX-0", 1), ("PX-1", 2)], [("PX-2", 3), ("PX-3", 4)], [("PX-4", 5)]
+    ]  # fmt: skip
+    status, answer = await api.call("GET", "/v1/dealers/d1/stock?limit=1001")
+    assert status == 422 and answer["error"]["fields"][0]["field"] == "limit"
+
+
+async def test_floor_histories_page_oldest_first(api: ApiClient) -> None:
+    assert (await api.call("PUT", "/v1/products/PX-1", PRODUCT))[0] == 201
+    category = PRODUCT["category"]
+    for floor in ("10.00", "11.00", "12.00", "13.00", "14.00"):
+        for path in ("/v1/price-rules/PX-1", f"/v1/price-rules/category/{category}"):
+            body = {"floor": floor} | ({"currency": "CNY"} if "category" in path else {})
+            status, answer = await api.call("PUT", path, body)
+            assert status == 201, answer
+    for path in ("/v1/price-rules/PX-1", f"/v1/price-rules/category/{category}"):
+        pages = await walk(api, path, "versions", 2)
+        assert [[v["floor"] for v in page] for page in pages] == [
+            ["10.00", "11.00"], ["12.00", "13.00"], ["14.00"]
+        ], path  # fmt: skip
+        status, whole = await api.call("GET", path)
+        assert [v["in_force"] for v in whole["versions"]] == [False] * 4 + [True]
+        assert whole["next_cursor"] is None
+
+
 async def test_a_cursor_not_given_by_the_list_is_refused(api: ApiClient) -> None:
+    paths = ("/v1/price-rules/PX-1", "/v1/dealers/d1/stock")
+    await api.call("PUT", "/v1/products/PX-1", PRODUCT)
+    await api.call("PUT", "/v1/dealers/d1", DEALER)
+    for path in paths:
+        for cursor in ("nonsense", "e30"):  # not base64 JSON; {}
+            status, answer = await api.call("GET", f"{path}?cursor={cursor}")
+            assert status == 422, (path, cursor, answer)
     for path in ("/v1/audit", "/v1/keys", "/v1/promotions"):
         for cursor in ("nonsense", "WyJ4Il0", "e30"):  # not base64 JSON; ["x"]; {}
             status, answer = await api.call("GET", f"{path}?cursor={cursor}")
