@@ -214,7 +214,8 @@ async def customer_details_cleared(event: CustomerDetailsCleared, ctx: Context) 
     )
     named: list[ChatMessage] = []
     for order_id in ids:  # keyed ``accepted:{order}:{user}`` (order_accepted)
-        query = select(ChatMessage).where(col(ChatMessage.key).startswith(f"accepted:{order_id}:"))
+        prefix = f"accepted:{order_id}:"  # escaped: an id's "_" is not LIKE's wildcard
+        query = select(ChatMessage).where(col(ChatMessage.key).startswith(prefix, autoescape=True))
         named.extend((await uow.session.exec(query)).all())
     users = {int(m.key.rsplit(":", 1)[1]) for m in named}
     found = await uow.session.exec(select(ChatUser).where(col(ChatUser.user_id).in_(users)))
