@@ -88,7 +88,8 @@ async def post_order(request: web.Request) -> web.StreamResponse:
     data = await read_json(request)
     key = caller(request)
     channel = key.channel
-    if channel is not None and isinstance(data, dict) and data.get("channel") != channel:
+    sent_for = data.get("channel") if isinstance(data, dict) else None
+    if channel is not None and sent_for is not None and sent_for != channel:  # none: a 422
         refuse(request, 403, "forbidden", f"this API key posts orders of channel {channel!r} only")
     try:
         received = await request.app[INTAKE].receive(data, key.actor)

@@ -293,6 +293,7 @@ async def test_a_shop_key_sees_only_its_channel(api: ApiClient) -> None:
         # The same answer as for an order that does not exist: nothing leaks.
         assert (r.status, answer["error"]["code"]) == (404, "not_found")
     assert await send(api, jd, "POST", "/v1/orders", ORDER | {"external_id": "J-1"}) == 403
+    assert await send(api, jd, "POST", "/v1/orders", {}) == 422  # named fields, not a refusal
     status, view = await api.call("GET", f"/v1/orders/{order['id']}")
     assert status == 200 and view["status"] != "cancelled"
 
