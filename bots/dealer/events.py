@@ -212,16 +212,16 @@ async def customer_details_cleared(event: CustomerDetailsCleared, ctx: Context) 
     await uow.session.exec(
         update(BotOrder).where(col(BotOrder.order_id).in_(ids)).values(customer={})
     )
-    named: list[ChatMessage] = []
+    named: list[tuple[str, int, ChatMessage]] = []  # order, user, the message naming them
     for order_id in ids:  # keyed ``accepted:{order}:{user}`` (order_accepted)
         prefix = f"accepted:{order_id}:"  # escaped: an id's "_" is not LIKE's wildcard
         query = select(ChatMessage).where(col(ChatMessage.key).startswith(prefix, autoescape=True))
-        named.extend((await uow.session.exec(query)).all())
-    users = {int(m.key.rsplit(":", 1)[1]) for m in named}
+        for message in (await uow.session.exec(query)).all():
+            named.append((order_id, int(message.key.removeprefix(prefix)), message))
+    users = {user_id for _, user_id, _ in named}
     found = await uow.session.exec(select(ChatUser).where(col(ChatUser.user_id).in_(users)))
     languages = {u.user_id: _language(u) for u in found.all()}
-    for message in named:
-        order_id, user_id = message.key.split(":")[1], int(message.key.rsplit(":", 1)[1])
+    for order_id, user_id, message in named:
         language = languages.get(user_id) or language_of(None)
         text = t(language, "cleared.accepted", ref=order_ref(order_id), days=event.retention_days)
         message.payload = {"text": text}  # the buttons go too: the order is long over

@@ -9,9 +9,8 @@ from pydantic import BaseModel
 
 from shared.audit import entries
 from shared.http.context import RUNTIME
-from shared.http.errors import ApiError
 from shared.http.openapi import RouteTable
-from shared.http.params import Text, encode_cursor, page_params, query
+from shared.http.params import Text, encode_cursor, one_key, page_params, query
 
 MAX_LIMIT = 500
 
@@ -49,9 +48,7 @@ ROUTES = RouteTable()
 )  # fmt: skip
 async def get_audit(request: web.Request) -> web.StreamResponse:
     limit, action, cursor = (query(request)[k] for k in ("limit", "action", "cursor"))
-    before = cursor[0] if cursor and isinstance(cursor[0], int) else None
-    if cursor and before is None:
-        raise ApiError(422, "invalid", "not a cursor of the audit log", field="cursor")
+    before = one_key(cursor, int, "the audit log")
     async with request.app[RUNTIME].db.read() as session:
         rows = await entries(session, action=action, limit=limit, before_id=before)
     last = rows[-1].id if len(rows) == limit else None

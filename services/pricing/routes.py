@@ -39,7 +39,15 @@ from shared.http.access import caller
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, invalid, read_json
 from shared.http.openapi import RouteTable
-from shared.http.params import Choice, Text, encode_cursor, page_params, query, time_and_id
+from shared.http.params import (
+    Choice,
+    Text,
+    encode_cursor,
+    one_key,
+    page_params,
+    query,
+    time_and_id,
+)
 from shared.money import MoneyError, format_amount, parse_amount
 from shared.regions import region_key
 from shared.runtime import Runtime
@@ -241,9 +249,7 @@ class _Page:
     @classmethod
     def of(cls, request: web.Request) -> _Page:
         limit, cursor = (query(request)[k] for k in ("limit", "cursor"))
-        if cursor and not (len(cursor) == 1 and isinstance(cursor[0], int)):
-            raise ApiError(422, "invalid", "not a cursor of a floor history", field="cursor")
-        return cls(limit, int(cursor[0]) if cursor else 0)
+        return cls(limit, one_key(cursor, int, "a floor history") or 0)
 
     def views(
         self, versions: Sequence[PriceRule], current: set[int]

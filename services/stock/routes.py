@@ -17,7 +17,7 @@ from shared.http.access import caller
 from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError, invalid, read_body
 from shared.http.openapi import RouteTable
-from shared.http.params import encode_cursor, page_params, query
+from shared.http.params import encode_cursor, one_key, page_params, query
 from shared.messages.stock import StockCount
 
 
@@ -107,12 +107,11 @@ async def get_stock(request: web.Request) -> web.StreamResponse:
     """A page of the dealer's levels, from the tables (not the cache)."""
     dealer_id = request.match_info["dealer_id"]
     limit, cursor = (query(request)[k] for k in ("limit", "cursor"))
-    if cursor and not (len(cursor) == 1 and isinstance(cursor[0], str)):
-        raise ApiError(422, "invalid", "not a cursor of a dealer's stock", field="cursor")
+    after = one_key(cursor, str, "a dealer's stock")
     await _known(request, dealer_id)
     levels = select(StockLevel).where(col(StockLevel.dealer_id) == dealer_id)
-    if cursor:
-        levels = levels.where(col(StockLevel.sku) > cursor[0])
+    if after is not None:
+        levels = levels.where(col(StockLevel.sku) > after)
     async with request.app[RUNTIME].db.read() as session:
         rows = (await session.exec(levels.order_by(col(StockLevel.sku)).limit(limit))).all()
     following = encode_cursor(rows[-1].sku) if len(rows) == limit else None

@@ -55,8 +55,7 @@ async def trim_before(redis: Redis, before: datetime) -> int:
     trimmed = 0
     async for key in redis.scan_iter(match=f"{PREFIX}*", _type="STREAM"):
         keep_from = min(cutoff, await _first_needed(redis, key))
-        if keep_from > (0, 0):
-            trimmed += int(await redis.xtrim(key, minid=_entry_id(keep_from), approximate=False))
+        trimmed += int(await redis.xtrim(key, minid=_entry_id(keep_from), approximate=False))
     return trimmed
 
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -22,6 +22,7 @@ from shared.http.problems import ApiError
 from shared.times import RANGE, parse_day_or_instant
 
 QUERY: web.RequestKey[dict[str, Any]] = web.RequestKey("query", dict)
+_Key = TypeVar("_Key", int, str)
 _DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: str.isdigit() also takes "²" and "٣"
 
 
@@ -170,6 +171,16 @@ def time_and_id(cursor: list[str | int], what: str) -> tuple[datetime, str]:
     if len(cursor) == 2 and all(isinstance(v, str) for v in cursor):
         with contextlib.suppress(ValueError):
             return datetime.fromisoformat(str(cursor[0])), str(cursor[1])
+    raise ApiError(422, "invalid", f"not a cursor of {what}", field="cursor")
+
+
+def one_key(cursor: list[str | int] | None, kind: type[_Key], what: str) -> _Key | None:
+    """The sort key of a list sorted by one ``kind`` column (None: the first page); a 422
+    if the cursor holds anything else."""
+    if not cursor:
+        return None
+    if len(cursor) == 1 and type(cursor[0]) is kind:
+        return cursor[0]
     raise ApiError(422, "invalid", f"not a cursor of {what}", field="cursor")
 
 

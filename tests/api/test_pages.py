@@ -100,9 +100,11 @@ async def test_a_cursor_not_given_by_the_list_is_refused(api: ApiClient) -> None
     await api.call("PUT", "/v1/products/PX-1", PRODUCT)
     await api.call("PUT", "/v1/dealers/d1", DEALER)
     for path in paths:
-        for cursor in ("nonsense", "e30"):  # not base64 JSON; {}
+        wrong_kind = "WyJ4Il0" if "price-rules" in path else "WzFd"  # ["x"] for ids, [1] for SKUs
+        for cursor in ("nonsense", "e30", wrong_kind):  # not base64 JSON; {}; the other kind
             status, answer = await api.call("GET", f"{path}?cursor={cursor}")
             assert status == 422, (path, cursor, answer)
+            assert answer["error"]["fields"][0]["field"] == "cursor"
     for path in ("/v1/audit", "/v1/keys", "/v1/promotions"):
         for cursor in ("nonsense", "WyJ4Il0", "e30"):  # not base64 JSON; ["x"]; {}
             status, answer = await api.call("GET", f"{path}?cursor={cursor}")
