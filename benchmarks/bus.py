@@ -1,18 +1,23 @@
 """The bus benchmark: raw Redis Streams against Baton's publisher, consumer, inbox and outbox.
 
-Every path moves the same N envelopes (a realistic order-sized payload) and does the same
-Redis work: one XADD per message, XREADGROUP in batches, one XACK per batch read. Messages are
-all published first (timed: "publish"), then the consumers start and the draining is timed
-("drain"); the rate is N over the sum, so it compares with the raw baseline, which does the
-same two phases with bare redis-py commands and no Baton code.
+Every path moves the same N envelopes (a realistic order-sized payload) and reads them the
+same way: XREADGROUP in batches, one XACK per batch read. Each path publishes as its system
+does: a round trip per XADD for the raw baseline, taskiq and the bus message by message; 500
+XADDs a round trip for pipelined streams and for the bus, as Baton's outbox relay publishes.
+Messages are all published first (timed: "publish"), then the consumers start and the
+draining is timed ("drain"); the rate is N over the sum.
 
 Paths:
 
 * ``raw Redis``: XADD ×N, then XREADGROUP COUNT batch + one XACK per read (redis-py asyncio).
-* ``bus``: Publisher.publish ×N, then Consumer(s): XREADGROUP on its own blocking connection,
-  decode, inbox claim + a handler inserting one ``bench_events`` row per message, one
-  transaction and one XACK per batch read. With several consumers in one event loop, and
-  (optionally) one consumer per process, which is how Baton is deployed.
+* ``raw Redis, pipelined``: the same with nothing to wait on: the ceiling of Redis Streams.
+* ``bus, message by message``: Publisher.publish ×N, then a Consumer whose handler adds one
+  ``bench_events`` row (an ORM object) per message, one transaction and one XACK per read.
+* ``bus``: published as the relay publishes, then Consumer(s): XREADGROUP on its own blocking
+  connection, decode, inbox claim + a batch handler inserting the read's ``bench_events`` rows
+  in one statement (as Baton's busiest handlers do), one transaction and one XACK per batch
+  read. With several consumers in one event loop, and (optionally) one consumer per process,
+  which is how Baton is deployed.
 * ``outbox chain``: as ``bus``, but the handler also emits a message into the outbox in its
   transaction; the OutboxRelay publishes it and a second consumer group applies it (one more
   row). Timed until the second group applied all N.
@@ -43,14 +48,14 @@ from functools import partial
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import delete, func, inspect, text
+from sqlalchemy import Table, delete, func, insert, inspect, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
 
 from benchmarks.common import BenchError, text_of
 from shared.bus.connection import connect
 from shared.bus.consumer import Consumer, ConsumerOptions
-from shared.bus.handling import Context, Handler
+from shared.bus.handling import BatchHandler, Context, Handler
 from shared.bus.relay import OutboxRelay
 from shared.bus.streams import FIELD, Publisher, stream_key
 from shared.clock import SystemClock
@@ -65,6 +70,7 @@ RELAY_BATCH = 500
 RAW_RUNS = 3
 PIPELINE_CHUNK = 500
 PROGRESS_EVERY_S = 2.0
+PER_MESSAGE = "bus, message by message"
 
 Progress = Callable[[str], None]
 
@@ -112,9 +118,19 @@ class BenchEvent(_BenchModel, table=True):
     message_id: str = Field(max_length=64)
 
 
+_EVENTS: Table = BenchEvent.__table__  # type: ignore[attr-defined]
+
+
 async def record_order(msg: BenchOrder, ctx: Context) -> None:
     """The bench handler: insert one row."""
     ctx.uow.session.add(BenchEvent(kind="order", seq=msg.seq, message_id=ctx.envelope.id))
+
+
+async def record_orders(run: Sequence[tuple[BenchOrder, Context]]) -> None:
+    """The bench handler for a run of a batch: the same rows, in one statement."""
+    connection = await run[0][1].uow.session.connection()
+    rows = [{"kind": "order", "seq": msg.seq, "message_id": ctx.envelope.id} for msg, ctx in run]
+    await connection.execute(insert(_EVENTS), rows)
 
 
 async def record_and_route(msg: BenchOrder, ctx: Context) -> None:
@@ -126,6 +142,9 @@ async def record_and_route(msg: BenchOrder, ctx: Context) -> None:
 async def record_routed(msg: BenchRouted, ctx: Context) -> None:
     """The outbox chain's second handler: insert one row."""
     ctx.uow.session.add(BenchEvent(kind="routed", seq=msg.seq, message_id=ctx.envelope.id))
+
+
+BATCH_HANDLERS: dict[type[Message], BatchHandler] = {BenchOrder: record_orders}
 
 
 def make_orders(count: int) -> list[Envelope]:
@@ -207,9 +226,11 @@ class BusBenchReport:
             f"bytes, XREADGROUP COUNT {self.batch}",
             f"environment: Python {self.python}, Redis {self.redis}, {self.database}, "
             f"{self.cpus} CPUs",
-            "shape (every path): publish all N first (one XADD per message, one round trip "
-            "each), then time the drain: XREADGROUP COUNT "
-            f"{self.batch} per read, one XACK per read after its entries are applied",
+            "shape: every path publishes all N first as its system publishes (raw Redis, "
+            f"taskiq and the bus message by message: an XADD a round trip; pipelined streams "
+            f"and the bus, like its outbox relay: {RELAY_BATCH} XADDs a round trip), then the "
+            f"drain is timed: XREADGROUP COUNT {self.batch} per read, one XACK per read after "
+            "its entries are applied",
             "",
         ]
         header = ("path", "consumers", "messages", "publish s", "drain s", "total s", "msg/s")
@@ -295,6 +316,7 @@ async def _child(config: ChildConfig, ready: Any, go: Any, stop: Any) -> None:
             clock=SystemClock(),
             options=config.options,
             name=config.name,
+            batch_handlers=BATCH_HANDLERS,
         )
         await consumer.ensure_groups()
         await reader.ping()
@@ -426,15 +448,27 @@ class _Bench:
 
     # --- helpers -----------------------------------------------------------------------
 
-    async def publish(self, envelopes: Sequence[Envelope]) -> float:
+    async def publish(self, envelopes: Sequence[Envelope], *, one_by_one: bool = False) -> float:
+        """Publish as the outbox relay does (XADDs pipelined, RELAY_BATCH a round trip),
+        or ``one_by_one``, a round trip each; returns the seconds it took."""
         publisher = Publisher(self.redis, self.maxlen)
         start = time.perf_counter()
-        for envelope in envelopes:
-            await publisher.publish(STREAM, envelope)
+        if one_by_one:
+            for envelope in envelopes:
+                await publisher.publish(STREAM, envelope)
+        else:
+            for first in range(0, len(envelopes), RELAY_BATCH):
+                chunk = envelopes[first : first + RELAY_BATCH]
+                await publisher.publish_raw([(STREAM, envelope.encode()) for envelope in chunk])
         return time.perf_counter() - start
 
     def consumer(
-        self, group: str, handlers: dict[type[Message], Handler], reader: Redis, index: int
+        self,
+        group: str,
+        handlers: dict[type[Message], Handler],
+        reader: Redis,
+        index: int,
+        batch_handlers: dict[type[Message], BatchHandler] | None = None,
     ) -> Consumer:
         return Consumer(
             group=group,
@@ -445,6 +479,7 @@ class _Bench:
             clock=self.clock,
             options=self.options,
             name=f"{group}-{index}",
+            batch_handlers=batch_handlers,
         )
 
     async def wait_until(
@@ -569,20 +604,23 @@ class _Bench:
             drain_s,
         )  # fmt: skip
 
-    async def bus(self, consumers: int) -> PathResult:
+    async def bus(self, consumers: int, *, per_message: bool = False) -> PathResult:
+        """Baton's bus as its services use it: published as the relay publishes, applied
+        by batch handlers; or ``per_message``: a round trip per XADD, a handler per row."""
         await self.reset()
-        group = f"{GROUP_PREFIX}bus-{consumers}"
+        group = f"{GROUP_PREFIX}bus-{consumers}{'-each' if per_message else ''}"
         envelopes = make_orders(self.messages)
         readers = [connect(self.redis_url, blocking=True) for _ in range(consumers)]
+        batch_handlers = None if per_message else BATCH_HANDLERS
         running = [
-            self.consumer(group, {BenchOrder: record_order}, reader, i)
+            self.consumer(group, {BenchOrder: record_order}, reader, i, batch_handlers)
             for i, reader in enumerate(readers)
         ]
         try:
             await running[0].ensure_groups()
             for reader in readers:
                 await reader.ping()
-            publish_s = await self.publish(envelopes)
+            publish_s = await self.publish(envelopes, one_by_one=per_message)
 
             def finished() -> int:
                 return sum(c.stats.applied + c.stats.duplicates for c in running)
@@ -593,7 +631,12 @@ class _Bench:
                 await reader.aclose()
         label = f"{consumers} (1 process)" if consumers > 1 else "1"
         return PathResult(
-            "bus", label, self.messages, await self.count("order"), publish_s, drain_s
+            PER_MESSAGE if per_message else "bus",
+            label,
+            self.messages,
+            await self.count("order"),
+            publish_s,
+            drain_s,
         )
 
     async def drain(
@@ -767,7 +810,7 @@ async def run_bus_bench(
     *,
     messages: int = 5_000,
     consumers: Sequence[int] = (1, 2),
-    batch: int = 16,
+    batch: int = ConsumerOptions.batch,
     processes: bool = True,
     progress: Progress | None = None,
 ) -> BusBenchReport:
@@ -798,19 +841,20 @@ async def run_bus_bench(
             report.results.append(result)
             bench.say(f"{title}: {result.seconds:.2f}s, {result.rate:,.0f} msg/s")
 
-        # The baseline is short and so noisy: the median of RAW_RUNS runs.
-        bench.say(f"raw Redis: {messages:,} messages ×{RAW_RUNS}…")
-        runs = sorted([await bench.raw() for _ in range(RAW_RUNS)], key=lambda r: r.seconds)
-        baseline = runs[len(runs) // 2]
-        report.results.append(baseline)
-        bench.say(f"raw Redis: {baseline.seconds:.2f}s, {baseline.rate:,.0f} msg/s (median)")
-        await step("raw Redis, pipelined", bench.raw_pipelined)
+        # The baselines are short and so noisy: each the median of RAW_RUNS runs.
+        for title, run in (("raw Redis", bench.raw), ("raw Redis, pipelined", bench.raw_pipelined)):
+            bench.say(f"{title}: {messages:,} messages ×{RAW_RUNS}…")
+            runs = sorted([await run() for _ in range(RAW_RUNS)], key=lambda r: r.seconds)
+            median = runs[len(runs) // 2]
+            report.results.append(median)
+            bench.say(f"{title}: {median.seconds:.2f}s, {median.rate:,.0f} msg/s (median)")
         if importlib.util.find_spec("taskiq_redis") is not None:
             await step("taskiq-redis", bench.taskiq)
         else:
             report.notes.append(
                 "taskiq-redis: not installed, so not measured (pip install '.[bench]')"
             )
+        await step(PER_MESSAGE, partial(bench.bus, 1, per_message=True))
         for count in counts:
             await step(f"bus, {count} consumer(s) in one process", partial(bench.bus, count))
             if processes and count > 1:
@@ -829,11 +873,17 @@ async def run_bus_bench(
                 f"raw Redis: bare redis-py asyncio commands, no Baton code; the median of "
                 f"{RAW_RUNS} runs (the 1.00× line).",
                 f"raw Redis, pipelined: XADD in pipelines of {PIPELINE_CHUNK}, XREADGROUP COUNT "
-                f"{PIPELINE_CHUNK}, one XACK per read: Streams with no round trip to wait on.",
+                f"{PIPELINE_CHUNK}, one XACK per read: Streams with no round trip to wait on; "
+                f"the median of {RAW_RUNS} runs.",
                 "taskiq-redis: its RedisStreamBroker, the worker a process of its own, each task "
                 "inserting the same row in its own transaction; no inbox, so no exactly-once.",
-                "bus: Publisher.publish, then Consumer: decode, inbox claim and one row insert "
-                "per message; one transaction and one XACK per batch read.",
+                "bus, message by message: Publisher.publish (an XADD a round trip), then "
+                "Consumer: decode, inbox claim, a handler adding one row (an ORM object) per "
+                "message; one transaction and one XACK per read.",
+                f"bus: published as the outbox relay publishes (pipelined, {RELAY_BATCH} a round "
+                "trip), then Consumer: decode, inbox claim, and the read's rows inserted by a "
+                "batch handler in one statement, as Baton's busiest handlers do; one transaction "
+                "and one XACK per read.",
                 "outbox chain: the handler also emits into the outbox; OutboxRelay publishes; "
                 "a second group applies it (two consumer transactions and the relay's per batch).",
                 f"outbox relay only: N committed outbox rows published by OutboxRelay "

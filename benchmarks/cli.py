@@ -11,6 +11,7 @@ from benchmarks.bus import BusBenchReport, run_bus_bench
 from benchmarks.common import bench_stores, run_bench
 from benchmarks.orders import run_orders_bench
 from benchmarks.routing import DEFAULT_RADIUS_KM, run_routing_bench
+from shared.bus.consumer import ConsumerOptions
 
 DEFAULT_MESSAGES = 1_000
 DEFAULT_DEALERS = [100, 10_000, 100_000]
@@ -133,9 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     bus.add_argument(
         "--batch",
         type=_positive,
-        default=16,
+        default=ConsumerOptions.batch,
         metavar="N",
-        help="XREADGROUP COUNT, for the baseline and the consumers (default 16, as in Baton)",
+        help="XREADGROUP COUNT, for the baseline and the consumers (default "
+        f"{ConsumerOptions.batch}, as in Baton)",
     )
     bus.add_argument(
         "--redis-url",

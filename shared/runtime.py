@@ -72,6 +72,7 @@ class Runtime:
                 claim_idle_ms=s.claim_idle_ms,
                 retry_base_ms=s.retry_base_ms,
                 block_ms=s.block_ms,
+                batch=s.consumer_batch,
             ),
             lock_plan=lock_plan,
             batch_handlers=batch_handlers,

@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     claim_idle_ms: int = Field(default=30_000, ge=100)
     retry_base_ms: int = Field(default=200, ge=1)
     block_ms: int = Field(default=2_000, ge=1, le=60_000)
+    # Entries a consumer reads at once and applies in one transaction.
+    consumer_batch: int = Field(default=32, ge=1, le=1_000)
     outbox_poll_ms: int = Field(default=500, ge=10)
     timer_poll_ms: int = Field(default=500, ge=10)
     log_level: str = "INFO"

@@ -28,6 +28,7 @@ async def test_every_path_processes_every_message(
         ("raw Redis", "1"),
         ("raw Redis, pipelined", "1"),
         ("taskiq-redis", "1 process"),
+        ("bus, message by message", "1"),
         ("bus", "1"),
         ("bus", "2 (1 process)"),
         ("bus", "2 (2 processes)"),

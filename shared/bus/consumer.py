@@ -44,7 +44,7 @@ class ConsumerOptions:
     claim_idle_ms: int = 30_000
     retry_base_ms: int = 200
     block_ms: int = 2_000
-    batch: int = 16
+    batch: int = 32
     dead_letter_maxlen: int = 100_000
     # A replica restarts under a new name; names idle this long with nothing pending go.
     forget_idle_ms: int = 3_600_000
