@@ -9,7 +9,7 @@ margin for any offset, window or period arithmetic, in Python, SQLite and Postgr
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 FIRST_YEAR, LAST_YEAR = 2000, 2999
 RANGE = f"between {FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31"
@@ -60,3 +60,12 @@ def parse_day_or_instant(text: str) -> date | datetime:
         raise TimeError("a date (2026-01-31) or a time with its offset (2026-01-31T08:00:00+08:00)")
     check_day(instant)
     return instant.astimezone(UTC)
+
+
+def range_bound(given: date | datetime, zone: tzinfo, *, end: bool) -> datetime:
+    """One end of a range a query gives: a date is a whole day in ``zone`` (an ``end``
+    includes it, so it bounds at the next midnight); a time is taken as it is."""
+    if isinstance(given, datetime):
+        return given
+    day = given + timedelta(days=1) if end else given
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from aiohttp import web
+from pydantic import BaseModel
 
+from services.catalog.listing import DealerFilter, ProductFilter, list_dealers, list_products
 from services.catalog.models import Dealer, Product
 from services.catalog.schemas import (
     DealerBody,
@@ -18,9 +20,80 @@ from shared.db.uow import UnitOfWork, unit_of_work
 from shared.http.access import caller
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body
+from shared.http.lists import answer_list, list_params
 from shared.http.openapi import RouteTable
+from shared.http.params import Choice, Flag, Text, one_key, query
 
 ROUTES = RouteTable()
+MAX_LIMIT = 1_000
+
+
+class ProductsPage(BaseModel):
+    """Products by SKU; ``next_cursor`` asks for the page after (null: no more)."""
+
+    products: list[ProductView]
+    next_cursor: str | None
+
+
+class DealersPage(BaseModel):
+    """Dealers by id; ``next_cursor`` asks for the page after (null: no more)."""
+
+    dealers: list[DealerView]
+    next_cursor: str | None
+
+
+@ROUTES.route(
+    "GET", "/v1/products", scope="catalog:read",
+    summary="Products by SKU, filtered; as CSV, every one from the cursor on",
+    response=ProductsPage,
+    query=[
+        Text("category", "only this category"),
+        Choice("channel", "only products sold through this channel",
+               choices=("both", "online_only", "offline_only")),
+        Text("q", "text in the SKU or the name, any case"),
+        *list_params(MAX_LIMIT),
+    ],
+)  # fmt: skip
+async def get_products(request: web.Request) -> web.StreamResponse:
+    """The catalog's products."""
+    runtime, given = request.app[RUNTIME], query(request)
+    where = ProductFilter(category=given["category"], channel=given["channel"], text=given["q"])
+
+    async def read(cursor: list[str | int] | None, limit: int) -> list[ProductView]:
+        async with runtime.db.read() as session:
+            found = await list_products(session, where, limit, one_key(cursor, str, "products"))
+        return [ProductView.of(product) for product in found]
+
+    return await answer_list(request, "products", ProductView, read, lambda p: (p.sku,))
+
+
+@ROUTES.route(
+    "GET", "/v1/dealers", scope="catalog:read",
+    summary="Dealers and warehouses by id, filtered; as CSV, every one from the cursor on",
+    response=DealersPage,
+    query=[
+        Text("region", "only dealers of this region"),
+        Flag("paused", "only paused dealers (true) or only working ones (false)"),
+        Choice("capability", "only dealers offering this",
+               choices=("pickup", "delivery", "installation")),
+        Text("q", "text in the id, name or city, any case"),
+        *list_params(MAX_LIMIT),
+    ],
+)  # fmt: skip
+async def get_dealers(request: web.Request) -> web.StreamResponse:
+    """The network's dealers (HQ's warehouse among them)."""
+    runtime, given = request.app[RUNTIME], query(request)
+    where = DealerFilter(
+        region=given["region"], paused=given["paused"], capability=given["capability"],
+        text=given["q"],
+    )  # fmt: skip
+
+    async def read(cursor: list[str | int] | None, limit: int) -> list[DealerView]:
+        async with runtime.db.read() as session:
+            found = await list_dealers(session, where, limit, one_key(cursor, str, "dealers"))
+        return [DealerView.model_validate(dealer.model_dump()) for dealer in found]
+
+    return await answer_list(request, "dealers", DealerView, read, lambda d: (d.id,))
 
 
 @ROUTES.route(

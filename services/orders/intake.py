@@ -365,7 +365,8 @@ async def _order_of(
     )  # fmt: skip
     row = OrderRow(
         id=item.order_id, channel=body.channel, external_id=body.external_id,
-        fingerprint=item.fingerprint, status=str(order.status), customer_id=body.customer.id,
+        region=body.address.region, fingerprint=item.fingerprint, status=str(order.status),
+        customer_id=body.customer.id,
         originating_dealer_id=attribution.originating_dealer_id,
         amount=body.amount_minor(), currency=body.currency,
         aggregate=codec.dump(order), intake=kept.to_json(),

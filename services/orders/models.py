@@ -44,11 +44,16 @@ class OrderRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_orders_channel_external"),
         Index("ix_orders_retention", "customer_cleared_at", "status", "updated_at"),
+        # The lists, newest first: all orders, or one region's (the other filters narrow
+        # these, or use the single-column indexes).
+        Index("ix_orders_created", "created_at", "id"),
+        Index("ix_orders_region_created", "region", "created_at"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
     channel: str = Field(max_length=64)
-    external_id: str = Field(max_length=128)
+    external_id: str = Field(max_length=128, index=True)
+    region: str = Field(default="", max_length=64)  # the customer's, for the lists
     fingerprint: str = Field(max_length=80)
     status: str = Field(max_length=24, index=True)
     customer_id: str = Field(max_length=128, index=True)

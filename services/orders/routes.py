@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,8 +13,10 @@ from sqlmodel import col, select
 from services.orders.aftercare import cancel, return_lines
 from services.orders.domain.body import OrderBody
 from services.orders.domain.order import IllegalTransition
+from services.orders.domain.status import OrderStatus
 from services.orders.intake import IntakeError, OrderConflict
 from services.orders.intake_queue import IntakeQueue
+from services.orders.listing import OrderFilter, OrderSummary, list_orders
 from services.orders.models import RoutingRow
 from services.orders.repository import Loaded, load_order, offers_of
 from services.orders.view import order_view
@@ -21,7 +24,10 @@ from shared.db.uow import UnitOfWork, unit_of_work
 from shared.http.access import caller, refuse
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body, read_json
+from shared.http.lists import answer_list, list_params, no_rows
 from shared.http.openapi import RouteTable
+from shared.http.params import Choice, DayOrTime, Text, query, time_and_id
+from shared.times import range_bound
 
 
 class Created(BaseModel):
@@ -57,6 +63,14 @@ class ReturnBody(BaseModel):
     lines: list[ReturnLine] = Field(min_length=1, max_length=200)
 
 
+class OrdersPage(BaseModel):
+    """Orders newest first; ``next_cursor`` asks for the page after (null: no more)."""
+
+    orders: list[OrderSummary]
+    next_cursor: str | None
+
+
+MAX_LIMIT = 500
 INTAKE = web.AppKey("intake", IntakeQueue)
 
 
@@ -103,6 +117,54 @@ async def post_order(request: web.Request) -> web.StreamResponse:
     return web.json_response(
         body.model_dump(exclude_none=True), status=201 if received.created else 200
     )
+
+
+@ROUTES.route(
+    "GET", "/v1/orders", scope="orders:read",
+    summary="Orders, newest first, filtered; as CSV, every one from the cursor on",
+    response=OrdersPage,
+    query=[
+        Choice("status", "only orders in this status", choices=tuple(OrderStatus)),
+        Text("channel", "only orders of this shop channel"),
+        Text("region", "only orders whose customer is in this region"),
+        Text("fulfilling_dealer", "only orders this dealer fulfils"),
+        Text("originating_dealer", "only orders this dealer's customers placed"),
+        DayOrTime("from", "created on or after this day (HQ's time zone) or time"),
+        DayOrTime("to", "created up to this day, included, or before this time"),
+        Text("q", "the shop's external id (or its start), the order's id or its 6-character "
+             "number", max_length=128),
+        *list_params(MAX_LIMIT),
+    ],
+)  # fmt: skip
+async def get_orders(request: web.Request) -> web.StreamResponse:
+    """The orders the caller may see (a channel's key: its channel's), newest first."""
+    runtime = request.app[RUNTIME]
+    given = query(request)
+    zone = ZoneInfo(runtime.settings.hq_timezone)
+    channel, own = given["channel"], caller(request).channel
+    if own is not None:
+        if channel not in (None, own):  # another channel's orders are unknown to the key
+            return await answer_list(request, "orders", OrderSummary, no_rows, _order_key)
+        channel = own
+    where = OrderFilter(
+        status=given["status"], channel=channel, region=given["region"],
+        fulfilling_dealer_id=given["fulfilling_dealer"],
+        originating_dealer_id=given["originating_dealer"],
+        since=range_bound(given["from"], zone, end=False) if given["from"] else None,
+        until=range_bound(given["to"], zone, end=True) if given["to"] else None,
+        text=given["q"],
+    )  # fmt: skip
+
+    async def read(cursor: list[str | int] | None, limit: int) -> list[OrderSummary]:
+        after = time_and_id(cursor, "orders") if cursor else None
+        async with runtime.db.read() as session:
+            return await list_orders(session, where, limit, after)
+
+    return await answer_list(request, "orders", OrderSummary, read, _order_key)
+
+
+def _order_key(order: OrderSummary) -> tuple[str, str]:
+    return order.created_at.isoformat(), order.id
 
 
 @ROUTES.route(

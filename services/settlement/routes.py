@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -15,6 +15,7 @@ from shared.http.errors import ApiError
 from shared.http.openapi import RouteTable
 from shared.http.params import DayOrTime, query
 from shared.http.problems import invalid_fields
+from shared.times import range_bound
 
 
 class KindOut(BaseModel):
@@ -63,13 +64,6 @@ class EarningsOut(BaseModel):
     currencies: list[CurrencyOut]
 
 
-def _bound(given: date | datetime, tz: ZoneInfo, *, end: bool) -> datetime:
-    """A date is a whole local day (``to`` includes it); a time is taken as it is."""
-    if isinstance(given, datetime):
-        return given
-    return local_midnight(given + timedelta(days=1) if end else given, tz)
-
-
 ROUTES = RouteTable()
 
 
@@ -94,12 +88,12 @@ async def get_earnings(request: web.Request) -> web.StreamResponse:
     today = local_day(runtime.clock.now(), tz)
     given_from, given_to = query(request)["from"], query(request)["to"]
     starts_at = (
-        _bound(given_from, tz, end=False)
+        range_bound(given_from, tz, end=False)
         if given_from is not None
         else local_midnight(today.replace(day=1), tz)
     )
     ends_at = (
-        _bound(given_to, tz, end=True)
+        range_bound(given_to, tz, end=True)
         if given_to is not None
         else local_midnight(today + timedelta(days=1), tz)
     )

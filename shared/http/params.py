@@ -93,6 +93,21 @@ class Choice(Param):
 
 
 @dataclass(frozen=True)
+class Flag(Param):
+    """Yes or no: ``true`` or ``false``."""
+
+    def parse(self, raw: str) -> bool:
+        """True for ``true``, False for ``false``."""
+        if raw not in ("true", "false"):
+            raise BadParam("true or false")
+        return raw == "true"
+
+    def schema(self) -> dict[str, Any]:
+        """A boolean."""
+        return {"type": "boolean"}
+
+
+@dataclass(frozen=True)
 class Int(Param):
     """A whole number in ``[low, high]``, written in ASCII digits only."""
 

@@ -30,11 +30,14 @@ SCOPE_OF: dict[tuple[str, str], str] = {
     ("POST", "/v1/orders"): "orders:write",
     ("POST", "/v1/orders/{order_id}/cancel"): "orders:write",
     ("POST", "/v1/orders/{order_id}/returns"): "orders:write",
+    ("GET", "/v1/orders"): "orders:read",
     ("GET", "/v1/orders/{order_id}"): "orders:read",
     ("PUT", "/v1/products/{sku}"): "catalog:write",
     ("PUT", "/v1/dealers/{dealer_id}"): "catalog:write",
     ("GET", "/v1/products/{sku}"): "catalog:read",
     ("GET", "/v1/dealers/{dealer_id}"): "catalog:read",
+    ("GET", "/v1/products"): "catalog:read",
+    ("GET", "/v1/dealers"): "catalog:read",
     ("PUT", "/v1/dealers/{dealer_id}/stock/{sku}"): "stock:write",
     ("GET", "/v1/dealers/{dealer_id}/stock"): "stock:read",
     ("PUT", "/v1/price-rules/{sku}"): "pricing:write",
@@ -92,6 +95,8 @@ def expected(key: Key, route: tuple[str, str], ok: int) -> int:
         if key.dealer != "d1":  # every probe names dealer d1
             return 404
     if key.channel is not None and route in ORDER_ROUTES and key.channel != ORDER["channel"]:
+        if route == ("GET", "/v1/orders"):
+            return ok  # its list: its own channel's orders, none here
         return 403 if route == ("POST", "/v1/orders") else 404
     return ok
 
@@ -150,7 +155,10 @@ def probes(world: World, throwaway: str) -> dict[tuple[str, str], tuple[str, Any
             {"lines": [{"sku": "PX-1", "qty": 1}]},
             409,
         ),
+        ("GET", "/v1/orders"): ("/v1/orders?limit=1", None, 200),
         ("GET", "/v1/orders/{order_id}"): (f"/v1/orders/{o}", None, 200),
+        ("GET", "/v1/products"): ("/v1/products?limit=1", None, 200),
+        ("GET", "/v1/dealers"): ("/v1/dealers?limit=1", None, 200),
         ("PUT", "/v1/products/{sku}"): ("/v1/products/PX-1", PRODUCT, 200),
         ("PUT", "/v1/dealers/{dealer_id}"): ("/v1/dealers/d1", DEALER, 200),
         ("GET", "/v1/products/{sku}"): ("/v1/products/PX-1", None, 200),

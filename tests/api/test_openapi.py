@@ -102,7 +102,7 @@ async def test_every_error_answer_given_is_documented_for_its_operation(api: Api
 async def test_a_method_not_allowed_is_a_405_with_allow(api: ApiClient) -> None:
     status, body, allow = await answer(api, "DELETE", "/v1/orders", None)
     assert (status, body["error"]["code"]) == (405, "method_not_allowed")
-    assert allow == "POST"
+    assert set(allow.split(",")) == {"GET", "POST"}
     status, _, allow = await answer(api, "PATCH", "/v1/products/PX-1", {})
     assert status == 405 and set(allow.split(",")) == {"GET", "PUT"}
 
