@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from shared.audit import entries
 from shared.http.context import RUNTIME
+from shared.http.lists import answer_list, list_params
 from shared.http.openapi import RouteTable
-from shared.http.params import Text, encode_cursor, one_key, page_params, query
+from shared.http.params import Text, one_key, query
 
 MAX_LIMIT = 500
 
@@ -40,26 +41,26 @@ ROUTES = RouteTable()
 
 @ROUTES.route(
     "GET", "/v1/audit", scope="audit:read",
-    summary="The audit log, newest first", response=AuditView,
+    summary="The audit log, newest first; as CSV, every entry from the cursor on",
+    response=AuditView,
     query=[
         Text("action", "only this action, e.g. price_rule.set or broadcast.send"),
-        *page_params(MAX_LIMIT),
+        *list_params(MAX_LIMIT),
     ],
 )  # fmt: skip
 async def get_audit(request: web.Request) -> web.StreamResponse:
-    limit, action, cursor = (query(request)[k] for k in ("limit", "action", "cursor"))
-    before = one_key(cursor, int, "the audit log")
-    async with request.app[RUNTIME].db.read() as session:
-        rows = await entries(session, action=action, limit=limit, before_id=before)
-    last = rows[-1].id if len(rows) == limit else None
-    view = AuditView(
-        next_cursor=encode_cursor(last) if last is not None else None,
-        entries=[
+    action = query(request)["action"]
+
+    async def read(cursor: list[str | int] | None, limit: int) -> list[AuditEntryView]:
+        before = one_key(cursor, int, "the audit log")
+        async with request.app[RUNTIME].db.read() as session:
+            rows = await entries(session, action=action, limit=limit, before_id=before)
+        return [
             AuditEntryView(
                 id=row.id or 0, at=row.at.isoformat(), actor=row.actor, role=row.role,
                 action=row.action, target=row.target, allowed=row.allowed, detail=row.detail,
             )
             for row in rows
-        ]
-    )  # fmt: skip
-    return web.json_response(view.model_dump())
+        ]  # fmt: skip
+
+    return await answer_list(request, "entries", AuditEntryView, read, lambda e: (e.id,))

@@ -38,6 +38,7 @@ from shared.db.uow import unit_of_work
 from shared.http.access import caller
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, invalid, read_json
+from shared.http.lists import answer_list, list_params
 from shared.http.openapi import RouteTable
 from shared.http.params import (
     Choice,
@@ -154,39 +155,59 @@ async def post_promotion(request: web.Request) -> web.StreamResponse:
 
 @ROUTES.route(
     "GET", "/v1/promotions", scope="pricing:read",
-    summary="Promotions, newest first", response=PromotionList,
+    summary="Promotions, newest first; as CSV, every one from the cursor on",
+    response=PromotionList,
     query=[
         Choice("state", "only promotions in this state now", choices=STATES),
         Text("region", "only promotions in this region (Chinese or English, any case)",
              default=""),
-        *page_params(MAX_PAGE),
+        *list_params(MAX_PAGE),
     ],
 )  # fmt: skip
 async def list_promotions(request: web.Request) -> web.StreamResponse:
-    """A page of promotions, newest first. The filters apply to each page as read, so a page
-    may hold fewer than ``limit``: follow ``next_cursor`` until it is null."""
+    """Promotions, newest first, those of the state and region asked for."""
     runtime = request.app[RUNTIME]
-    state, limit, cursor = (query(request)[k] for k in ("state", "limit", "cursor"))
+    state = query(request)["state"]
     typed = query(request)["region"].strip()
     region = region_key(typed) if typed else ""  # 四川 and Sichuan are one region
-    now = runtime.clock.now()
+
+    def wanted(promotion: Promotion, now: datetime) -> bool:
+        return (state is None or promotion_state(promotion, now) == state) and (
+            not region
+            or not promotion.regions
+            or region in {region_key(r) for r in promotion.regions}
+        )
+
+    async def read(cursor: list[str | int] | None, limit: int) -> list[PromotionView]:
+        # The filters are read in Python: read on until ``limit`` pass or none are left.
+        after = time_and_id(cursor, "promotions") if cursor else None
+        now, found = runtime.clock.now(), list[PromotionView]()
+        async with runtime.db.read() as session:
+            while len(found) < limit:
+                rows = await _promotions_after(session, after, limit)
+                found += [PromotionView.of(p, now) for p in rows if wanted(p, now)]
+                if len(rows) < limit:
+                    break
+                after = (rows[-1].created_at, rows[-1].id)
+        return found[:limit]
+
+    return await answer_list(
+        request, "promotions", PromotionView, read, lambda p: (p.created_at, p.id)
+    )
+
+
+async def _promotions_after(
+    session: AsyncSession, after: tuple[datetime, str] | None, limit: int
+) -> list[Promotion]:
+    """Up to ``limit`` promotions, newest first, after the (created time, id) ``after``."""
     newest = select(Promotion).order_by(col(Promotion.created_at).desc(), col(Promotion.id))
-    if cursor:
-        at, after = time_and_id(cursor, "promotions")
+    if after is not None:
+        at, last_id = after
         newest = newest.where(
             (col(Promotion.created_at) < at)
-            | ((col(Promotion.created_at) == at) & (col(Promotion.id) > after))
+            | ((col(Promotion.created_at) == at) & (col(Promotion.id) > last_id))
         )
-    async with runtime.db.read() as session:
-        rows = (await session.exec(newest.limit(limit))).all()
-    views = [
-        PromotionView.of(p, now) for p in rows
-        if (state is None or promotion_state(p, now) == state)
-        and (not region or not p.regions or region in {region_key(r) for r in p.regions})
-    ]  # fmt: skip
-    last = rows[-1] if len(rows) == limit else None
-    following = encode_cursor(last.created_at.isoformat(), last.id) if last else None
-    return _json(PromotionList(promotions=views, next_cursor=following).model_dump())
+    return list((await session.exec(newest.limit(limit))).all())
 
 
 @ROUTES.route(

@@ -80,8 +80,10 @@ async def test_every_operation_documents_its_parameters_and_error_answers(
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path)
     ops = operations(doc)
-    assert query_names(ops[("GET", "/v1/audit")]) == {"action", "limit", "cursor"}
-    assert query_names(ops[("GET", "/v1/promotions")]) == {"state", "region", "limit", "cursor"}
+    assert query_names(ops[("GET", "/v1/audit")]) == {"action", "limit", "cursor", "format"}
+    assert query_names(ops[("GET", "/v1/promotions")]) == {
+        "state", "region", "limit", "cursor", "format"
+    }  # fmt: skip
     assert query_names(ops[("GET", "/v1/dealers/{dealer_id}/earnings")]) == {"from", "to"}
     assert ("POST", "/v1/invites") in ops
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -112,3 +115,30 @@ async def test_a_cursor_not_given_by_the_list_is_refused(api: ApiClient) -> None
             assert answer["error"]["fields"][0]["field"] == "cursor"
         status, _ = await api.call("GET", f"{path}?limit=501")
         assert status == 422
+
+
+async def test_promotions_and_the_audit_log_answer_as_csv(api: ApiClient, runtime: Runtime) -> None:
+    await api.call("PUT", "/v1/products/PX-1", PRODUCT)
+    now = runtime.clock.now()
+    for i in range(5):
+        body = {
+            "name": f"p{i}", "starts_at": now.isoformat(),
+            "ends_at": (now + timedelta(days=1)).isoformat(), "skus": ["PX-1"],
+            "percent_off": "5", "funded_by": "hq",
+            "regions": ["sichuan"] if i % 2 else ["beijing"],
+        }  # fmt: skip
+        assert (await api.call("POST", "/v1/promotions", body))[0] == 201
+    # A filtered page is full while rows remain: the filter reads on past a page.
+    status, page = await api.call("GET", "/v1/promotions?region=beijing&limit=2")
+    assert [p["name"] for p in page["promotions"]] == ["p4", "p2"] and page["next_cursor"]
+    status, text = await api.call("GET", "/v1/promotions?region=Beijing&format=csv")
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert status == 200 and [row["name"] for row in rows] == ["p4", "p2", "p0"]
+    assert json.loads(rows[0]["regions"]) == ["beijing"]
+    status, text = await api.call(
+        "GET", "/v1/audit?action=promotion.create", headers={"Accept": "text/csv"}
+    )
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert [json.loads(row["detail"])["name"] for row in rows] == [
+        f"p{i}" for i in range(4, -1, -1)
+    ]
