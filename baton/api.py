@@ -19,6 +19,7 @@ from services.catalog.directory import CatalogDirectory
 from services.orders import routes as order_routes
 from services.pricing import routes as pricing_routes
 from services.settlement import routes as settlement_routes
+from services.stats import routes as stats_routes
 from services.stock import routes as stock_routes
 from shared.http.access import auth_middleware
 from shared.http.context import API, DIRECTORY, RUNTIME, Directory
@@ -71,7 +72,7 @@ async def openapi(request: web.Request) -> web.StreamResponse:
 TABLES = (
     ROUTES, catalog_routes.ROUTES, stock_routes.ROUTES, order_routes.ROUTES,
     invite_routes.ROUTES, broadcast_routes.ROUTES, pricing_routes.ROUTES,
-    settlement_routes.ROUTES, audit_routes.ROUTES, access_routes.ROUTES,
+    settlement_routes.ROUTES, audit_routes.ROUTES, access_routes.ROUTES, stats_routes.ROUTES,
 )  # fmt: skip
 
 

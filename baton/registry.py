@@ -17,6 +17,7 @@ from bots.sender.sender import ChatSender
 from services.broadcasts.acks import schedule_reminders
 from services.orders.service import serve_orders
 from services.settlement.service import serve_settlement
+from services.stats.service import serve_stats
 from services.stock.service import serve_stock
 from services.webhooks.service import serve_webhooks
 from shared.leader import LeaderLock
@@ -89,5 +90,6 @@ SERVICES: dict[str, Service] = {
         Service("stock", "Stock", "reservations and dealer counts", serve_stock),
         Service("settlement", "Settlement", "ledger, earnings, statements", serve_settlement),
         Service("webhooks", "Shop webhooks", "order status webhooks to the shop", serve_webhooks),
+        Service("stats", "Statistics", "HQ's counts of orders, offers and handovers", serve_stats),
     )
 }

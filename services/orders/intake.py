@@ -48,7 +48,7 @@ from services.orders.domain.order import Order
 from services.orders.domain.pickup import hash_code, new_code, new_salt
 from services.orders.domain.status import Fulfilment
 from services.orders.models import CustomerBinding, OrderRow
-from services.orders.repository import Loaded
+from services.orders.repository import Loaded, status_changed
 from services.pricing.public import (
     FloorRule,
     LineIn,
@@ -61,7 +61,6 @@ from services.pricing.public import (
     units_used,
 )
 from shared.db.uow import unit_of_work
-from shared.messages.orders import OrderStatusChanged
 from shared.runtime import Runtime
 from shared.settings import Settings
 
@@ -318,14 +317,7 @@ async def _store(
             routes.append((Loaded(row, order, kept), p))
         await session.flush()  # the unique (channel, external_id) answers here, not at commit
         for loaded, _ in routes:
-            uow.emit(
-                OrderStatusChanged(
-                    order_id=loaded.row.id, external_id=loaded.row.external_id,
-                    channel=loaded.row.channel, status="received", previous=None,
-                    fulfilling_dealer_id=None,
-                    originating_dealer_id=loaded.row.originating_dealer_id, at=now,
-                )
-            )  # fmt: skip
+            uow.emit(status_changed(loaded.row, None, now))
         await start_routes(
             uow,
             [(loaded, plan) for (loaded, _), plan in zip(routes, plans, strict=True)],

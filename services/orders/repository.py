@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Table, bindparam
 from sqlmodel import col, select
@@ -48,18 +49,7 @@ class Loaded:
         }  # fmt: skip
         staged.orders.stage(row, values)
         if row.status != self.status_before:
-            uow.emit(
-                OrderStatusChanged(
-                    order_id=row.id,
-                    external_id=row.external_id,
-                    channel=row.channel,
-                    status=row.status,
-                    previous=self.status_before,
-                    fulfilling_dealer_id=row.fulfilling_dealer_id,
-                    originating_dealer_id=row.originating_dealer_id,
-                    at=uow.clock.now(),
-                )
-            )
+            uow.emit(status_changed(row, self.status_before, uow.clock.now()))
             self.status_before = row.status
 
     async def save(self, uow: UnitOfWork) -> None:
@@ -95,6 +85,17 @@ async def save_offer(uow: UnitOfWork, offer: OfferRow, **changes: object) -> Non
 async def save_pickup_failures(uow: UnitOfWork, loaded: Loaded, failures: int) -> None:
     """Write how many wrong pickup codes the order has seen."""
     await update_rows(uow.session, _ORDERS, _BY_ID, [(loaded.row, {"pickup_failures": failures})])
+
+
+def status_changed(row: OrderRow, previous: str | None, at: datetime) -> OrderStatusChanged:
+    """The event of ``row`` having moved from ``previous`` (None: just received)."""
+    return OrderStatusChanged(
+        order_id=row.id, external_id=row.external_id, channel=row.channel,
+        status=row.status, previous=previous,
+        fulfilling_dealer_id=row.fulfilling_dealer_id,
+        originating_dealer_id=row.originating_dealer_id, at=at, region=row.region,
+        amount_minor=row.amount, currency=row.currency, created_at=row.created_at,
+    )  # fmt: skip
 
 
 _ORDERS: Table = OrderRow.__table__  # type: ignore[attr-defined]

@@ -99,7 +99,8 @@ def closed(offer: OfferRow, outcome: OfferState) -> OfferClosed:
     """The event that tells the dealer's chat how their offer ended."""
     return OfferClosed(
         order_id=offer.order_id, offer_id=offer.id, dealer_id=offer.dealer_id,
-        outcome=outcome,
+        outcome=outcome, offered_at=offer.offered_at,
+        reason=offer.decline_reason if outcome == "declined" else None,
     )  # fmt: skip
 
 

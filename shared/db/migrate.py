@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "services.pricing.models",
     "services.broadcasts.models",
     "services.access.models",
+    "services.stats.models",
 ]
 
 

@@ -42,6 +42,7 @@ SCOPES: dict[str, str] = {
     "invites:write": "invite dealers' staff to the bot (not HQ: that is admin's)",
     "audit:read": "read the audit log",
     "finance:read": "read dealers' earnings",
+    "stats:read": "read HQ's statistics: orders over time, offers, dealers' scorecards",
     ADMIN: "everything, including API keys and invitations for HQ",
 }
 # Named sets of scopes for the people who use Baton; ``baton keys create --scope shop``.
@@ -57,8 +58,9 @@ PRESETS: dict[str, tuple[str, ...]] = {
         "audit:read",
         "orders:read",
         "finance:read",
+        "stats:read",
     ),
-    "finance": ("finance:read", "orders:read", "audit:read"),
+    "finance": ("finance:read", "orders:read", "audit:read", "stats:read"),
     "readonly": tuple(s for s in SCOPES if s.endswith(":read")),
 }
 

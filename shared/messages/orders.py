@@ -162,6 +162,9 @@ class OfferClosed(Message):
     offer_id: Id
     dealer_id: Id
     outcome: Literal["accepted", "declined", "expired", "taken", "cancelled", "failed"]
+    # For the statistics: when the offer reached the chat, and a decline's reason.
+    offered_at: AwareDatetime | None = None
+    reason: DeclineReason | None = None
 
 
 @message("orders.OrderStatusChanged", stream="order-events")
@@ -176,6 +179,11 @@ class OrderStatusChanged(Message):
     fulfilling_dealer_id: Id | None
     originating_dealer_id: Id | None
     at: AwareDatetime
+    # For the statistics, which count orders by the hour they came in: where and how much.
+    region: str = ""
+    amount_minor: int = 0
+    currency: str = ""
+    created_at: AwareDatetime | None = None
 
 
 @message("orders.OrderAccepted", stream="order-events")
