@@ -11,6 +11,7 @@ from benchmarks.bus import BusBenchReport, run_bus_bench
 from benchmarks.common import bench_stores, run_bench
 from benchmarks.orders import run_orders_bench
 from benchmarks.routing import DEFAULT_RADIUS_KM, run_routing_bench
+from benchmarks.stats import run_stats_bench
 from shared.bus.consumer import ConsumerOptions
 
 DEFAULT_MESSAGES = 1_000
@@ -157,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the runs with one consumer per process",
     )
     _add_routing(commands)
+    _add_stats(commands)
     _add_orders(commands)
     _add_burst(commands)
     return parser
@@ -174,6 +176,52 @@ def _add_stores(command: argparse.ArgumentParser) -> None:
         help="a migrated, empty database (sqlite+aiosqlite://, postgresql+asyncpg://); "
         "default: a fresh SQLite file",
     )
+
+
+def _add_stats(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    stats = commands.add_parser(
+        "stats",
+        help="HQ's aggregates on 1,000,000 orders and 10,000 dealers: kept counts against raw rows",
+        description=(
+            "Write a network's history into an empty database (N orders over D days in the "
+            "orders table, and the same history in the statistics service's kept counts "
+            "through its own upsert), then time each aggregate HQ's console asks for, with "
+            "the statistics routes' queries, against the nearest question asked of the raw "
+            "orders rows. Prints each median and worst in ms. The table goes to stdout, "
+            "progress to stderr."
+        ),
+        epilog=(
+            "Without --database-url a fresh SQLite file in a temporary directory, migrated "
+            "and removed afterwards. A given database must be migrated and hold no orders "
+            "and no kept counts; what the bench writes stays there."
+        ),
+    )
+    stats.add_argument(
+        "--orders", type=_positive, default=1_000_000, metavar="N",
+        help="orders in the history (default 1,000,000: about 2-4 minutes to write)",
+    )  # fmt: skip
+    stats.add_argument(
+        "--dealers", type=_positive, default=10_000, metavar="N",
+        help="dealers (default 10,000)",
+    )  # fmt: skip
+    stats.add_argument(
+        "--days", type=_positive, default=90, metavar="D",
+        help="days the history spans, 31 or more (default 90)",
+    )  # fmt: skip
+    stats.add_argument(
+        "--runs", type=_positive, default=5, metavar="R",
+        help="times each aggregate is run (default 5)",
+    )  # fmt: skip
+    stats.add_argument("--database-url", metavar="URL", help="a migrated, empty database")
+
+
+async def _stats(args: argparse.Namespace) -> str:
+    async with bench_stores(None, args.database_url, _progress, redis=False) as (_, database_url):
+        report = await run_stats_bench(
+            database_url, orders=args.orders, dealers=args.dealers, days=args.days,
+            runs=args.runs, progress=_progress,
+        )  # fmt: skip
+    return report.format()
 
 
 def _add_routing(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -391,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_bench("bus", _bus(args))
     if args.command == "burst":
         return run_bench("burst", _burst(args))
+    if args.command == "stats":
+        return run_bench("stats", _stats(args))
     if args.command in ("routing", "orders"):
         return run_bench(
             args.command, _routing(args) if args.command == "routing" else _orders(args)

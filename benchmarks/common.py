@@ -54,8 +54,10 @@ async def bench_stores(
     progress: Callable[[str], None],
     *,
     prefix: str = "baton-bench-",
+    redis: bool = True,
 ) -> AsyncIterator[tuple[str, str]]:
-    """The URLs given, or a private redis-server and a freshly migrated SQLite file.
+    """The URLs given, or a private redis-server and a freshly migrated SQLite file
+    (without ``redis``, no Redis: its URL is empty).
 
     Whatever is made here is removed when the block ends.
     """
@@ -63,7 +65,7 @@ async def bench_stores(
         workdir = Path(tmp)
         server: EmbeddedRedis | None = None
         try:
-            if not redis_url:
+            if redis and not redis_url:
                 server = EmbeddedRedis(workdir / "redis", persistent=False)
                 redis_url = await server.astart()
                 progress(f"started a private redis-server at {redis_url}")
@@ -71,7 +73,7 @@ async def bench_stores(
                 database_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
                 await upgrade(database_url)
                 progress(f"migrated a fresh SQLite database at {workdir / 'bench.db'}")
-            yield redis_url, database_url
+            yield redis_url or "", database_url
         finally:
             if server is not None:
                 await server.astop()

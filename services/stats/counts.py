@@ -10,7 +10,8 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
+from typing import TypeVar
 
 from shared.messages import Message
 from shared.messages.orders import HandoverAnswered, OfferClosed, OrderOffered, OrderStatusChanged
@@ -19,22 +20,32 @@ ACCEPT_BUCKETS = (15, 30, 60, 120, 300, 600, 1800)  # seconds: each bucket's upp
 ACCEPT_COLUMNS = (*(f"accepted_within_{s}s" for s in ACCEPT_BUCKETS), "accepted_later")
 NETWORK = "*"  # the dealer id of the network's own day rows: every dealer's together
 
-OrderKey = tuple[datetime, str, str, str, str]  # hour, channel, region, status, currency
+HourKey = tuple[datetime, str, str, str]  # hour, channel, status, currency
+DayKey = tuple[date, str, str, str, str]  # HQ's day, channel, region, status, currency
 DealerKey = tuple[str, date]  # dealer id, day
+Key = TypeVar("Key", HourKey, DayKey)
 
 
 @dataclass
 class Deltas:
-    """What a run of events adds: (orders, amount) by order key, counters by dealer day."""
+    """What a run of events adds: (orders, amount) by hour and by day, counters by dealer
+    day."""
 
-    orders: dict[OrderKey, list[int]] = field(default_factory=dict)
+    hours: dict[HourKey, list[int]] = field(default_factory=dict)
+    days: dict[DayKey, list[int]] = field(default_factory=dict)
     dealers: dict[DealerKey, Counter[str]] = field(default_factory=dict)
 
-    def order(self, key: OrderKey, count: int, amount: int) -> None:
-        """Add ``count`` orders worth ``amount`` to ``key``."""
-        held = self.orders.setdefault(key, [0, 0])
-        held[0] += count
-        held[1] += amount
+    def order(
+        self, created: datetime, zone: tzinfo, where: tuple[str, str, str, str], count: int,
+        amount: int,
+    ) -> None:  # fmt: skip
+        """Add ``count`` orders worth ``amount``, that came in at ``created``, to their hour
+        and their day in ``zone``; ``where`` is (channel, region, status, currency)."""
+        channel, region, status, currency = where
+        hour = created.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        _add(self.hours, (hour, channel, status, currency), count, amount)
+        day = created.astimezone(zone).date()
+        _add(self.days, (day, channel, region, status, currency), count, amount)
 
     def dealer(self, dealer_id: str, day: date, counter: str) -> None:
         """Count one ``counter`` for the dealer on ``day``, and for the network."""
@@ -42,11 +53,17 @@ class Deltas:
             self.dealers.setdefault((who, day), Counter())[counter] += 1
 
 
+def _add(counts: dict[Key, list[int]], key: Key, count: int, amount: int) -> None:
+    held = counts.setdefault(key, [0, 0])
+    held[0] += count
+    held[1] += amount
+
+
 def add(deltas: Deltas, message: Message, at: datetime, zone: tzinfo) -> None:
     """Add what ``message``, sent at ``at``, changes to ``deltas``."""
     day = at.astimezone(zone).date()
     if isinstance(message, OrderStatusChanged):
-        _status_changed(deltas, message, day)
+        _status_changed(deltas, message, day, zone)
     elif isinstance(message, OrderOffered):
         deltas.dealer(message.dealer_id, day, "offers")
     elif isinstance(message, OfferClosed):
@@ -82,14 +99,15 @@ def quantile(q: float, counts: list[int]) -> float | None:
     return lower
 
 
-def _status_changed(deltas: Deltas, event: OrderStatusChanged, day: date) -> None:
-    if event.created_at is None:  # sent before events carried it: no hour to count it in
+def _status_changed(deltas: Deltas, event: OrderStatusChanged, day: date, zone: tzinfo) -> None:
+    created = event.created_at
+    if created is None:  # sent before events carried it: no hour to count it in
         return
-    hour = event.created_at.replace(minute=0, second=0, microsecond=0)
-    where = (event.channel, event.region)
+    channel, region, currency = event.channel, event.region, event.currency
     if event.previous is not None:
-        deltas.order((hour, *where, event.previous, event.currency), -1, -event.amount_minor)
-    deltas.order((hour, *where, event.status, event.currency), 1, event.amount_minor)
+        was = (channel, region, event.previous, currency)
+        deltas.order(created, zone, was, -1, -event.amount_minor)
+    deltas.order(created, zone, (channel, region, event.status, currency), 1, event.amount_minor)
     if event.status == "returned" and event.fulfilling_dealer_id:
         deltas.dealer(event.fulfilling_dealer_id, day, "returns")
 

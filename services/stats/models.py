@@ -15,12 +15,29 @@ from shared.db.types import UTCDateTime
 
 
 class OrderHour(SQLModel, table=True):
-    """Orders that came in during one hour, by where they stand now."""
+    """Orders that came in during one hour, by channel and where they stand now."""
 
     __tablename__ = "stats_order_hours"
     __table_args__ = (Index("ix_stats_order_hours_status", "status", "hour"),)
 
     hour: datetime = Field(sa_column=Column(UTCDateTime, primary_key=True))
+    channel: str = Field(primary_key=True, max_length=64)
+    status: str = Field(primary_key=True, max_length=24)
+    currency: str = Field(primary_key=True, max_length=3)
+    orders: int = 0
+    amount: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+class OrderDay(SQLModel, table=True):
+    """Orders that came in on one of HQ's days, by channel, region and where they stand now.
+
+    Hours by region would be a row for nearly every order of a large network (an hour's
+    orders spread over 31 regions, 10 statuses and the channels); a day's are not.
+    """
+
+    __tablename__ = "stats_order_days"
+
+    day: date = Field(primary_key=True)
     channel: str = Field(primary_key=True, max_length=64)
     region: str = Field(primary_key=True, max_length=64)
     status: str = Field(primary_key=True, max_length=24)

@@ -6,7 +6,6 @@ number of orders, and a dealer's day one row.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any, Literal
@@ -15,10 +14,11 @@ from sqlalchemy import Table, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.stats.counts import ACCEPT_COLUMNS, NETWORK, quantile
-from services.stats.models import DEALER_COUNTERS, DealerDay, OrderHour
+from services.stats.models import DEALER_COUNTERS, DealerDay, OrderDay, OrderHour
 
 _HOURS: Table = OrderHour.__table__  # type: ignore[attr-defined]
 _DAYS: Table = DealerDay.__table__  # type: ignore[attr-defined]
+_DAYS_OF_ORDERS: Table = OrderDay.__table__  # type: ignore[attr-defined]
 Period = Literal["hour", "day"]
 Dimension = Literal["status", "channel", "region"]
 DECLINES = ("out_of_stock", "too_busy", "cannot_deliver", "other")
@@ -35,18 +35,15 @@ class OrderCount:
     amount_minor: int
 
 
-async def orders_over_time(
+async def orders_by_hour(
     session: AsyncSession,
     since: datetime,
     until: datetime,
     *,
-    period: Period,
-    by: Dimension,
-    zone: tzinfo,
+    by: Literal["status", "channel"],
     channel: str | None = None,
-    region: str | None = None,
 ) -> list[OrderCount]:
-    """Orders that came in from ``since`` to ``until``, per hour or HQ's day, by ``by``."""
+    """Orders that came in from ``since`` to ``until``, per hour, by status or channel."""
     t = _HOURS.c
     statement = (
         select(t.hour, t[by], t.currency, func.sum(t.orders), func.sum(t.amount))
@@ -55,17 +52,37 @@ async def orders_over_time(
     )
     if channel is not None:
         statement = statement.where(t.channel == channel)
+    return [
+        OrderCount(hour, value, currency, int(orders), int(amount))
+        for hour, value, currency, orders, amount in await _rows(session, statement)
+        if orders
+    ]
+
+
+async def orders_by_day(
+    session: AsyncSession,
+    first: date,
+    last: date,
+    *,
+    by: Dimension,
+    zone: tzinfo,
+    channel: str | None = None,
+    region: str | None = None,
+) -> list[OrderCount]:
+    """Orders that came in on HQ's days ``first`` to ``last``, per day, by ``by``."""
+    t = _DAYS_OF_ORDERS.c
+    statement = (
+        select(t.day, t[by], t.currency, func.sum(t.orders), func.sum(t.amount))
+        .where(t.day >= first, t.day <= last)
+        .group_by(t.day, t[by], t.currency)
+    )
+    if channel is not None:
+        statement = statement.where(t.channel == channel)
     if region is not None:
         statement = statement.where(t.region == region)
-    totals: dict[tuple[datetime, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for hour, value, currency, orders, amount in await _rows(session, statement):
-        start = _day_start(hour, zone) if period == "day" else hour
-        held = totals[(start, value, currency)]
-        held[0] += int(orders)
-        held[1] += int(amount)
     return [
-        OrderCount(at, value, currency, orders, amount)
-        for (at, value, currency), (orders, amount) in sorted(totals.items())
+        OrderCount(_midnight(day, zone), value, currency, int(orders), int(amount))
+        for day, value, currency, orders, amount in await _rows(session, statement)
         if orders
     ]
 
@@ -144,6 +161,6 @@ async def _rows(session: AsyncSession, statement: Any) -> Any:
     return await (await session.connection()).execute(statement)
 
 
-def _day_start(hour: datetime, zone: tzinfo) -> datetime:
-    """The midnight, in ``zone``, of the day ``hour`` falls on there."""
-    return hour.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    """The start of ``day`` in ``zone``."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone)

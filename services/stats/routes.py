@@ -17,7 +17,8 @@ from services.stats.queries import (
     Period,
     Scorecard,
     network,
-    orders_over_time,
+    orders_by_day,
+    orders_by_hour,
     scorecards,
 )
 from services.stats.queries import waiting_for_hq as count_waiting
@@ -116,7 +117,8 @@ PERIOD = [
 
 @ROUTES.route(
     "GET", "/v1/stats/orders", scope="stats:read",
-    summary="Orders per hour or day by status, channel or region, and those waiting for HQ",
+    summary="Orders per hour (by status or channel) or day (also by region), and those "
+    "waiting for HQ",
     response=OrdersOverTime,
     query=[
         Choice("period", "hour or day", default="day", choices=("hour", "day")),
@@ -133,15 +135,24 @@ async def get_order_stats(request: web.Request) -> web.StreamResponse:
     period: Period = given["period"]
     by: Dimension = given["by"]
     zone = ZoneInfo(runtime.settings.hq_timezone)
-    since, until = _span(given["from"], given["to"], zone, runtime.clock.now())
+    channel = caller(request).channel or given["channel"]  # a channel's key: its own
+    now = runtime.clock.now()
+    if period == "hour" and (by == "region" or given["region"] is not None):
+        raise invalid_fields(("by" if by == "region" else "region", "by day only, not by hour"))
+    since, until = _span(given["from"], given["to"], zone, now)
     if until - since > timedelta(days=MOST_DAYS[period]):
         raise invalid_fields(("to", f"at most {MOST_DAYS[period]} days by {period}"))
-    channel = caller(request).channel or given["channel"]  # a channel's key: its own
     async with runtime.db.read() as session:
-        rows = await orders_over_time(
-            session, since, until, period=period, by=by, zone=zone,
-            channel=channel, region=given["region"],
-        )  # fmt: skip
+        if period == "hour":
+            rows = await orders_by_hour(
+                session, since, until, by="channel" if by == "channel" else "status",
+                channel=channel,
+            )  # fmt: skip
+        else:
+            first, last = _days(given["from"], given["to"], zone, now)
+            rows = await orders_by_day(
+                session, first, last, by=by, zone=zone, channel=channel, region=given["region"]
+            )
         waiting = await count_waiting(session, channel)
     body = OrdersOverTime(
         period=period, by=by, time_zone=str(zone), starts_at=since, ends_at=until,

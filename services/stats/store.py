@@ -16,11 +16,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.stats.counts import Deltas
-from services.stats.models import DEALER_COUNTERS, DealerDay, OrderHour
+from services.stats.models import DEALER_COUNTERS, DealerDay, OrderDay, OrderHour
 from shared.db.uow import UnitOfWork
 
 _HOURS: Table = OrderHour.__table__  # type: ignore[attr-defined]
 _DAYS: Table = DealerDay.__table__  # type: ignore[attr-defined]
+_DAYS_OF_ORDERS: Table = OrderDay.__table__  # type: ignore[attr-defined]
 
 
 @functools.cache
@@ -37,17 +38,17 @@ async def apply(uow: UnitOfWork, deltas: Deltas) -> None:
     """Add ``deltas`` to the tables in the unit of work's transaction."""
     connection = await uow.session.connection()
     dialect = connection.dialect.name
-    if deltas.orders:
+    for table, counts, keys in (
+        (_HOURS, deltas.hours, ("hour", "channel", "status", "currency")),
+        (_DAYS_OF_ORDERS, deltas.days, ("day", "channel", "region", "status", "currency")),
+    ):
         rows = [
-            {"hour": hour, "channel": channel, "region": region, "status": status,
-             "currency": currency, "orders": count, "amount": amount}
-            for (hour, channel, region, status, currency), (count, amount)
-            in sorted(deltas.orders.items())
+            dict(zip(keys, key, strict=True)) | {"orders": count, "amount": amount}
+            for key, (count, amount) in sorted(counts.items())
             if count or amount
-        ]  # fmt: skip
-        keys = ("hour", "channel", "region", "status", "currency")
+        ]
         if rows:
-            await connection.execute(_adding(_HOURS, dialect, keys, ("orders", "amount")), rows)
+            await connection.execute(_adding(table, dialect, keys, ("orders", "amount")), rows)
     if deltas.dealers:
         days = [
             {"dealer_id": dealer_id, "day": day} | {c: counts[c] for c in DEALER_COUNTERS}

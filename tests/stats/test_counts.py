@@ -29,9 +29,13 @@ def test_a_status_change_moves_the_order_between_counts_of_its_hour() -> None:
     for status, previous in (("received", None), ("offered", "received"), ("returned", "offered")):
         add(deltas, changed(status, previous, later), later, SHANGHAI)
     hour = datetime(2026, 11, 11, 0, tzinfo=UTC)
-    counts = {key[3]: value for key, value in deltas.orders.items()}
-    assert all(key[0] == hour for key in deltas.orders)  # the hour it came in, not of the change
+    counts = {key[2]: value for key, value in deltas.hours.items()}
+    assert all(key[0] == hour for key in deltas.hours)  # the hour it came in, not of the change
     assert counts == {"received": [0, 0], "offered": [0, 0], "returned": [1, 1999_00]}
+    # Its day is HQ's: 00:20 UTC is 08:20 in Shanghai, the same day; the region kept.
+    assert {key for key, value in deltas.days.items() if value[0]} == {
+        (date(2026, 11, 11), "mall", "sichuan", "returned", "CNY")
+    }
     day = later.astimezone(SHANGHAI).date()
     assert deltas.dealers[("d1", day)]["returns"] == 1
     assert deltas.dealers[(NETWORK, day)]["returns"] == 1

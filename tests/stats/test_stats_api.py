@@ -41,8 +41,10 @@ async def test_an_accepted_and_a_declined_offer_are_counted(counted: Chats) -> N
         ("accepted", 1, 199_900)
     ]
     assert orders["waiting_for_hq"] == 0
-    hourly = await stats(chats, "/v1/stats/orders?period=hour&by=region")
-    assert [(r["value"], r["orders"]) for r in hourly["rows"]] == [("sichuan", 1)]
+    hourly = await stats(chats, "/v1/stats/orders?period=hour&by=channel")
+    assert [(r["value"], r["orders"]) for r in hourly["rows"]] == [("mall", 1)]
+    regions = await stats(chats, "/v1/stats/orders?by=region&region=sichuan")
+    assert [(r["value"], r["orders"]) for r in regions["rows"]] == [("sichuan", 1)]
     _, view = await chats.api.call("GET", f"/v1/orders/{placed['id']}")
     assert view["status"] == "accepted"
 
@@ -88,3 +90,5 @@ async def test_bad_periods_are_refused_by_name(counted: Chats) -> None:
         "GET", "/v1/stats/orders?period=hour&from=2026-01-01&to=2026-03-01"
     )
     assert status == 422 and "31 days" in body["error"]["fields"][0]["message"]
+    status, body = await api.call("GET", "/v1/stats/orders?period=hour&by=region")
+    assert status == 422 and body["error"]["fields"][0]["message"] == "by day only, not by hour"

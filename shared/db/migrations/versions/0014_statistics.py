@@ -1,4 +1,4 @@
-"""the statistics service's counts of orders by hour and of dealers' offers by day
+"""the statistics service's counts of orders by hour and day and of dealers' offers by day
 
 Revision ID: 0014
 Revises: 0013
@@ -37,14 +37,24 @@ def upgrade() -> None:
         "stats_order_hours",
         sa.Column("hour", shared.db.types.UTCDateTime(), nullable=False),
         sa.Column("channel", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("hour", "channel", "status", "currency"),
+    )
+    op.create_index("ix_stats_order_hours_status", "stats_order_hours", ["status", "hour"])
+    op.create_table(
+        "stats_order_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("channel", sa.String(length=64), nullable=False),
         sa.Column("region", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=24), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("orders", sa.Integer(), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("hour", "channel", "region", "status", "currency"),
+        sa.PrimaryKeyConstraint("day", "channel", "region", "status", "currency"),
     )
-    op.create_index("ix_stats_order_hours_status", "stats_order_hours", ["status", "hour"])
     op.create_table(
         "stats_dealer_days",
         sa.Column("dealer_id", sa.String(length=64), nullable=False),
@@ -56,5 +66,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("stats_dealer_days")
+    op.drop_table("stats_order_days")
     op.drop_index("ix_stats_order_hours_status", table_name="stats_order_hours")
     op.drop_table("stats_order_hours")
