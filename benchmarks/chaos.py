@@ -2,7 +2,7 @@
 
 The run starts a Redis of its own (AOF with ``appendfsync always``) and a fresh
 PostgreSQL database beside the one named, and the services as ``baton run`` processes with
-replicas (api ×1; stock, orders and settlement ×2 by default). A shop posts a burst of
+replicas (api ×1; stock, orders, settlement and stats ×2 by default). A shop posts a burst of
 orders from several clients, retrying any POST that fails as a real shop would (the
 same body: intake is idempotent). A dealer driver, standing in for the chat bot's users,
 reads the offers and answers them: most are accepted, some declined, some left to time
@@ -78,7 +78,7 @@ EVENTS = stream_key("order-events")
 AT_REST = frozenset({"completed", "cancelled", "returned", "rejected", "waiting_for_hq"})
 OFFER_TIMEOUT_S = 10  # the least Baton allows: left offers come back soon
 SETTLE_TIMEOUT_S = 180
-WORKERS = ("stock", "orders", "settlement")
+WORKERS = ("stock", "orders", "settlement", "stats")
 
 
 def say(text_: str) -> None:
@@ -507,6 +507,9 @@ async def _check(
     findings["orders handed over by two dealers"] = (doubles == 0, str(doubles))
     ledger = await asyncio.to_thread(_check_ledger, env)
     findings["baton check ledger"] = ledger
+    findings["statistics ≠ orders by status (each order counted once)"] = await _counted(
+        db, statuses
+    )
     client = connect(redis_url)
     try:
         dead = int(await client.xlen(DEAD_LETTER))
@@ -518,6 +521,24 @@ async def _check(
     )
     findings["dead letters"] = (dead == 0, f"{dead} {reasons}".strip())
     return findings
+
+
+async def _counted(db: Database, statuses: dict[str, str]) -> tuple[bool, str]:
+    """Whether the statistics count every order once, under its status: they follow the
+    events, so they are given a while to catch up."""
+    want = Counter(statuses.values())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_TIMEOUT_S
+    while True:
+        async with db.engine.connect() as c:
+            rows = await c.execute(
+                text("SELECT status, SUM(orders) FROM stats_order_days GROUP BY status")
+            )
+            kept = Counter({str(status): int(n) for status, n in rows if n})
+        if kept == want or loop.time() > deadline:
+            off = sorted(s for s in want.keys() | kept.keys() if want[s] != kept[s])
+            return kept == want, f"{len(off)} statuses off {off or ''}".strip()
+        await asyncio.sleep(1)
 
 
 async def _units(c: Any, state: str) -> dict[tuple[str, str], int]:
@@ -565,7 +586,7 @@ def _report(
     kills = ", ".join(f"{k} ×{v}" for k, v in sorted(tally.kills.items()))
     lines = [
         f"Baton chaos run: {len(tally.posted):,} orders from {options.clients} clients, "
-        f"{options.replicas} replica(s) of stock, orders and settlement, PostgreSQL, "
+        f"{options.replicas} replica(s) of stock, orders, settlement and stats, PostgreSQL, "
         f"{seconds:.0f}s in all",
         f"SIGKILLs: {kills or 'none'} (a random worker every ~{options.kill_every_s:g}s)",
         f"dealers' answers: {answers}; POSTs retried after a failure: {tally.post_retries}",
