@@ -1,4 +1,5 @@
-"""`POST /v1/broadcasts` (a notice to every dealer, or a region's) and `GET /v1/broadcasts/{id}`.
+"""`POST /v1/broadcasts` (a notice to every dealer, or a region's), `GET /v1/broadcasts` and
+`GET /v1/broadcasts/{id}`.
 
 Callers hold a key with a broadcasts scope; each broadcast is in the audit log with the
 key as its actor (``key:<id>/<name>``).
@@ -11,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import col, select
 
 from services.broadcasts.fanout import audience_size, start_broadcast
 from services.broadcasts.models import DRAFT, Broadcast
@@ -20,7 +22,9 @@ from shared.db.uow import unit_of_work
 from shared.http.access import caller
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body
+from shared.http.lists import answer_list, list_params
 from shared.http.openapi import RouteTable
+from shared.http.params import Choice, query, time_and_id
 
 
 class BroadcastBody(BaseModel):
@@ -67,7 +71,53 @@ class BroadcastView(BaseModel):
     acknowledged_dealers: int
 
 
+class BroadcastsPage(BaseModel):
+    """Broadcasts newest first; ``next_cursor`` asks for the page after (null: no more)."""
+
+    broadcasts: list[BroadcastView]
+    next_cursor: str | None
+
+
 ROUTES = RouteTable()
+MAX_LIMIT = 100  # each row counts its deliveries and acknowledgements
+
+
+@ROUTES.route(
+    "GET", "/v1/broadcasts", scope="broadcasts:read",
+    summary="Broadcasts newest first, with delivery and acks; as CSV, every one",
+    response=BroadcastsPage,
+    query=[
+        Choice("kind", "only this kind", choices=("notice", "price", "promotion",
+                                                  "promotion_end")),
+        *list_params(MAX_LIMIT, default=20),
+    ],
+)  # fmt: skip
+async def list_broadcasts(request: web.Request) -> web.StreamResponse:
+    """Every broadcast sent (drafts not yet confirmed are not), newest first."""
+    runtime, kind = request.app[RUNTIME], query(request)["kind"]
+
+    async def read(cursor: list[str | int] | None, limit: int) -> list[BroadcastView]:
+        newest = (
+            select(Broadcast)
+            .where(col(Broadcast.state) != DRAFT)
+            .order_by(col(Broadcast.created_at).desc(), col(Broadcast.id).desc())
+            .limit(limit)
+        )
+        if kind is not None:
+            newest = newest.where(col(Broadcast.kind) == kind)
+        if cursor:
+            at, last_id = time_and_id(cursor, "broadcasts")
+            newest = newest.where(
+                (col(Broadcast.created_at) < at)
+                | ((col(Broadcast.created_at) == at) & (col(Broadcast.id) < last_id))
+            )
+        async with runtime.db.read() as session:
+            found = (await session.exec(newest)).all()
+            return [BroadcastView(**summary(b, await counts(session, b))) for b in found]
+
+    return await answer_list(
+        request, "broadcasts", BroadcastView, read, lambda b: (b.created_at, b.id)
+    )
 
 
 @ROUTES.route(

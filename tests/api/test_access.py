@@ -49,6 +49,7 @@ SCOPE_OF: dict[tuple[str, str], str] = {
     ("GET", "/v1/promotions"): "pricing:read",
     ("GET", "/v1/promotions/{promotion_id}"): "pricing:read",
     ("POST", "/v1/broadcasts"): "broadcasts:write",
+    ("GET", "/v1/broadcasts"): "broadcasts:read",
     ("GET", "/v1/broadcasts/{broadcast_id}"): "broadcasts:read",
     ("POST", "/v1/invites"): "invites:write",
     ("GET", "/v1/audit"): "audit:read",
@@ -189,6 +190,7 @@ def probes(world: World, throwaway: str) -> dict[tuple[str, str], tuple[str, Any
         ("GET", "/v1/promotions"): ("/v1/promotions", None, 200),
         ("GET", "/v1/promotions/{promotion_id}"): (f"/v1/promotions/{p}", None, 200),
         ("POST", "/v1/broadcasts"): ("/v1/broadcasts", {"text": "hi"}, 422),  # no chats yet
+        ("GET", "/v1/broadcasts"): ("/v1/broadcasts?limit=1", None, 200),
         ("GET", "/v1/broadcasts/{broadcast_id}"): ("/v1/broadcasts/bc_nope", None, 404),
         ("POST", "/v1/invites"): ("/v1/invites", {"dealer_id": "d1", "role": "staff"}, 201),
         ("GET", "/v1/audit"): ("/v1/audit?limit=1", None, 200),

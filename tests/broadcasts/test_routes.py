@@ -1,6 +1,9 @@
-"""`POST /v1/broadcasts` and `GET /v1/broadcasts/{id}` over HTTP with the HQ token."""
+"""`POST /v1/broadcasts`, `GET /v1/broadcasts` and `GET /v1/broadcasts/{id}` over HTTP."""
 
 from __future__ import annotations
+
+import csv
+import io
 
 from sqlalchemy import update
 from sqlmodel import col
@@ -9,6 +12,7 @@ from services.access.public import ADMIN_CALLER
 from shared.audit import entries
 from shared.chat.models import ChatMessage
 from shared.runtime import Runtime
+from tests.api.test_pages import walk
 from tests.broadcasts.support import keys, network, pump
 from tests.conftest import ApiClient
 
@@ -78,3 +82,23 @@ async def test_bad_requests_change_nothing(api: ApiClient, runtime: Runtime) -> 
     status, doc = await api.call("GET", "/v1/openapi.json")
     assert {"post"} <= set(doc["paths"]["/v1/broadcasts"])
     assert "get" in doc["paths"]["/v1/broadcasts/{broadcast_id}"]
+
+
+async def test_broadcasts_list_newest_first_with_their_counts(
+    api: ApiClient, runtime: Runtime
+) -> None:
+    await network(runtime.db, runtime.clock, [1, 2])
+    sent = []
+    for text in ("one", "two", "three"):
+        status, body = await api.call("POST", "/v1/broadcasts", {"text": text})
+        assert status == 201, body
+        sent.append(body["id"])
+    pages = await walk(api, "/v1/broadcasts", "broadcasts", 2)
+    assert [[b["id"] for b in page] for page in pages] == [sent[:0:-1], sent[:1]]
+    first = pages[1][0]
+    assert (first["audience"], first["params"], first["kind"]) == (2, {"text": "one"}, "notice")
+    assert (await api.call("GET", "/v1/broadcasts?kind=price"))[1]["broadcasts"] == []
+    status, text = await api.call("GET", "/v1/broadcasts?format=csv")
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert status == 200 and [row["id"] for row in rows] == sent[::-1]
+    assert rows[0]["audience"] == "2"
