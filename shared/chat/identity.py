@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.chat.i18n import Problem
@@ -70,6 +71,44 @@ async def create_invite(
     )  # fmt: skip
     uow.session.add(invite)
     return NewInvite(code, dealer_id, role, invite.expires_at)
+
+
+INVITE_STATES = ("open", "used", "expired")
+
+
+def invite_state(invite: Invite, now: datetime) -> str:
+    """Whether ``invite`` was taken, has expired, or can still be taken."""
+    if invite.used_at is not None:
+        return "used"
+    return "expired" if invite.expires_at <= now else "open"
+
+
+async def invitations(
+    session: AsyncSession,
+    now: datetime,
+    dealer_id: str | None,
+    state: str | None,
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> list[Invite]:
+    """Up to ``limit`` invitations, newest first, after the (created time, reference) of the
+    last one of the page before; a reference is the start of the code's keyed hash."""
+    newest = select(Invite).order_by(col(Invite.created_at).desc(), col(Invite.code_hash).desc())
+    if dealer_id is not None:
+        newest = newest.where(col(Invite.dealer_id) == dealer_id)
+    if state == "used":
+        newest = newest.where(col(Invite.used_at).is_not(None))
+    elif state is not None:
+        newest = newest.where(col(Invite.used_at).is_(None))
+        expired = col(Invite.expires_at) <= now
+        newest = newest.where(expired if state == "expired" else ~expired)
+    if after is not None:
+        at, reference = after
+        newest = newest.where(
+            (col(Invite.created_at) < at)
+            | ((col(Invite.created_at) == at) & (col(Invite.code_hash) < reference))
+        )
+    return list((await session.exec(newest.limit(limit))).all())
 
 
 async def redeem(

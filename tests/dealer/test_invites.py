@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,13 @@ from baton.invite_command import run_invite
 from services.access.public import ADMIN_CALLER
 from shared.audit import entries
 from shared.chat.buttons import button_key, issue
-from shared.chat.identity import invite_key
+from shared.chat.identity import create_invite, invite_key
 from shared.chat.models import ButtonToken, Invite
 from shared.db.migrate import upgrade_sync
 from shared.db.uow import unit_of_work
 from shared.runtime import Runtime
 from shared.settings import Settings
+from tests.api.test_pages import walk
 from tests.conftest import ApiClient
 from tests.orders.conftest import NEAR_BODY
 
@@ -129,3 +131,35 @@ def test_codes_and_buttons_given_before_hashing_still_work(tmp_path: Path) -> No
         assert new.execute("SELECT id FROM button_tokens").fetchall() == [
             (button_key("btn-data-123"),)
         ]
+
+
+async def test_invitations_list_newest_first_by_state_without_their_codes(
+    api: ApiClient, runtime: Runtime
+) -> None:
+    assert (await api.call("PUT", "/v1/dealers/near", NEAR_BODY))[0] == 201
+    codes = []
+    for role in ("owner", "staff", "staff"):
+        status, made = await api.call("POST", "/v1/invites", {"dealer_id": "near", "role": role})
+        assert status == 201
+        codes.append(made["code"])
+    async with unit_of_work(runtime.db, runtime.clock) as uow:
+        await create_invite(uow, "near", "staff", "test", ttl=timedelta(seconds=-1))
+    async with runtime.db.write() as session:
+        used = await session.get(Invite, invite_key(codes[0]))
+        assert used is not None
+        used.used_at, used.used_by = runtime.clock.now(), 4242
+
+    pages = await walk(api, "/v1/invites", "invitations", 3)
+    listed = [i for page in pages for i in page]
+    assert [len(page) for page in pages] == [3, 1]
+    assert [i["state"] for i in listed] == ["expired", "open", "open", "used"]
+    assert listed[-1]["used_by"] == 4242 and listed[-1]["role"] == "owner"
+    assert not any(code in str(pages) for code in codes)  # a code is shown once, when made
+    states = {}
+    for state in ("open", "used", "expired"):
+        _, page = await api.call("GET", f"/v1/invites?state={state}&dealer_id=near")
+        states[state] = len(page["invitations"])
+    assert states == {"open": 2, "used": 1, "expired": 1}
+    assert (await api.call("GET", "/v1/invites?dealer_id=other"))[1]["invitations"] == []
+    status, text = await api.call("GET", "/v1/invites?format=csv&state=open")
+    assert status == 200 and text.count("\r\n") == 3  # the header and two invitations
