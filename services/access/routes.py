@@ -12,8 +12,9 @@ from services.access.keys import revoke_key as revoke
 from shared.http.access import ADMIN, caller
 from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError, read_body
+from shared.http.lists import answer_list, list_params
 from shared.http.openapi import RouteTable
-from shared.http.params import encode_cursor, page_params, query, time_and_id
+from shared.http.params import time_and_id
 
 ID = r"^[A-Za-z0-9_.:-]{1,64}$"  # channels and dealer ids, as elsewhere
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
@@ -103,20 +104,21 @@ async def post_key(request: web.Request) -> web.StreamResponse:
 
 
 @ROUTES.route(
-    "GET", "/v1/keys", scope=ADMIN, summary="The API keys, oldest first", response=KeyList,
-    query=page_params(MAX_PAGE),
+    "GET", "/v1/keys", scope=ADMIN,
+    summary="The API keys, oldest first; as CSV, every one", response=KeyList,
+    query=list_params(MAX_PAGE),
 )  # fmt: skip
 async def get_keys(request: web.Request) -> web.StreamResponse:
-    """A page of keys with their state; never a secret."""
+    """The keys with their state; never a secret."""
     runtime = request.app[RUNTIME]
-    limit, cursor = query(request)["limit"], query(request)["cursor"]
-    after = time_and_id(cursor, "API keys") if cursor else None
-    views = await list_keys(runtime.db, limit=limit, after=after)
-    now = runtime.clock.now()
-    last = views[-1] if len(views) == limit else None
-    following = encode_cursor(last.created_at.isoformat(), last.id) if last else None
-    keys = [KeyOut.of(view, now) for view in views]
-    return web.json_response(KeyList(keys=keys, next_cursor=following).model_dump())
+
+    async def read(cursor: list[str | int] | None, limit: int) -> list[KeyOut]:
+        after = time_and_id(cursor, "API keys") if cursor else None
+        views = await list_keys(runtime.db, limit=limit, after=after)
+        now = runtime.clock.now()
+        return [KeyOut.of(view, now) for view in views]
+
+    return await answer_list(request, "keys", KeyOut, read, lambda k: (k.created_at, k.id))
 
 
 @ROUTES.route(

@@ -16,8 +16,9 @@ from shared.db.uow import unit_of_work
 from shared.http.access import caller
 from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError, invalid, read_body
+from shared.http.lists import answer_list, list_params
 from shared.http.openapi import RouteTable
-from shared.http.params import encode_cursor, one_key, page_params, query
+from shared.http.params import one_key
 from shared.messages.stock import StockCount
 
 
@@ -99,26 +100,27 @@ async def put_stock(request: web.Request) -> web.StreamResponse:
     "GET",
     "/v1/dealers/{dealer_id}/stock",
     scope="stock:read",
-    summary="A dealer's on-hand, reserved and available units of each SKU, a page by SKU",
+    summary="A dealer's on-hand, reserved and available units of each SKU, by SKU; as CSV, "
+    "every one",
     response=DealerStockOut,
-    query=page_params(MAX_PAGE, default=500),
+    query=list_params(MAX_PAGE, default=500),
 )
 async def get_stock(request: web.Request) -> web.StreamResponse:
-    """A page of the dealer's levels, from the tables (not the cache)."""
+    """The dealer's levels by SKU, from the tables (not the cache); as CSV, every one."""
     dealer_id = request.match_info["dealer_id"]
-    limit, cursor = (query(request)[k] for k in ("limit", "cursor"))
-    after = one_key(cursor, str, "a dealer's stock")
     await _known(request, dealer_id)
-    levels = select(StockLevel).where(col(StockLevel.dealer_id) == dealer_id)
-    if after is not None:
-        levels = levels.where(col(StockLevel.sku) > after)
-    async with request.app[RUNTIME].db.read() as session:
-        rows = (await session.exec(levels.order_by(col(StockLevel.sku)).limit(limit))).all()
-    following = encode_cursor(rows[-1].sku) if len(rows) == limit else None
-    return _json(
-        DealerStockOut(
-            dealer_id=dealer_id, levels=[LevelOut.of(r) for r in rows], next_cursor=following
-        )
+
+    async def read(cursor: list[str | int] | None, limit: int) -> list[LevelOut]:
+        after = one_key(cursor, str, "a dealer's stock")
+        levels = select(StockLevel).where(col(StockLevel.dealer_id) == dealer_id)
+        if after is not None:
+            levels = levels.where(col(StockLevel.sku) > after)
+        async with request.app[RUNTIME].db.read() as session:
+            rows = (await session.exec(levels.order_by(col(StockLevel.sku)).limit(limit))).all()
+        return [LevelOut.of(r) for r in rows]
+
+    return await answer_list(
+        request, "levels", LevelOut, read, lambda level: (level.sku,), {"dealer_id": dealer_id}
     )
 
 

@@ -60,14 +60,16 @@ async def answer_list(
     columns: type[Row],
     read: ReadRows[Row],
     key: SortKey[Row],
+    about: dict[str, Any] | None = None,
 ) -> web.StreamResponse:
-    """The list as JSON (``{name: [...], "next_cursor": ...}``) or as CSV named ``name``."""
+    """The list as JSON (``{name: [...], "next_cursor": ...}``, after the fields ``about``
+    the list) or as CSV named ``name``."""
     params = query(request)
     cursor, limit = params.get("cursor"), int(params["limit"])
     if not wants_csv(request):
         rows = list(await read(cursor, limit + 1))
         next_cursor = encode_cursor(*key(rows[limit - 1])) if len(rows) > limit else None
-        body = {
+        body = (about or {}) | {
             name: [row.model_dump(mode="json") for row in rows[:limit]],
             "next_cursor": next_cursor,
         }

@@ -142,3 +142,22 @@ async def test_promotions_and_the_audit_log_answer_as_csv(api: ApiClient, runtim
     assert [json.loads(row["detail"])["name"] for row in rows] == [
         f"p{i}" for i in range(4, -1, -1)
     ]
+
+
+async def test_a_dealers_stock_and_the_keys_answer_as_csv(api: ApiClient) -> None:
+    assert (await api.call("PUT", "/v1/dealers/d1", DEALER))[0] == 201
+    for i in range(3):
+        assert (await api.call("PUT", f"/v1/products/PX-{i}", PRODUCT))[0] == 201
+        assert (await api.call("PUT", f"/v1/dealers/d1/stock/PX-{i}", {"on_hand": i}))[0] == 200
+        await api.call("POST", "/v1/keys", {"name": f"k{i}", "scopes": ["readonly"]})
+    status, page = await api.call("GET", "/v1/dealers/d1/stock?limit=2")
+    assert page["dealer_id"] == "d1" and len(page["levels"]) == 2 and page["next_cursor"]
+    status, text = await api.call("GET", "/v1/dealers/d1/stock?format=csv")
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert status == 200 and [(r["sku"], r["on_hand"]) for r in rows] == [
+        ("PX-0", "0"), ("PX-1", "1"), ("PX-2", "2")
+    ]  # fmt: skip
+    status, text = await api.call("GET", "/v1/keys", headers={"Accept": "text/csv"})
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert [r["name"] for r in rows] == ["k0", "k1", "k2"]
+    assert "token" not in rows[0] and not any("bk_" in value for value in rows[0].values())
