@@ -22,6 +22,7 @@ from services.stats.queries import (
     scorecards,
 )
 from services.stats.queries import waiting_for_hq as count_waiting
+from services.stock import public as stock
 from shared.http.access import caller
 from shared.http.context import RUNTIME
 from shared.http.lists import answer_list, list_params
@@ -77,6 +78,7 @@ class ScorecardView(BaseModel):
     accept_p90_s: float | None
     pickups_locked: int
     returns: int
+    days_since_stock_report: int | None = None  # a dealer's: since its latest count (None: never)
 
     @classmethod
     def of(cls, card: Scorecard) -> ScorecardView:
@@ -191,11 +193,22 @@ async def get_scorecards(request: web.Request) -> web.StreamResponse:
     zone = ZoneInfo(runtime.settings.hq_timezone)
     first, last = _days(given["from"], given["to"], zone, runtime.clock.now())
 
+    today = runtime.clock.now().astimezone(zone).date()
+
     async def read(cursor: list[str | int] | None, limit: int) -> list[ScorecardView]:
         after = one_key(cursor, str, "scorecards")
         async with runtime.db.read() as session:
             cards = await scorecards(session, first, last, limit, after)
-        return [ScorecardView.of(card) for card in cards]
+            ids = [card.dealer_id for card in cards]
+            reported = dict((await session.exec(stock.last_reported(ids))).all())
+        views = []
+        for card in cards:
+            at = reported.get(card.dealer_id)
+            since = (today - at.astimezone(zone).date()).days if at is not None else None
+            views.append(
+                ScorecardView.of(card).model_copy(update={"days_since_stock_report": since})
+            )
+        return views
 
     return await answer_list(request, "dealers", ScorecardView, read, lambda s: (s.dealer_id,))
 

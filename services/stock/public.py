@@ -6,6 +6,7 @@ or from its tables through the queries here; changes go to it as messages on the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,8 +27,12 @@ async def available_at(redis: Redis, dealer_id: str) -> dict[str, int]:
     return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
 
 
-def last_reported() -> Select[str, datetime | None]:
-    """A query of each dealer's id and the time of its latest count of any SKU."""
-    return select(StockLevel.dealer_id, func.max(StockLevel.reported_at)).group_by(
+def last_reported(dealer_ids: Sequence[str] | None = None) -> Select[str, datetime | None]:
+    """A query of each dealer's id (of ``dealer_ids``, if given) and the time of its latest
+    count of any SKU."""
+    query = select(StockLevel.dealer_id, func.max(StockLevel.reported_at)).group_by(
         col(StockLevel.dealer_id)
     )
+    if dealer_ids is not None:
+        query = query.where(col(StockLevel.dealer_id).in_(list(dealer_ids)))
+    return query

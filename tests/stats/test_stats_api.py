@@ -32,6 +32,7 @@ async def test_an_accepted_and_a_declined_offer_are_counted(counted: Chats) -> N
     [near] = (await stats(chats, "/v1/stats/dealers"))["dealers"]
     assert (near["dealer_id"], near["offers"], near["acceptance_rate"]) == ("near", 1, 1.0)
     assert near["accept_p50_s"] is not None and near["accept_p50_s"] <= 15
+    assert near["days_since_stock_report"] == 0  # counted today
     network = (await stats(chats, "/v1/stats/offers"))["network"]
     assert (network["offers"], network["accepted"], network["declined"]) == (1, 1, 0)
 
