@@ -91,7 +91,7 @@ async def get_dealers(request: web.Request) -> web.StreamResponse:
     async def read(cursor: list[str | int] | None, limit: int) -> list[DealerView]:
         async with runtime.db.read() as session:
             found = await list_dealers(session, where, limit, one_key(cursor, str, "dealers"))
-        return [DealerView.model_validate(dealer.model_dump()) for dealer in found]
+        return [DealerView.of(dealer) for dealer in found]
 
     return await answer_list(request, "dealers", DealerView, read, lambda d: (d.id,))
 
@@ -167,7 +167,7 @@ def _path_id(request: web.Request, name: str) -> str:
 
 
 def _dealer_view(dealer: Dealer) -> dict[str, object]:
-    return DealerView.model_validate(dealer.model_dump()).model_dump()
+    return DealerView.of(dealer).model_dump()
 
 
 def _json(body: dict[str, object], status: int = 200) -> web.Response:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from services.catalog.models import Product
+from services.catalog.models import Dealer, Product
 from shared.money import MoneyError, format_amount, known_currency, parse_amount
 
 Capability = Literal["pickup", "delivery", "installation"]
@@ -121,3 +121,8 @@ class DealerView(DealerBody):
     model_config = ConfigDict(extra="ignore")
 
     id: str
+
+    @classmethod
+    def of(cls, dealer: Dealer) -> DealerView:
+        """The view of a Dealer row."""
+        return cls.model_validate(dealer.model_dump())

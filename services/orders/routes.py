@@ -141,11 +141,9 @@ async def get_orders(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     given = query(request)
     zone = ZoneInfo(runtime.settings.hq_timezone)
-    channel, own = given["channel"], caller(request).channel
-    if own is not None:
-        if channel not in (None, own):  # another channel's orders are unknown to the key
-            return await answer_list(request, "orders", OrderSummary, no_rows, _order_key)
-        channel = own
+    channel, visible = caller(request).channel_of_list(given["channel"])
+    if not visible:
+        return await answer_list(request, "orders", OrderSummary, no_rows, _order_key)
     where = OrderFilter(
         status=given["status"], channel=channel, region=given["region"],
         fulfilling_dealer_id=given["fulfilling_dealer"],

@@ -6,6 +6,7 @@ Periods are HQ's days (``BATON_HQ_TIMEZONE``), the last seven by default, today 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from pydantic import BaseModel
 from services.stats.queries import (
     DECLINES,
     Dimension,
+    OrderCount,
     Period,
     Scorecard,
     network,
@@ -137,25 +139,26 @@ async def get_order_stats(request: web.Request) -> web.StreamResponse:
     period: Period = given["period"]
     by: Dimension = given["by"]
     zone = ZoneInfo(runtime.settings.hq_timezone)
-    channel = caller(request).channel or given["channel"]  # a channel's key: its own
+    channel, visible = caller(request).channel_of_list(given["channel"])
     now = runtime.clock.now()
     if period == "hour" and (by == "region" or given["region"] is not None):
         raise invalid_fields(("by" if by == "region" else "region", "by day only, not by hour"))
-    since, until = _span(given["from"], given["to"], zone, now)
+    days = _days(given["from"], given["to"], zone, now)
+    since, until = _span(given["from"], given["to"], days, zone)
     if until - since > timedelta(days=MOST_DAYS[period]):
         raise invalid_fields(("to", f"at most {MOST_DAYS[period]} days by {period}"))
-    async with runtime.db.read() as session:
-        if period == "hour":
-            rows = await orders_by_hour(
-                session, since, until, by="channel" if by == "channel" else "status",
-                channel=channel,
-            )  # fmt: skip
-        else:
-            first, last = _days(given["from"], given["to"], zone, now)
-            rows = await orders_by_day(
-                session, first, last, by=by, zone=zone, channel=channel, region=given["region"]
-            )
-        waiting = await count_waiting(session, channel)
+    rows: list[OrderCount] = []
+    waiting = 0
+    if visible:  # else another channel's orders were asked for: the key sees none of them
+        async with runtime.db.read() as session:
+            if period == "hour":
+                hourly: Literal["status", "channel"] = "channel" if by == "channel" else "status"
+                rows = await orders_by_hour(session, since, until, by=hourly, channel=channel)
+            else:
+                rows = await orders_by_day(
+                    session, *days, by=by, zone=zone, channel=channel, region=given["region"]
+                )
+            waiting = await count_waiting(session, channel)
     body = OrdersOverTime(
         period=period, by=by, time_zone=str(zone), starts_at=since, ends_at=until,
         waiting_for_hq=waiting,
@@ -214,11 +217,12 @@ async def get_scorecards(request: web.Request) -> web.StreamResponse:
 
 
 def _span(
-    given_from: date | datetime | None, given_to: date | datetime | None, zone: ZoneInfo,
-    now: datetime,
+    given_from: date | datetime | None, given_to: date | datetime | None, days: tuple[date, date],
+    zone: ZoneInfo,
 ) -> tuple[datetime, datetime]:  # fmt: skip
-    """The instants a period's ``from`` and ``to`` mean (default: the last seven days)."""
-    first, last = _days(given_from, given_to, zone, now)
+    """The instants a period's ``from`` and ``to`` mean: the times given, else the bounds of
+    its ``days``."""
+    first, last = days
     since = range_bound(given_from if given_from is not None else first, zone, end=False)
     until = range_bound(given_to if given_to is not None else last, zone, end=True)
     if until <= since:

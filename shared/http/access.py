@@ -113,6 +113,14 @@ class Caller:
         """True unless the key is bound to another channel."""
         return self.channel is None or self.channel == channel
 
+    def channel_of_list(self, asked: str | None) -> tuple[str | None, bool]:
+        """The channel a list or count is narrowed to for this key (None: every channel),
+        and False when the key asked for another channel than its own, which it sees
+        nothing of (as unknown as a channel with no orders)."""
+        if self.channel is None:
+            return asked, True
+        return self.channel, asked in (None, self.channel)
+
 
 Authenticate = Callable[[str], Awaitable[Caller | None]]
 Refused = Callable[[str, str], None]  # (key id or "none", reason): counts a refusal

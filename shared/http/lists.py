@@ -118,8 +118,6 @@ async def _stream_csv(
         if len(rows) < size:
             break
         cursor = list(key(rows[-1]))
-    if buffer.tell():
-        await response.write(buffer.getvalue().encode())
     await response.write_eof()
     return response
 

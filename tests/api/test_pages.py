@@ -48,7 +48,8 @@ async def test_keys_page_oldest_first(api: ApiClient) -> None:
     ]  # fmt: skip
 
 
-async def test_promotions_page_and_filter_each_page(api: ApiClient, runtime: Runtime) -> None:
+async def five_promotions(api: ApiClient, runtime: Runtime) -> None:
+    """Promotions p0..p4 of PX-1, live a day: the odd ones in Sichuan, the even in Beijing."""
     await api.call("PUT", "/v1/products/PX-1", PRODUCT)
     now = runtime.clock.now()
     for i in range(5):
@@ -59,6 +60,10 @@ async def test_promotions_page_and_filter_each_page(api: ApiClient, runtime: Run
             "regions": ["sichuan"] if i % 2 else ["beijing"],
         }  # fmt: skip
         assert (await api.call("POST", "/v1/promotions", body))[0] == 201
+
+
+async def test_promotions_page_and_filter_each_page(api: ApiClient, runtime: Runtime) -> None:
+    await five_promotions(api, runtime)
     pages = await walk(api, "/v1/promotions", "promotions", 2)
     names = [p["name"] for page in pages for p in page]
     assert sorted(names) == [f"p{i}" for i in range(5)] and len(pages) == 3
@@ -118,16 +123,7 @@ async def test_a_cursor_not_given_by_the_list_is_refused(api: ApiClient) -> None
 
 
 async def test_promotions_and_the_audit_log_answer_as_csv(api: ApiClient, runtime: Runtime) -> None:
-    await api.call("PUT", "/v1/products/PX-1", PRODUCT)
-    now = runtime.clock.now()
-    for i in range(5):
-        body = {
-            "name": f"p{i}", "starts_at": now.isoformat(),
-            "ends_at": (now + timedelta(days=1)).isoformat(), "skus": ["PX-1"],
-            "percent_off": "5", "funded_by": "hq",
-            "regions": ["sichuan"] if i % 2 else ["beijing"],
-        }  # fmt: skip
-        assert (await api.call("POST", "/v1/promotions", body))[0] == 201
+    await five_promotions(api, runtime)
     # A filtered page is full while rows remain: the filter reads on past a page.
     status, page = await api.call("GET", "/v1/promotions?region=beijing&limit=2")
     assert [p["name"] for p in page["promotions"]] == ["p4", "p2"] and page["next_cursor"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.api.test_access import make_key
 from tests.bus.support import eventually
 from tests.dealer.conftest import Chats
 
@@ -48,6 +49,14 @@ async def test_an_accepted_and_a_declined_offer_are_counted(counted: Chats) -> N
     assert [(r["value"], r["orders"]) for r in regions["rows"]] == [("sichuan", 1)]
     _, view = await chats.api.call("GET", f"/v1/orders/{placed['id']}")
     assert view["status"] == "accepted"
+    for channel, asked, expected in (("mall", "", 1), ("mall", "?channel=jd", 0), ("jd", "", 0)):
+        key = await make_key(chats.api, f"{channel}-stats", ["stats:read"], channel=channel)
+        headers = {"Authorization": f"Bearer {key}"}
+        async with chats.api.http.get(
+            f"{chats.api.url}/v1/stats/orders{asked}", headers=headers
+        ) as r:
+            counted = sum(row["orders"] for row in (await r.json())["rows"])
+        assert (r.status, counted) == (200, expected), (channel, asked)
 
     # A second order the only stocked dealer declines: nobody else can take it, so it waits.
     placed = await chats.order("C-2")
