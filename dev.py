@@ -75,7 +75,22 @@ def main(args: list[str]) -> int:
             return 1
     # The whole suite runs on every core (pytest-xdist; each worker has its own Redis and
     # databases); arguments, such as -k bus, run just those tests in this process.
-    return run("pytest", *(args[1:] or ["-n", "auto", "-q"]))
+    status = run("pytest", *(args[1:] or ["-n", "auto", "--dist", "loadgroup", "-q"]))
+    say_if_no_browser()
+    return status
+
+
+def say_if_no_browser() -> None:
+    """Say plainly when the console's browser tests were skipped for want of Chromium."""
+    from tests.console.browser import chromium  # where the browser tests look for it
+
+    if chromium() is None:
+        print(
+            "\nNOTE: the console's browser tests (tests/console/) did NOT run: this machine "
+            "has no Chromium.\n      Install it (Debian: apt-get install chromium) and run "
+            "python3 dev.py test again.",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The HTTP API process: health, metrics, OpenAPI, and the routes services declare."""
+"""The HTTP API process: health, metrics, OpenAPI, the routes services declare, the console."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from sqlalchemy import text
 
+from baton.console import pages as console
 from bots.dealer import routes as invite_routes
 from services.access import routes as access_routes
-from services.access.public import Authenticator
+from services.access.public import Authenticator, Sessions
 from services.audit import routes as audit_routes
 from services.broadcasts import routes as broadcast_routes
 from services.catalog import routes as catalog_routes
@@ -21,7 +22,7 @@ from services.pricing import routes as pricing_routes
 from services.settlement import routes as settlement_routes
 from services.stats import routes as stats_routes
 from services.stock import routes as stock_routes
-from shared.http.access import auth_middleware
+from shared.http.access import Caller, auth_middleware
 from shared.http.context import API, DIRECTORY, RUNTIME, Directory
 from shared.http.errors import errors_middleware
 from shared.http.limits import Limiter, parse_limits
@@ -100,15 +101,21 @@ def create_app(runtime: Runtime, directory: Directory | None = None) -> web.Appl
     async def limit(key_id: str, route_class: str) -> float:
         return await limiter.wait_for(key_id, route_class, runtime.clock.now().timestamp())
 
-    app = web.Application(
-        middlewares=[errors_middleware, auth_middleware(authenticate, public, refused, limit)]
-    )
+    sessions = Sessions(runtime.db, runtime.clock)
+
+    async def session_of(cookie: str) -> tuple[Caller, str] | None:
+        member = await sessions(cookie)
+        return None if member is None else (member.caller, member.csrf)
+
+    checks = auth_middleware(authenticate, public, refused, limit, session_of)
+    app = web.Application(middlewares=[errors_middleware, checks])
     app[access_routes.AUTHENTICATOR] = authenticate
     app[RUNTIME] = runtime
     app[API] = api
     app[DIRECTORY] = directory or CatalogDirectory(runtime.db)
     order_routes.attach(app)
     api.install(app)
+    console.attach(app, sessions, limit)
     return app
 
 

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -61,7 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
         "the https://t.me/<bot>?start=<code> link that binds a chat user to the dealer.",
     )
     invite.add_argument("--dealer", required=True, help="the dealer id (ignored for hq)")
-    invite.add_argument("--role", required=True, choices=["owner", "staff", "hq"])
+    invite.add_argument("--role", required=True, choices=["owner", "staff", "hq", "finance"])
+    commands.add_parser(
+        "console",
+        help="print a one-time admin sign-in link to HQ's web console",
+        description="Print a link that signs an admin in to the console once, within 5 "
+        "minutes (API keys included). HQ and finance members get theirs from the bot with "
+        "/console.",
+    )
     keys = commands.add_parser(
         "keys",
         help="make, list and revoke API keys (baton keys create --help)",
@@ -196,34 +203,36 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from baton.import_command import run_import
-    from baton.invite_command import run_invite
+    from baton.invite_command import run_console, run_invite
     from baton.registry import SERVICES, ServiceUnavailable
     from baton.settle_command import run_check, run_close
     from baton.up import run_services, up, without_password
     from shared.db.migrate import SchemaOutOfDate, upgrade
 
+    async def migrate() -> int:
+        await upgrade(settings.sqlalchemy_url)
+        print(f"database is up to date: {without_password(settings.sqlalchemy_url)}")
+        return 0
+
+    # The command word → what it runs (its exit status; None: 0).
+    commands: dict[str, Callable[[], Awaitable[int | None]]] = {
+        "up": lambda: up(settings, demo=args.demo),
+        "run": lambda: run_services(
+            settings, [SERVICES[name] for name in dict.fromkeys(args.service)]
+        ),
+        "invite": lambda: run_invite(settings, args.dealer, args.role),
+        "keys": lambda: _keys(args, settings),
+        "console": lambda: run_console(settings),
+        "import": lambda: run_import(settings, args.kind, args.file, args.skip_bad),
+        "settle": lambda: run_close(settings, args.period, args.out, args.statements),
+        "check": lambda: run_check(settings),
+        "migrate": migrate,
+    }
     try:
-        if args.command == "up":
-            await up(settings, demo=args.demo)
-        elif args.command == "run":
-            await run_services(settings, [SERVICES[name] for name in dict.fromkeys(args.service)])
-        elif args.command == "invite":
-            return await run_invite(settings, args.dealer, args.role)
-        elif args.command == "keys":
-            return await _keys(args, settings)
-        elif args.command == "import":
-            return await run_import(settings, args.kind, args.file, args.skip_bad)
-        elif args.command == "settle":
-            return await run_close(settings, args.period, args.out, args.statements)
-        elif args.command == "check":
-            return await run_check(settings)
-        elif args.command == "migrate":
-            await upgrade(settings.sqlalchemy_url)
-            print(f"database is up to date: {without_password(settings.sqlalchemy_url)}")
+        return await commands[args.command]() or 0
     except (ServiceUnavailable, SchemaOutOfDate) as exc:
         print(f"baton: {exc}", file=sys.stderr)
         return 2
-    return 0
 
 
 async def _keys(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from baton.runtime import open_runtime
-from services.settlement.check import check_ledger
+from services.settlement import check_runs
 from services.settlement.models import PayoutLine
 from services.settlement.payouts import close_period, payout_csv, write_atomically
 from services.settlement.periods import Period, PeriodError, parse_period
@@ -89,14 +89,19 @@ def _report(
 
 
 async def run_check(settings: Settings) -> int:
-    """Check the ledger; returns 0 if sound, 1 naming the first violation."""
+    """Check the ledger; returns 0 if sound, 1 naming the first violation. The run and its
+    result are kept for HQ's console (``GET /v1/ledger/checks``)."""
+    zone = ZoneInfo(settings.settlement_tz)
     async with open_runtime(settings) as runtime:
-        report = await check_ledger(
-            runtime.db, lambda what, done, total: _progress(f"checking {what}")(done, total)
-        )
+        done = await check_runs.run(
+            runtime.db, runtime.clock, zone, "cli",
+            lambda what, done, total: _progress(f"checking {what}")(done, total),
+        )  # fmt: skip
+    report = done.report
     summary = (
         f"{report.transactions} transaction(s), {report.entries} entries, "
-        f"{report.orders} order(s), {report.payouts} payout line(s)"
+        f"{report.orders} order(s), {report.payouts} payout line(s), "
+        f"{report.summary_days} earnings summary day(s)"
     )
     if report.ok:
         print(f"ledger OK: {summary}")

@@ -27,6 +27,7 @@ DEMO_USERS = [
     ("王店长", "zh", "chengdu_store", "cd-tianfu", "owner"),
     ("Li Na", "en", "beijing_store", "bj-chaoyang", "owner"),
     ("HQ Operator", "en", "hq_ops", "hq", "hq"),
+    ("财务 Finance", "zh", "hq_finance", "hq", "finance"),
 ]
 
 
@@ -46,6 +47,16 @@ async def bind_demo_users(runtime: Runtime, emulator: EmulatorServer) -> None:
             user = emulator.emulator.create_user(name, username=username, language_code=language)
             invite = await create_invite(uow, dealer_id, role, created_by="demo")
             await redeem(uow, invite.code, user.id, user.id, name, language)
+
+
+def console_place(settings: Settings, *, emulated: bool) -> str:
+    """The banner's console line: where it is, and how to sign in."""
+    how = (
+        "in the dev chat, as HQ Operator, send /console and open the link"
+        if emulated
+        else "an HQ or finance member sends /console to the bot and opens the link"
+    )
+    return f"{settings.console_url}  (sign in: {how})"
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -79,6 +90,7 @@ async def start_all(settings: Settings, *, demo: bool = False) -> AsyncIterator[
             await seed(runtime)
         for service in SERVICES.values():
             system.places[service.label] = await stack.enter_async_context(service.start(runtime))
+        system.places["HQ console"] = console_place(settings, emulated=system.emulator is not None)
         await stack.enter_async_context(running(*delivery_loops(runtime)))
         yield system
 

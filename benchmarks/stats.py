@@ -3,10 +3,14 @@
 It writes a network's history into an empty database: ``--orders`` rows into ``orders``
 (spread over ``--days`` days, ten thousand dealers by default), and the same history into
 the statistics service's kept counts through its own upsert (``services.stats.store``), as
-the service would have added it event by event. Then it times each aggregate HQ's console
-asks for, reading the kept counts with the statistics routes' own queries, and, as the
-baseline measured in the same run, the nearest question asked of the raw ``orders`` rows
-(an indexed range and a GROUP BY, the floor of doing it without kept counts).
+the service would have added it event by event. Each accepted order's postings go into the
+ledger (its transactions and its dealers' entries: hold, void, handover with cash on
+delivery, release after the return window, returns) and, through settlement's own upsert
+(``services.settlement.summary``), into the kept earnings summary. Then it times each
+aggregate HQ's console asks for, reading the kept counts with the routes' own queries, and,
+as the baseline measured in the same run, the nearest question asked of the raw rows: the
+``orders`` table (an indexed range and a GROUP BY), and for earnings the ledger's entries
+summed as each dealer's earnings are (the floor of doing it without kept summaries).
 """
 
 from __future__ import annotations
@@ -27,7 +31,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, func, insert, select, text
 
 from benchmarks.common import BenchError
+from services.catalog.models import Dealer
 from services.orders.models import OrderRow
+from services.settlement import aggregate
+from services.settlement.aggregate import Span, consistent_read
+from services.settlement.ledger import Entry, cash_entry, dealer_entry
+from services.settlement.models import (
+    EarningsDay,
+    EarningsMonth,
+    EarningsTotal,
+    LedgerEntry,
+    LedgerTransaction,
+)
+from services.settlement.periods import local_midnight
+from services.settlement.summary import Pending, entry_sums, write_rows
 from services.stats.counts import ACCEPT_COLUMNS, Deltas
 from services.stats.models import DealerDay, OrderDay, OrderHour
 from services.stats.queries import (
@@ -58,10 +75,15 @@ OUTCOMES = (
 )  # fmt: skip
 CHUNK = 20_000
 _ORDERS: Table = OrderRow.__table__  # type: ignore[attr-defined]
+_DEALERS: Table = Dealer.__table__  # type: ignore[attr-defined]
+_TRANSACTIONS: Table = LedgerTransaction.__table__  # type: ignore[attr-defined]
+_ENTRIES: Table = LedgerEntry.__table__  # type: ignore[attr-defined]
 _KEPT: tuple[Table, ...] = tuple(
     model.__table__  # type: ignore[union-attr]
-    for model in (OrderHour, OrderDay, DealerDay)
+    for model in (OrderHour, OrderDay, DealerDay, EarningsDay, EarningsMonth, EarningsTotal)
 )
+RETURN_WINDOW = timedelta(days=7)
+ACCEPTED = ("accepted", "ready_for_pickup", "out_for_delivery", "completed", "returned")
 
 
 @dataclass(frozen=True)
@@ -95,6 +117,7 @@ class StatsBenchReport:
     environment: str
     load_s: float = 0.0
     kept_rows: dict[str, int] = field(default_factory=dict)
+    ledger_rows: dict[str, int] = field(default_factory=dict)
     timings: list[Timing] = field(default_factory=list)
 
     def format(self) -> str:
@@ -105,6 +128,8 @@ class StatsBenchReport:
             f"environment: {self.environment}",
             f"written in {self.load_s:.0f} s; kept counts: "
             + ", ".join(f"{name} {n:,} rows" for name, n in self.kept_rows.items()),
+            f"ledger: {self.ledger_rows.get('transactions', 0):,} transactions, "
+            f"{self.ledger_rows.get('entries', 0):,} dealer entries",
             "",
             f"{'aggregate':<52} {'answer':>7} {'p50 ms':>8} {'max ms':>8} "
             f"{'raw p50 ms':>11} {'raw / kept':>10}",
@@ -120,7 +145,8 @@ class StatsBenchReport:
             "",
             f"slowest aggregate's median: {worst:.1f} ms (goal: under 300 ms)",
             "raw: the nearest question asked of the orders table itself (its indexed time "
-            "range and a GROUP BY): the floor of answering without kept counts.",
+            "range and a GROUP BY): the floor of answering without kept counts; for earnings, "
+            "the same figures summed from the ledger's entries.",
         ]
         return "\n".join(lines)
 
@@ -152,6 +178,11 @@ async def run_stats_bench(
         await _write_history(db, orders, dealers, days, now, random.Random(seed), say)
         report.load_s = time.perf_counter() - start
         report.kept_rows = await _kept_rows(db)
+        async with db.read() as session:
+            report.ledger_rows = {
+                "transactions": await _count(session, _TRANSACTIONS),
+                "entries": await _count(session, _ENTRIES),
+            }
         report.timings = await _time_all(db, now, runs, say)
         return report
     finally:
@@ -160,7 +191,7 @@ async def run_stats_bench(
 
 async def _check_empty(db: Database) -> None:
     async with db.read() as session:
-        for table in (_ORDERS, *_KEPT):
+        for table in (_ORDERS, _DEALERS, _TRANSACTIONS, *_KEPT):
             found = await _count(session, table)
             if found:
                 raise BenchError(
@@ -196,6 +227,12 @@ async def _write_history(
     first = now - timedelta(days=days)
     step = timedelta(days=days) / orders
     clock = FakeClock(now)
+    async with unit_of_work(db, clock) as uow:  # the catalog's dealers: where each one is
+        await (await uow.session.connection()).execute(
+            insert(_DEALERS),
+            [_dealer_row(i, region, now) for i, region in enumerate(dealer_region)],
+        )
+    ledger = Ledger(now)
     for chunk_start in range(0, orders, CHUNK):
         rows: list[dict[str, Any]] = []
         deltas = Deltas()
@@ -207,12 +244,24 @@ async def _write_history(
             rows.append(_order_row(i, created, channel, region, status, dealer, amount))
             deltas.order(created, ZONE, (channel, region, status, "CNY"), 1, amount)
             _offers(deltas, rng, dealers, dealer, created.astimezone(ZONE).date(), status)
+            ledger.order(i, created, status, dealer, amount, rng, dealers)
         async with unit_of_work(db, clock) as uow:
-            await (await uow.session.connection()).execute(insert(_ORDERS), rows)
+            connection = await uow.session.connection()
+            await connection.execute(insert(_ORDERS), rows)
             await apply(uow, deltas)
+            await ledger.write(uow)
         done = min(orders, chunk_start + CHUNK)
         if done % 100_000 < CHUNK or done == orders:
             say(f"  written {done:,}/{orders:,} orders")
+
+
+def _dealer_row(i: int, region: str, now: datetime) -> dict[str, Any]:
+    return {
+        "id": f"d{i:05d}", "name": f"Store {i}", "region": region, "city": region.title(),
+        "lat": 30.0, "lon": 104.0, "service_radius_km": 30.0, "capabilities": ["pickup"],
+        "capacity": 40, "exclusive_regions": [], "referral_code": None, "paused": False,
+        "warehouse": False, "updated_at": now,
+    }  # fmt: skip
 
 
 def _order_row(
@@ -246,6 +295,82 @@ def _offers(
     deltas.dealer(who, day, ACCEPT_COLUMNS[min(len(ACCEPT_COLUMNS) - 1, int(rng.expovariate(0.6)))])
     if status == "returned":
         deltas.dealer(who, day, "returns")
+
+
+class Ledger:
+    """Each accepted order's postings as settlement books them (its dealers' side: the
+    customer's, HQ's and the provider's entries are left out, since no aggregate of
+    dealers' earnings reads them), gathered a chunk at a time, and the summary they add."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.next_id = 1
+        self.transactions: list[dict[str, Any]] = []
+        self.entries: list[dict[str, Any]] = []
+        self.summary = Pending()
+
+    def order(
+        self, i: int, created: datetime, status: str, dealer: int, amount: int,
+        rng: random.Random, dealers: int,
+    ) -> None:  # fmt: skip
+        """Post order ``i``'s stages: held once accepted (a third of the cancelled ones were,
+        and are voided), pending at handover (cash on delivery: owed to HQ), available after
+        the return window, or reversed by a return."""
+        voided = status == "cancelled" and rng.random() < 0.3
+        if status not in ACCEPTED and not voided:
+            return
+        fulfil = f"d{dealer:05d}"
+        origin = f"d{rng.randrange(dealers):05d}" if rng.random() < 0.3 else fulfil
+        shares = [(fulfil, "fulfilment", amount * 7 // 10), (origin, "referral", amount // 20)]
+        order_id, cod = f"o_{i:012x}", rng.random() < 0.2
+        self._post(order_id, "accepted", "hold", created + timedelta(minutes=5),
+                   [dealer_entry(d, "held", a, s) for d, s, a in shares])  # fmt: skip
+        if voided:
+            self._post(order_id, "voided", "void", created + timedelta(hours=1),
+                       [dealer_entry(d, "held", -a, s) for d, s, a in shares])  # fmt: skip
+        if status not in ("completed", "returned"):
+            return
+        handed = created + timedelta(hours=2)
+        moves = _moved(shares, "held", "pending") + ([cash_entry(fulfil, -amount)] if cod else [])
+        self._post(order_id, "handed_over", "handover", handed, moves)
+        if status == "returned":
+            back = [dealer_entry(d, "pending", -a, s) for d, s, a in shares]
+            self._post(order_id, "return:r1", "return", handed + timedelta(days=3),
+                       back + ([cash_entry(fulfil, amount)] if cod else []))  # fmt: skip
+        elif handed + RETURN_WINDOW <= self.now:
+            self._post(order_id, "released", "release", handed + RETURN_WINDOW,
+                       _moved(shares, "pending", "available"))  # fmt: skip
+
+    def _post(
+        self, order_id: str, stage: str, kind: str, at: datetime, entries: list[Entry]
+    ) -> None:
+        at = min(at, self.now)  # nothing is booked after the history's end
+        tx = self.next_id
+        self.next_id += 1
+        self.transactions.append({
+            "id": tx, "key": f"order:{order_id}:{stage}", "kind": kind, "order_id": order_id,
+            "currency": "CNY", "at": at, "posted_at": at, "detail": {},
+        })  # fmt: skip
+        self.entries += [
+            {"transaction_id": tx, "account": e.account, "currency": "CNY", "amount": e.amount,
+             "dealer_id": e.dealer_id, "bucket": e.bucket, "share": e.share, "sku": None}
+            for e in entries
+        ]  # fmt: skip
+        self.summary.add(entry_sums(kind, "CNY", at.astimezone(ZONE).date(), entries))
+
+    async def write(self, uow: Any) -> None:
+        """Insert the chunk's postings, and add them to the summary as ``ledger.post`` does."""
+        connection = await uow.session.connection()
+        if self.transactions:
+            await connection.execute(insert(_TRANSACTIONS), self.transactions)
+            await connection.execute(insert(_ENTRIES), self.entries)
+        await write_rows(uow, self.summary)
+        self.transactions, self.entries, self.summary = [], [], Pending()
+
+
+def _moved(shares: list[tuple[str, str, int]], source: Any, target: Any) -> list[Entry]:
+    return [e for d, s, a in shares for e in (dealer_entry(d, source, -a, s),
+                                              dealer_entry(d, target, a, s))]  # fmt: skip
 
 
 async def _kept_rows(db: Database) -> dict[str, int]:
@@ -308,10 +433,38 @@ async def _kept_cards(db: Database, days: Days, after: str | None) -> int:
         return len(await scorecards(session, *days, 100, after))
 
 
+def _earnings_span(days: Days) -> Span:
+    first, last = days
+    return Span(local_midnight(first, ZONE), local_midnight(last + timedelta(days=1), ZONE), ZONE)
+
+
+async def _kept_earnings(db: Database, days: Days, by: str, after: str | None = None) -> int:
+    async with consistent_read(db) as session:
+        if by == "region":
+            return len(await aggregate.region_rows(session, _earnings_span(days)))
+        start = (after, "") if after is not None else None
+        page = await aggregate.dealer_page(session, _earnings_span(days), after=start, limit=101)
+        return len(page)
+
+
+async def _raw_earnings(db: Database, days: Days, after: str | None = None) -> int:
+    """The same figures from the ledger: every dealer's (for a region), or the page's."""
+    dealers = None
+    if after is not None:
+        dealer = _ENTRIES.c.dealer_id
+        page = select(dealer).where(dealer > after).group_by(dealer).order_by(dealer).limit(101)
+        async with db.read() as session:
+            dealers = list((await (await session.connection()).execute(page)).scalars())
+    async with consistent_read(db) as session:
+        return len(await aggregate.ledger_figures(session, _earnings_span(days), dealers))
+
+
 async def _time_all(db: Database, now: datetime, runs: int, say: Progress) -> list[Timing]:
     today = now.astimezone(ZONE).date()
     week, month = (today - timedelta(days=6), today), (today - timedelta(days=29), today)
     year = (today - timedelta(days=365), today)
+    earlier = (today - timedelta(days=59), today - timedelta(days=30))
+    this_month = (today.replace(day=1), today)  # the console's default
     p = partial
     plan: list[tuple[str, Query, Query | None]] = [
         ("orders by status per day, 7 days", p(_kept_orders, db, week, "day", "status"),
@@ -327,6 +480,18 @@ async def _time_all(db: Database, now: datetime, runs: int, say: Progress) -> li
         ("scorecards, 30 days, first page of 100", p(_kept_cards, db, month, None), None),
         ("scorecards, 30 days, a page from the middle", p(_kept_cards, db, month, "d05000"),
          None),
+        ("earnings by dealer, 30 days, first page of 100", p(_kept_earnings, db, month, "dealer"),
+         p(_raw_earnings, db, month, "")),
+        ("earnings by dealer, 30 days, a page from the middle",
+         p(_kept_earnings, db, month, "dealer", "d05000"), p(_raw_earnings, db, month, "d05000")),
+        ("earnings by region, this month", p(_kept_earnings, db, this_month, "region"),
+         p(_raw_earnings, db, this_month)),
+        ("earnings by region, 30 days", p(_kept_earnings, db, month, "region"),
+         p(_raw_earnings, db, month)),
+        ("earnings by region, the 30 days before", p(_kept_earnings, db, earlier, "region"),
+         p(_raw_earnings, db, earlier)),
+        ("earnings by region, 366 days", p(_kept_earnings, db, year, "region"),
+         p(_raw_earnings, db, year)),
     ]  # fmt: skip
     timings = []
     for name, kept, raw in plan:

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     order_webhook_secret: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    # Where people reach the API from their browsers: the console's sign-in links point
+    # here (default: http://BATON_HTTP_HOST:BATON_HTTP_PORT).
+    public_url: str | None = None
     emulator_port: int = Field(default=8081, ge=0, le=65535)
 
     # Bus tuning.
@@ -138,7 +141,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value or None
 
-    @field_validator("telegram_api_url", "telegram_webhook_url", "order_webhook_url")
+    @field_validator("telegram_api_url", "telegram_webhook_url", "order_webhook_url", "public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):
@@ -181,6 +184,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'baton.db').resolve()}"
+
+    @property
+    def console_url(self) -> str:
+        """The console's address as people's browsers reach it."""
+        base = self.public_url or f"http://{self.http_host}:{self.http_port}"
+        return base.rstrip("/") + "/console"
 
     @property
     def uses_emulator(self) -> bool:

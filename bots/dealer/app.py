@@ -20,7 +20,7 @@ from telegram.ext import (
     filters,
 )
 
-from bots.dealer import earnings, handlers, hq, prices, rules
+from bots.dealer import console, earnings, handlers, hq, prices, rules
 from bots.dealer.callbacks import on_button
 from bots.dealer.context import BotApp, BotContext, BotData
 from bots.dealer.documents import on_document
@@ -50,6 +50,7 @@ COMMANDS = {
     "promo": rules.promo,
     "prices": prices.prices,
     "earnings": earnings.earnings,
+    "console": console.console,
 }
 
 

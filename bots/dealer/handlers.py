@@ -25,7 +25,7 @@ from bots.dealer.views import OPEN_STATUSES, order_line_text, stock_text
 from services.catalog.public import CatalogDirectory
 from services.stock.public import available_at
 from shared.chat.i18n import Problem
-from shared.chat.identity import may, redeem
+from shared.chat.identity import HQ_ROLES, may, redeem
 from shared.chat.menus import MENUS, queue_menu
 from shared.chat.models import ChatUser
 from shared.db.uow import unit_of_work
@@ -60,7 +60,7 @@ async def start(update: Update, context: BotContext, chat: Chat) -> None:
 async def bound_text(chat: Chat, user: ChatUser, *, already: bool = False) -> str:
     """Who this chat works for (``already``: before this message): the store's name, the role."""
     key = "start.linked" if already else "start.bound"
-    if user.role == "hq":
+    if user.role in HQ_ROLES:
         return chat.text(f"{key}_hq")
     name = await CatalogDirectory(chat.runtime.db).dealer_name(user.dealer_id)
     return chat.text(key, dealer=name, role=chat.text(f"role.{user.role}"))

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.audit import record
 from shared.chat.identity import (
+    HQ_ROLES,
     INVITE_STATES,
     create_invite,
     deep_link,
@@ -35,7 +36,7 @@ class InviteBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dealer_id: str = Field(min_length=1, max_length=64)
-    role: Literal["owner", "staff", "hq"]
+    role: Literal["owner", "staff", "hq", "finance"]
 
 
 class InviteView(BaseModel):
@@ -116,11 +117,11 @@ async def post_invite(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     body = await read_body(request, InviteBody)
     who = caller(request)
-    if body.role == "hq" and not who.is_admin:
-        await _refused_hq_invite(runtime, who.actor)
+    if body.role in HQ_ROLES and not who.is_admin:
+        await _refused_hq_invite(runtime, who.actor, body.role)
         refuse(request, 403, "forbidden", "only an admin key (or `baton invite`) may invite HQ")
-    dealer_id = HQ_DEALER if body.role == "hq" else body.dealer_id
-    if body.role != "hq" and not await request.app[DIRECTORY].has_dealer(dealer_id):
+    dealer_id = HQ_DEALER if body.role in HQ_ROLES else body.dealer_id
+    if body.role not in HQ_ROLES and not await request.app[DIRECTORY].has_dealer(dealer_id):
         raise ApiError(404, "not_found", f"no dealer {dealer_id!r}", field="dealer_id")
     async with unit_of_work(runtime.db, runtime.clock) as uow:
         invite = await create_invite(uow, dealer_id, body.role, created_by=who.actor)
@@ -142,8 +143,8 @@ async def post_invite(request: web.Request) -> web.StreamResponse:
     return web.json_response(view.model_dump(), status=201)
 
 
-async def _refused_hq_invite(runtime: Runtime, actor: str) -> None:
+async def _refused_hq_invite(runtime: Runtime, actor: str, role: str) -> None:
     # Asking for HQ's powers without them is worth a line in the audit log, not just a 403.
     async with runtime.db.write() as session:
         record(session, runtime.clock.now(), actor, "invite.create", target=HQ_DEALER,
-               allowed=False, detail={"role": "hq", "refused": "not an admin key"})  # fmt: skip
+               allowed=False, detail={"role": role, "refused": "not an admin key"})  # fmt: skip

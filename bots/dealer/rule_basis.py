@@ -35,12 +35,3 @@ async def promo_basis(session: AsyncSession, body: PromotionBody, at: datetime) 
     skus = {*body.skus, *(p.sku for p in named)}
     categories = {*body.categories, *(p.category for p in named)}
     return {"promotions": [p.id for p in await promotions_on(session, skus, categories, at)]}
-
-
-def floor_risk(floor: int, product: catalog.Product) -> str | None:
-    """Why a new floor needs HQ to confirm it knowingly: ``free``, ``above_list``; or None."""
-    if floor == 0:
-        return "free"
-    if floor > product.list_price:
-        return "above_list"
-    return None

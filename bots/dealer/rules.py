@@ -25,7 +25,7 @@ from bots.dealer.context import BotContext, BoundChat, Chat, reply
 from bots.dealer.guard import command, command_text
 from bots.dealer.models import RuleDraft
 from bots.dealer.presses import Outcome, Press
-from bots.dealer.rule_basis import floor_risk, price_basis, promo_basis
+from bots.dealer.rule_basis import price_basis, promo_basis
 from bots.dealer.rule_parsing import PriceRequest, PromoText, parse_price, parse_promo
 from bots.dealer.rule_texts import fit, hq_zone, promo_summary
 from services.broadcasts.public import audience_size
@@ -33,8 +33,9 @@ from services.catalog import public as catalog
 from services.pricing.public import (
     PromotionBody,
     RuleError,
-    check_promotion,
     create_promotion,
+    floor_risk,
+    preview_promotion,
     set_floor,
     validation_context,
 )
@@ -106,7 +107,7 @@ async def _price_draft(
         old=format_amount(basis["floor"], product.currency), new=shown["floor"],
         currency=product.currency, audience=await audience_size(session, None),
     )  # fmt: skip
-    label, risk = None, floor_risk(floor, product)
+    label, risk = None, floor_risk(floor, product.list_price)
     if risk is not None:
         listed = format_amount(product.list_price, product.currency)
         text += "\n\n" + chat.text(f"price.risk.{risk}", list=listed, **shown)
@@ -142,15 +143,13 @@ async def _promo_draft(
         body = PromotionBody.model_validate(data, context=validation_context(zone))
     except ValidationError as exc:
         return _invalid_text(chat, exc)
-    problems = await check_promotion(session, body, now)
-    if problems:
-        return "\n".join(chat.text(f"promo.{p.code}", **p.values) for p in problems[:SHOWN_ERRORS])
-    audience = 0
-    regions: list[str | None] = list(body.regions) or [None]
-    for region in regions:
-        audience += await audience_size(session, region)
+    try:  # the same checks and audience as the HTTP API's preview
+        previewed = await preview_promotion(session, body, now)
+    except RuleError as exc:
+        shown = exc.problems[:SHOWN_ERRORS]
+        return "\n".join(chat.text(f"promo.{p.code}", **p.values) for p in shown)
     summary = promo_summary(chat, body, zone)
-    text = fit([chat.text("promo.preview", summary=summary, audience=audience)])
+    text = fit([chat.text("promo.preview", summary=summary, audience=previewed.audience)])
     basis = await promo_basis(session, body, now)
     return {"body": body.model_dump(mode="json"), "basis": basis}, text, None
 

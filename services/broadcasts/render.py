@@ -136,3 +136,17 @@ def acknowledged(kind: str, params: dict[str, Any], language: str, at: datetime)
 def reminder(kind: str, params: dict[str, Any], language: str) -> str:
     """The one reminder a dealer gets when nobody of the store has acknowledged."""
     return t(language, "ack.reminder") + "\n\n" + body(kind, params, language)
+
+
+def floor_warning(
+    code: str, name: str, floor: int, currency: str, list_price: int | None, language: str,
+    *, category: bool = False,
+) -> str:  # fmt: skip
+    """What HQ is warned of before a floor is announced (``code``: ``free``, ``above_list``),
+    for the product ``name`` (with ``category``: every product of the category ``name``)."""
+    if category:
+        name = t(language, "price.category_name", category=name)
+    return t(
+        language, f"price.risk.{code}", name=name, floor=format_amount(floor, currency),
+        currency=currency, list=format_amount(list_price or 0, currency),
+    )  # fmt: skip

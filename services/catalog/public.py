@@ -2,7 +2,8 @@
 
 Products and dealers are the catalog's tables; others read them only through these
 functions (the rows they return are for reading), so the catalog may change how it
-stores them. ``stores`` is a subquery for other services' SQL (a join stays one query).
+stores them. ``stores`` and ``dealer_regions`` are subqueries for other services' SQL (a
+join stays one query).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from services.catalog.directory import CatalogDirectory, dealer_names
 from services.catalog.geo import Reach, reach, reach_many, rebuild
@@ -29,6 +30,7 @@ __all__ = [
     "categories_in_use",
     "dealer",
     "dealer_names",
+    "dealer_regions",
     "dealers",
     "products",
     "products_matching",
@@ -91,6 +93,22 @@ async def referral_owners(session: AsyncSession, code: str) -> dict[str, str]:
     return {stored or "": dealer_id for stored, dealer_id in (await session.exec(query)).all()}
 
 
+async def dealer_regions(session: AsyncSession, region: str | None = None) -> Select[str, str]:
+    """A query of every dealer's id and region (stores and warehouses), of ``region`` if
+    given, in any spelling (as ``stores``): for other services' SQL to join."""
+    query = select(Dealer.id, Dealer.region)
+    if region is not None:
+        query = query.where(col(Dealer.region).in_(await _spellings(session, region)))
+    return query
+
+
+async def _spellings(session: AsyncSession, region: str) -> list[str]:
+    """The regions dealers are stored with that are ``region``, however it is spelt."""
+    wanted = region_key(region)
+    stored = (await session.exec(select(Dealer.region).distinct())).all()
+    return [r for r in stored if region_key(r) == wanted]
+
+
 async def stores(session: AsyncSession, region: str | None = None) -> SelectOfScalar[str]:
     """A subquery of the ids of the stores (not warehouses), of ``region`` if given.
 
@@ -99,7 +117,5 @@ async def stores(session: AsyncSession, region: str | None = None) -> SelectOfSc
     """
     query = select(Dealer.id).where(col(Dealer.warehouse).is_(False))
     if region is not None:
-        wanted = region_key(region)
-        stored = (await session.exec(select(Dealer.region).distinct())).all()
-        query = query.where(col(Dealer.region).in_([r for r in stored if region_key(r) == wanted]))
+        query = query.where(col(Dealer.region).in_(await _spellings(session, region)))
     return query

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
@@ -273,6 +273,11 @@ class RoutePlan:
     distances: dict[str, float]
     beyond: int  # stores nearby whose radius does not reach the customer
     attempt: int  # 1 for an order's first round
+    seen: dict[str, dict[str, Any]] = field(default_factory=dict)  # each candidate's facts
+
+    def record(self) -> dict[str, Any]:
+        """The decision as kept and explained: with what each candidate looked like."""
+        return self.decision.to_dict() | {"beyond_their_radius": self.beyond, "seen": self.seen}
 
 
 async def plan_route(
@@ -315,8 +320,23 @@ async def plan_routes(
         for dealer_id in _offered(decision):
             gathered.stats.setdefault(dealer_id, _Stats(responses=[])).open += 1
         distances = {c.dealer_id: c.distance_km for c in candidates}
-        plans.append(RoutePlan(decision, distances, found.beyond, len(before) + 1))
+        seen = {c.dealer_id: _seen(c, order) for c in candidates}
+        plans.append(RoutePlan(decision, distances, found.beyond, len(before) + 1, seen))
     return plans
+
+
+def _seen(candidate: Candidate, order: OrderFacts) -> dict[str, Any]:
+    """What routing saw of a candidate, for the console's explanation of the decision."""
+    skus = sorted({line.sku for line in order.lines})
+    return {
+        "distance_km": round(candidate.distance_km, 2),
+        "radius_km": None if math.isinf(candidate.service_radius_km)
+        else candidate.service_radius_km,
+        "available": {sku: candidate.available.get(sku, 0) for sku in skus},
+        "load_today": candidate.load_today,
+        "capacity": candidate.daily_capacity,
+        "open_offers": candidate.open_offers,
+    }  # fmt: skip
 
 
 def _offered(decision: RoutingDecision) -> list[str]:
@@ -343,7 +363,7 @@ async def start_routes(
         order, decision = loaded.order, plan.decision
         decisions.append(
             {"order_id": order.id, "attempt": plan.attempt, "decided_at": now,
-             "decision": decision.to_dict() | {"beyond_their_radius": plan.beyond}}
+             "decision": plan.record()}
         )  # fmt: skip
         dealer_ids = _offered(decision)
         if not dealer_ids:

@@ -76,7 +76,11 @@ class OfferRow(SQLModel, table=True):
     """One offer of an order to one dealer, kept for the dealer's record and for routing."""
 
     __tablename__ = "offers"
-    __table_args__ = (Index("ix_offers_dealer_state", "dealer_id", "state"),)
+    __table_args__ = (
+        Index("ix_offers_dealer_state", "dealer_id", "state"),
+        # Open offers soonest to expire first (``GET /v1/offers``, the console's overview).
+        Index("ix_offers_state_deadline", "state", "deadline", "id"),
+    )
 
     id: str = Field(primary_key=True, max_length=64)
     order_id: str = Field(max_length=64, index=True)

@@ -1,8 +1,10 @@
-"""HTTP routes of orders: the shop submits, HQ and the shop read, cancel and return."""
+"""HTTP routes of orders: the shop submits, HQ and the shop read, cancel and return; HQ
+watches the offers about to expire."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -18,6 +20,7 @@ from services.orders.intake import IntakeError, OrderConflict
 from services.orders.intake_queue import IntakeQueue
 from services.orders.listing import OrderFilter, OrderSummary, list_orders
 from services.orders.models import RoutingRow
+from services.orders.open_offers import OfferFilter, OpenOffer, open_offers
 from services.orders.repository import Loaded, load_order, offers_of
 from services.orders.view import order_view
 from shared.db.uow import UnitOfWork, unit_of_work
@@ -26,7 +29,7 @@ from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, read_body, read_json
 from shared.http.lists import answer_list, list_params, no_rows
 from shared.http.openapi import RouteTable
-from shared.http.params import Choice, DayOrTime, Text, query, time_and_id
+from shared.http.params import Choice, DayOrTime, Int, Text, query, time_and_id
 from shared.times import range_bound
 
 
@@ -71,6 +74,7 @@ class OrdersPage(BaseModel):
 
 
 MAX_LIMIT = 500
+MAX_EXPIRING_WITHIN = 7 * 24 * 3600  # seconds: a week, far beyond any offer's timeout
 INTAKE = web.AppKey("intake", IntakeQueue)
 
 
@@ -163,6 +167,45 @@ async def get_orders(request: web.Request) -> web.StreamResponse:
 
 def _order_key(order: OrderSummary) -> tuple[str, str]:
     return order.created_at.isoformat(), order.id
+
+
+class OffersPage(BaseModel):
+    """Open offers soonest to expire first; ``next_cursor`` asks for the page after."""
+
+    offers: list[OpenOffer]
+    next_cursor: str | None
+
+
+@ROUTES.route(
+    "GET", "/v1/offers", scope="orders:read",
+    summary="Offers waiting in dealers' chats, soonest to expire first; as CSV, every one",
+    response=OffersPage,
+    query=[
+        Choice("state", "open: in a dealer's chat, not answered yet (the default)",
+               choices=("open",), default="open"),
+        Int("expiring_within", "only those expiring within this many seconds from now",
+            low=0, high=MAX_EXPIRING_WITHIN),
+        *list_params(MAX_LIMIT),
+    ],
+)  # fmt: skip
+async def get_offers(request: web.Request) -> web.StreamResponse:
+    """The open offers of the orders the caller may see (a channel's key: its channel's)."""
+    runtime, given = request.app[RUNTIME], query(request)
+    now = runtime.clock.now()
+    channel, _ = caller(request).channel_of_list(None)
+    within = given["expiring_within"]
+    where = OfferFilter(
+        channel=channel, until=now + timedelta(seconds=within) if within is not None else None
+    )
+
+    async def read(cursor: list[str | int] | None, limit: int) -> list[OpenOffer]:
+        after = time_and_id(cursor, "offers") if cursor else None
+        async with runtime.db.read() as session:
+            return await open_offers(session, where, now, limit, after)
+
+    return await answer_list(
+        request, "offers", OpenOffer, read, lambda o: (o.expires_at.isoformat(), o.offer_id)
+    )
 
 
 @ROUTES.route(

@@ -1,7 +1,9 @@
 """HTTP routes of HQ's price rules: floors by SKU or category, and promotions.
 
 A change needs a key with the ``pricing:write`` scope, which only HQ's keys hold; each is
-audited with the key as its actor (``key:<id>/<name>``) in HQ's role.
+audited with the key as its actor (``key:<id>/<name>``) in HQ's role. Each change has a
+preview with the same body and the same checks (``services.pricing.preview``, which chat's
+previews share) that changes nothing.
 """
 
 from __future__ import annotations
@@ -19,16 +21,23 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.catalog import public as catalog
 from services.pricing.models import PriceRule, Promotion
+from services.pricing.preview import FloorPreview, preview_floor, preview_promotion
 from services.pricing.queries import history, in_force_ids, product_floor
 from services.pricing.rules import Scope
 from services.pricing.schemas import (
+    FloorPreviewView,
     FloorVersionView,
     Issue,
     PriceRuleBody,
     PriceRulesView,
     PromotionBody,
+    PromotionDraftView,
     PromotionList,
+    PromotionPreviewView,
     PromotionView,
+    RegionAudience,
+    RiskView,
+    iso,
     promotion_state,
     validation_context,
     version_view,
@@ -38,14 +47,13 @@ from shared.db.uow import unit_of_work
 from shared.http.access import caller
 from shared.http.context import RUNTIME
 from shared.http.errors import ApiError, invalid, read_json
-from shared.http.lists import answer_list, list_params
+from shared.http.lists import answer_list, list_params, wants_csv
 from shared.http.openapi import RouteTable
 from shared.http.params import (
     Choice,
     Text,
     encode_cursor,
     one_key,
-    page_params,
     query,
     time_and_id,
 )
@@ -72,31 +80,58 @@ async def put_sku_rule(request: web.Request) -> web.StreamResponse:
     sku = _path(request, "sku")
     body = await _body(request, PriceRuleBody, runtime)
     async with unit_of_work(runtime.db, runtime.clock) as uow:
-        product = await _product(uow.session, sku)
-        problems: list[Issue] = []
-        if body.currency is not None and body.currency != product.currency:
-            message = f"{sku} is priced in {product.currency}"
-            problems.append(Issue("currency", "foreign", message))
-        floor = _floor(body.floor, product.currency, problems)
-        if problems:
-            raise _invalid(problems)
+        product, floor = await _sku_floor(uow.session, sku, body)
         _, created = await _set(uow, "sku", sku, floor, product.currency, body, _actor(request))
         view = await _sku_view(uow.session, product, uow.clock.now())
     return _json(view, 201 if created else 200)
 
 
 @ROUTES.route(
+    "POST", "/v1/price-rules/preview/{sku}", scope="pricing:write", limit="reads",
+    summary="What PUT /v1/price-rules/{sku} would set and announce; changes nothing",
+    body=PriceRuleBody, response=FloorPreviewView,
+)  # fmt: skip
+async def preview_sku_rule(request: web.Request) -> web.StreamResponse:
+    """The PUT's checks and 4xx answers, then what it would do: nothing is stored,
+    audited or sent."""
+    runtime = request.app[RUNTIME]
+    sku = _path(request, "sku")
+    body = await _body(request, PriceRuleBody, runtime)
+    async with runtime.db.read() as session:
+        product, floor = await _sku_floor(session, sku, body)
+        shown = await _preview_floor(session, "sku", sku, floor, product.currency, body, runtime)
+    return _json(_floor_preview(shown).model_dump())
+
+
+async def _sku_floor(
+    session: AsyncSession, sku: str, body: PriceRuleBody
+) -> tuple[catalog.Product, int]:
+    """The product a SKU's floor is for, and the floor in its minor units; 404, 422."""
+    product = await _product(session, sku)
+    problems: list[Issue] = []
+    if body.currency is not None and body.currency != product.currency:
+        message = f"{sku} is priced in {product.currency}"
+        problems.append(Issue("currency", "foreign", message))
+    floor = _floor(body.floor, product.currency, problems)
+    if problems:
+        raise _invalid(problems)
+    return product, floor
+
+
+@ROUTES.route(
     "GET", "/v1/price-rules/{sku}", scope="pricing:read",
-    summary="A SKU's floor in force and a page of its history, oldest first",
-    response=PriceRulesView, query=page_params(MAX_PAGE),
+    summary="A SKU's floor in force and a page of its history, oldest first; as CSV, the "
+    "whole history",
+    response=PriceRulesView, query=list_params(MAX_PAGE),
 )  # fmt: skip
 async def get_sku_rules(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     sku = _path(request, "sku")
-    page = _Page.of(request)
     async with runtime.db.read() as session:
         product = await _product(session, sku)
-        return _json(await _sku_view(session, product, runtime.clock.now(), page))
+        if wants_csv(request):
+            return await _history_csv(request, "sku", sku, product.currency)
+        return _json(await _sku_view(session, product, runtime.clock.now(), _Page.of(request)))
 
 
 @ROUTES.route(
@@ -108,33 +143,112 @@ async def put_category_rule(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     category = _category(request)
     body = await _body(request, PriceRuleBody, runtime)
+    floor, currency = _category_floor(body)
+    async with unit_of_work(runtime.db, runtime.clock) as uow:
+        await _category_used(uow.session, category)
+        _, created = await _set(uow, "category", category, floor, currency, body, _actor(request))
+        view = await _category_view(uow.session, category, uow.clock.now())
+    return _json(view, 201 if created else 200)
+
+
+@ROUTES.route(
+    "POST", "/v1/price-rules/preview/category/{category}", scope="pricing:write",
+    limit="reads",
+    summary="What PUT /v1/price-rules/category/{category} would set and announce; changes "
+    "nothing",
+    body=PriceRuleBody, response=FloorPreviewView,
+)  # fmt: skip
+async def preview_category_rule(request: web.Request) -> web.StreamResponse:
+    """The PUT's checks and 4xx answers, then what it would do: nothing is stored,
+    audited or sent."""
+    runtime = request.app[RUNTIME]
+    category = _category(request)
+    body = await _body(request, PriceRuleBody, runtime)
+    floor, currency = _category_floor(body)
+    async with runtime.db.read() as session:
+        await _category_used(session, category)
+        shown = await _preview_floor(session, "category", category, floor, currency, body, runtime)
+    return _json(_floor_preview(shown).model_dump())
+
+
+def _category_floor(body: PriceRuleBody) -> tuple[int, str]:
+    """A category floor in minor units, and its currency (which it must name); 422."""
     if body.currency is None:
         raise _invalid([Issue("currency", "missing", "required for a category floor")])
     problems: list[Issue] = []
     floor = _floor(body.floor, body.currency, problems)
     if problems:
         raise _invalid(problems)
-    async with unit_of_work(runtime.db, runtime.clock) as uow:
-        if not await catalog.categories_in_use(uow.session, [category]):
-            raise ApiError(404, "not_found", f"no product is in category {category!r}")
-        _, created = await _set(
-            uow, "category", category, floor, body.currency, body, _actor(request)
-        )
-        view = await _category_view(uow.session, category, uow.clock.now())
-    return _json(view, 201 if created else 200)
+    return floor, body.currency
+
+
+async def _category_used(session: AsyncSession, category: str) -> None:
+    if not await catalog.categories_in_use(session, [category]):
+        raise ApiError(404, "not_found", f"no product is in category {category!r}")
+
+
+async def _preview_floor(
+    session: AsyncSession, scope: Scope, key: str, floor: int, currency: str,
+    body: PriceRuleBody, runtime: Runtime,
+) -> FloorPreview:  # fmt: skip
+    try:
+        return await preview_floor(
+            session, scope=scope, key=key, floor=floor, currency=currency,
+            effective_at=body.effective_at, now=runtime.clock.now(),
+        )  # fmt: skip
+    except RuleError as exc:
+        raise _invalid(exc.problems, exc.status) from None
+
+
+def _floor_preview(shown: FloorPreview) -> FloorPreviewView:
+    currency = shown.currency
+    return FloorPreviewView(
+        scope=shown.scope, key=shown.key, currency=currency,
+        floor=format_amount(shown.floor, currency), effective_at=iso(shown.effective_at) or "",
+        floor_in_force=format_amount(shown.in_force.amount, currency) if shown.in_force else None,
+        source=shown.in_force.source if shown.in_force else None,
+        list_price=format_amount(shown.list_price, currency)
+        if shown.list_price is not None else None,
+        unchanged=shown.unchanged,
+        warnings=[
+            RiskView(code=r.code, sku=r.sku, messages=r.messages(shown.floor, currency))
+            for r in shown.risks
+        ],
+        audience=shown.audience, messages=shown.notice.messages,
+    )  # fmt: skip
 
 
 @ROUTES.route(
     "GET", "/v1/price-rules/category/{category}", scope="pricing:read",
-    summary="A page of a category's floor history, oldest first",
-    response=PriceRulesView, query=page_params(MAX_PAGE),
+    summary="A page of a category's floor history, oldest first; as CSV, the whole history",
+    response=PriceRulesView, query=list_params(MAX_PAGE),
 )  # fmt: skip
 async def get_category_rules(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     category = _category(request)
-    page = _Page.of(request)
+    if wants_csv(request):
+        return await _history_csv(request, "category", category)
     async with runtime.db.read() as session:
-        return _json(await _category_view(session, category, runtime.clock.now(), page))
+        return _json(
+            await _category_view(session, category, runtime.clock.now(), _Page.of(request))
+        )
+
+
+async def _history_csv(
+    request: web.Request, scope: Scope, key: str, currency: str | None = None
+) -> web.StreamResponse:
+    """A floor's history as CSV, oldest first (finance's record of what was in force when)."""
+    runtime = request.app[RUNTIME]
+
+    async def read(cursor: list[str | int] | None, limit: int) -> list[FloorVersionView]:
+        after = int(cursor[0]) if cursor else 0
+        async with runtime.db.read() as session:
+            versions = await history(session, scope, key)
+        priced = [v for v in versions if currency is None or v.currency == currency]
+        current = in_force_ids(priced, runtime.clock.now())
+        return _Page(limit, after).views(versions, current)[0]
+
+    return await answer_list(request, "versions", FloorVersionView, read, lambda v: (v.id,))
 
 
 @ROUTES.route(
@@ -151,6 +265,33 @@ async def post_promotion(request: web.Request) -> web.StreamResponse:
     except RuleError as exc:
         raise _invalid(exc.problems, exc.status) from None
     return _json(PromotionView.of(promotion, runtime.clock.now()).model_dump(), 201)
+
+
+@ROUTES.route(
+    "POST", "/v1/promotions/preview", scope="pricing:write", limit="reads",
+    summary="What POST /v1/promotions would create and announce; changes nothing",
+    body=PromotionBody, response=PromotionPreviewView,
+)  # fmt: skip
+async def preview_promotion_route(request: web.Request) -> web.StreamResponse:
+    """The POST's checks and 422 answers, then what it would do: nothing is stored,
+    audited or sent."""
+    runtime = request.app[RUNTIME]
+    body = await _body(request, PromotionBody, runtime)
+    now = runtime.clock.now()
+    try:
+        async with runtime.db.read() as session:
+            shown = await preview_promotion(session, body, now)
+    except RuleError as exc:
+        raise _invalid(exc.problems, exc.status) from None
+    terms = PromotionView.of(shown.promotion, now).model_dump(
+        include=set(PromotionDraftView.model_fields)
+    )
+    view = PromotionPreviewView(
+        promotion=PromotionDraftView(**terms),
+        broadcasts=[RegionAudience(region=n.region, audience=n.audience) for n in shown.notices],
+        audience=shown.audience, messages=shown.messages,
+    )  # fmt: skip
+    return _json(view.model_dump())
 
 
 @ROUTES.route(

@@ -309,3 +309,14 @@ def discount_text(percent_bp: int | None, amount_off: int | None, currency: str 
     amount = format_amount(amount_off, currency)
     symbol = SYMBOLS.get(currency)
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+
+def floor_risk(floor: int, list_price: int) -> Literal["free", "above_list"] | None:
+    """Why a new floor needs HQ to set it knowingly: ``free`` (0 removes the floor: the
+    product could be sold for nothing), ``above_list`` (every order at the list price would be
+    refused); None if neither."""
+    if floor == 0:
+        return "free"
+    if floor > list_price:
+        return "above_list"
+    return None

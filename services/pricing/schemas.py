@@ -280,6 +280,72 @@ class PromotionList(BaseModel):
     next_cursor: str | None = None
 
 
+class RiskView(BaseModel):
+    """A floor HQ must set knowingly, with the warning chat gives before Apply."""
+
+    code: str = Field(description="free (a floor of 0) or above_list (above a list price)")
+    sku: str | None = Field(description="the product at risk; null: every one of the category")
+    messages: dict[str, str] = Field(description="the warning, by language (en, zh)")
+
+
+class FloorPreviewView(BaseModel):
+    """What a floor's PUT would set and announce; nothing is changed."""
+
+    scope: str = Field(description="sku or category")
+    key: str
+    currency: str
+    floor: str
+    effective_at: str = Field(description="when it would take effect (UTC)")
+    floor_in_force: str | None = Field(description="the floor it would replace (SKU only)")
+    source: str | None = Field(description="where that one comes from: sku, category, product")
+    list_price: str | None = Field(description="the product's list price (SKU only)")
+    unchanged: bool = Field(
+        description="the floor is already set so: the PUT would add no version and tell nobody"
+    )
+    warnings: list[RiskView] = Field(description="a floor of 0, or above a list price")
+    audience: int = Field(description="the dealer chats that would be told")
+    messages: dict[str, str] = Field(
+        description="the announcement as dealers would read it, by language (en, zh)"
+    )
+
+
+class PromotionDraftView(BaseModel):
+    """A promotion as its POST would create it (no id: none is made)."""
+
+    name: str
+    state: str = Field(description="scheduled or live")
+    starts_at: str
+    ends_at: str
+    skus: list[str]
+    categories: list[str]
+    regions: list[str]
+    discount: str
+    percent_off: str | None
+    amount_off: str | None
+    currency: str | None
+    funded_by: str
+    unit_cap: int | None
+    stackable: bool
+
+
+class RegionAudience(BaseModel):
+    """One broadcast a promotion would start: its region (null: every region), its audience."""
+
+    region: str | None
+    audience: int
+
+
+class PromotionPreviewView(BaseModel):
+    """What a promotion's POST would create and announce; nothing is changed."""
+
+    promotion: PromotionDraftView
+    broadcasts: list[RegionAudience] = Field(description="one per region it names")
+    audience: int = Field(description="the dealer chats that would be told, in all")
+    messages: dict[str, str] = Field(
+        description="the announcement as dealers would read it, by language (en, zh)"
+    )
+
+
 def _percent_text(points: int | None) -> str | None:
     return None if points is None else discount_text(points, None, None).removesuffix("%")
 

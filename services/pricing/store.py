@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,32 +50,22 @@ async def set_floor(
     force adds nothing, so repeating a PUT changes nothing.
     """
     now = uow.clock.now()
-    at = effective_at or now
-    if at < now:
-        raise RuleError([Issue("effective_at", "past", "is in the past; omit it for now")])
-    versions = [v for v in await history(uow.session, scope, key) if v.currency == currency]
-    if effective_at is None:
-        same = [v for v in versions if v.effective_at <= now][-1:]  # the version in force
-    else:
-        same = [v for v in versions if v.effective_at == at]
-    if same and same[-1].floor == floor:  # audited as asked, but nothing to change or tell
+    at = floor_time(effective_at, now)
+    same = await unchanged_version(uow.session, scope, key, floor, currency, effective_at, now)
+    if same is not None:  # audited as asked, but nothing to change or tell
         audit.record(
             uow.session, now, actor, "price_rule.set", target=f"{scope}:{key}", role=role,
-            detail={"rule_id": same[-1].id, "floor": floor, "currency": currency,
+            detail={"rule_id": same.id, "floor": floor, "currency": currency,
                     "effective_at": at.isoformat(), "unchanged": True},
         )  # fmt: skip
-        return same[-1], False
+        return same, False
     rule = PriceRule(
         scope=scope, key=key, floor=floor, currency=currency, effective_at=at, created_at=now,
         created_by=actor,
     )  # fmt: skip
     uow.session.add(rule)
     await uow.session.flush()
-    name = await _name_of(uow.session, scope, key)
-    params = {
-        "sku": key, "name": name, "floor": floor, "currency": currency,
-        "effective_at": at.isoformat(), "scope": scope,  # a category is named per reader
-    }  # fmt: skip
+    params = await floor_notice(uow.session, scope, key, floor, currency, at)
     broadcast = await start_broadcast(
         uow, kind="price", params=params, region=None, created_by=actor, requires_ack=True
     )
@@ -84,6 +75,46 @@ async def set_floor(
                 "effective_at": at.isoformat(), "broadcast_id": broadcast},
     )  # fmt: skip
     return rule, True
+
+
+def floor_time(effective_at: datetime | None, now: datetime) -> datetime:
+    """When a floor asked for at ``effective_at`` takes effect (now if None); RuleError if
+    that is in the past, since a version taking effect before now would rewrite history."""
+    at = effective_at or now
+    if at < now:
+        raise RuleError([Issue("effective_at", "past", "is in the past; omit it for now")])
+    return at
+
+
+async def unchanged_version(
+    session: AsyncSession,
+    scope: Scope,
+    key: str,
+    floor: int,
+    currency: str,
+    effective_at: datetime | None,
+    now: datetime,
+) -> PriceRule | None:
+    """The version that already sets ``floor`` then (the one in force, without
+    ``effective_at``; else the one taking effect at that time), if there is one: setting it
+    again adds nothing and tells nobody."""
+    versions = [v for v in await history(session, scope, key) if v.currency == currency]
+    if effective_at is None:
+        same = [v for v in versions if v.effective_at <= now][-1:]  # the version in force
+    else:
+        same = [v for v in versions if v.effective_at == effective_at]
+    return same[-1] if same and same[-1].floor == floor else None
+
+
+async def floor_notice(
+    session: AsyncSession, scope: Scope, key: str, floor: int, currency: str, at: datetime
+) -> dict[str, Any]:
+    """The params of the broadcast that announces a floor (``render.check``'s ``price``)."""
+    return {
+        "sku": key, "name": await _name_of(session, scope, key), "floor": floor,
+        "currency": currency, "effective_at": at.isoformat(),
+        "scope": scope,  # a category is named per reader
+    }  # fmt: skip
 
 
 async def _name_of(session: AsyncSession, scope: Scope, key: str) -> str:
@@ -126,28 +157,15 @@ async def create_promotion(
     problems = await check_promotion(uow.session, body, now)
     if problems:
         raise RuleError(problems)
-    promotion = Promotion(
-        id="pr_" + secrets.token_hex(6), name=body.name, starts_at=body.starts_at,
-        ends_at=body.ends_at, skus=body.skus, categories=body.categories, regions=body.regions,
-        percent_off=body.percent_bp, amount_off=body.amount_minor,
-        currency=body.currency if body.amount_off is not None else None,
-        funded_by=body.funded_by, unit_cap=body.unit_cap, stackable=body.stackable,
-        created_at=now, created_by=actor,
-    )  # fmt: skip
+    promotion = new_promotion(body, now, actor)
     uow.session.add(promotion)
-    params = {
-        "promotion_id": promotion.id, "name": promotion.name,
-        "discount": discount_text(promotion.percent_off, promotion.amount_off,
-                                  promotion.currency),
-        "starts_at": promotion.starts_at.isoformat(), "ends_at": promotion.ends_at.isoformat(),
-        "skus": promotion.skus, "categories": promotion.categories,
-    }  # fmt: skip
+    params = promotion_notice(promotion)
     broadcasts = [
         await start_broadcast(
             uow, kind="promotion", params=params, region=region, created_by=actor,
             requires_ack=True,
         )
-        for region in _regions(promotion)
+        for region in announced_in(promotion)
     ]  # fmt: skip
     audit.record(
         uow.session, now, actor, "promotion.create", target=promotion.id, role=role,
@@ -175,7 +193,7 @@ async def end_promotion(
             uow, kind="promotion_end", params=params, region=region, created_by=actor,
             requires_ack=False,
         )
-        for region in _regions(promotion)
+        for region in announced_in(promotion)
     ]  # fmt: skip
     audit.record(
         uow.session, now, actor, "promotion.end", target=promotion.id, role=role,
@@ -185,6 +203,30 @@ async def end_promotion(
     return promotion
 
 
-def _regions(promotion: Promotion) -> list[str | None]:
+def new_promotion(body: PromotionBody, now: datetime, actor: str) -> Promotion:
+    """The row a checked promotion is stored as (not added to any session)."""
+    return Promotion(
+        id="pr_" + secrets.token_hex(6), name=body.name, starts_at=body.starts_at,
+        ends_at=body.ends_at, skus=body.skus, categories=body.categories, regions=body.regions,
+        percent_off=body.percent_bp, amount_off=body.amount_minor,
+        currency=body.currency if body.amount_off is not None else None,
+        funded_by=body.funded_by, unit_cap=body.unit_cap, stackable=body.stackable,
+        created_at=now, created_by=actor,
+    )  # fmt: skip
+
+
+def promotion_notice(promotion: Promotion) -> dict[str, Any]:
+    """The params of the broadcast that announces a promotion (``render.check``'s
+    ``promotion``)."""
+    return {
+        "promotion_id": promotion.id, "name": promotion.name,
+        "discount": discount_text(promotion.percent_off, promotion.amount_off,
+                                  promotion.currency),
+        "starts_at": promotion.starts_at.isoformat(), "ends_at": promotion.ends_at.isoformat(),
+        "skus": promotion.skus, "categories": promotion.categories,
+    }  # fmt: skip
+
+
+def announced_in(promotion: Promotion) -> list[str | None]:
     """Where a promotion is announced: each of its regions, or everywhere (None)."""
     return list(promotion.regions) or [None]

@@ -9,28 +9,40 @@ In order, stopping at the first violation:
    its dealers' money sits only in the state the order is in (held, pending or available,
    plus cash owed after a cash-on-delivery handover; nothing once voided), and no dealer's
    share of it is negative;
-4. every payout line equals the entries of its payout transaction.
+4. every payout line equals the entries of its payout transaction;
+5. the kept earnings summary (``summary.py``) equals the entries: each day of each dealer
+   what the entries booked that settlement day (the first dealer and day that differ are
+   named), each month the sum of its days, and each dealer's totals the sum of its days.
 
 Balances are sums of entries, so "each balance equals its entries" is checked where a
-balance is stored or implied: the payout lines, and each order's money per state.
+balance is stored or implied: the payout lines, each order's money per state, and the
+earnings summary.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import Date, case, literal, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.settlement.earnings import ACCRUALS
 from services.settlement.models import (
+    SUMMARY_COLUMNS,
+    EarningsDay,
     LedgerEntry,
     LedgerTransaction,
     PayoutLine,
     SettledOrder,
 )
+from services.settlement.periods import local_day, local_midnight
+from services.settlement.summary import DAYS, MONTHS, TOTALS, entry_columns
 from shared.db.engine import Database
 
 CHUNK = 500
@@ -52,6 +64,7 @@ class Report:
     entries: int = 0
     orders: int = 0
     payouts: int = 0
+    summary_days: int = 0  # dealer days of the earnings summary
     violation: str | None = None
 
     @property
@@ -60,9 +73,10 @@ class Report:
         return self.violation is None
 
 
-async def check_ledger(db: Database, progress: Progress | None = None) -> Report:
+async def check_ledger(db: Database, progress: Progress | None = None, *, zone: ZoneInfo) -> Report:
     """Run every check on one snapshot; the report names the first violation, if any.
 
+    ``zone`` is ``BATON_SETTLEMENT_TZ``, whose days the earnings summary counts in.
     SQLite's read transaction is a snapshot already; on PostgreSQL the session runs in
     REPEATABLE READ, so the checks agree with each other while services keep posting.
     """
@@ -77,6 +91,7 @@ async def check_ledger(db: Database, progress: Progress | None = None) -> Report
             or await _ledger_balances(session)
             or await _orders(session, report, progress)
             or await _payouts(session, report)
+            or await _summary(session, report, zone)
         )
     return report
 
@@ -270,3 +285,140 @@ async def _payouts(session: AsyncSession, report: Report) -> str | None:
         if any(found.get(b, 0) != amount for b, amount in wanted.items()):
             return f"payout {line.transaction_key}: the line says {wanted}, its entries say {found}"
     return None
+
+
+async def _summary(session: AsyncSession, report: Report, zone: ZoneInfo) -> str | None:
+    report.summary_days = await _count(session, EarningsDay)
+    return await _days_are_their_entries(session, zone) or await _totals_are_their_days(session)
+
+
+def _differences(sums: Sequence[Any]) -> str:
+    return ", ".join(f"{n} {int(v):+d}" for n, v in zip(SUMMARY_COLUMNS, sums, strict=True) if v)
+
+
+def _any_not_zero(sums: Sequence[Any]) -> Any:
+    return or_(*(total != 0 for total in sums))
+
+
+async def _totals_are_their_days(session: AsyncSession) -> str | None:
+    totals = sa_select(
+        TOTALS.c.dealer_id, TOTALS.c.currency, *(TOTALS.c[n] for n in SUMMARY_COLUMNS)
+    )
+    days = sa_select(DAYS.c.dealer_id, DAYS.c.currency, *(-DAYS.c[n] for n in SUMMARY_COLUMNS))
+    both = union_all(totals, days).subquery()
+    sums = [func.sum(c) for c in list(both.c)[2:]]
+    off = (
+        await _execute(
+            session,
+            sa_select(both.c[0], both.c[1], *sums)
+            .group_by(both.c[0], both.c[1])
+            .having(_any_not_zero(sums))
+            .order_by(both.c[0], both.c[1])
+            .limit(1),
+        )
+    ).first()
+    if off is None:
+        return None
+    dealer_id, currency, *values = off
+    return (
+        f"earnings summary: dealer {dealer_id}'s totals in {currency} are not the sum of its "
+        f"days (totals less days: {_differences(values)})"
+    )
+
+
+async def _days_are_their_entries(session: AsyncSession, zone: ZoneInfo) -> str | None:
+    """Each dealer day of the summary against the entries booked that day, and each dealer
+    month against its days, a month at a time."""
+    at = col(LedgerTransaction.at)
+    bounds = [
+        (await _execute(session, sa_select(func.min(at)))).scalar(),
+        (await _execute(session, sa_select(func.max(at)))).scalar(),
+    ]
+    days = [local_day(t, zone) for t in bounds if t is not None]
+    for key in (DAYS.c.day, MONTHS.c.month):
+        found = (await _execute(session, sa_select(func.min(key), func.max(key)))).one()
+        days += [day for day in found if day is not None]
+    if not days:
+        return None
+    month, last = min(days).replace(day=1), max(days)
+    while month <= last:
+        following = (month + timedelta(days=31)).replace(day=1)
+        span = [month + timedelta(days=i) for i in range((following - month).days + 1)]
+        problem = await _days_of(session, zone, span) or await _month_of(session, month, following)
+        if problem is not None:
+            return problem
+        month = following
+    return None
+
+
+async def _month_of(session: AsyncSession, month: date, following: date) -> str | None:
+    """The first dealer whose month row differs from the sum of its days in that month."""
+    kept = sa_select(
+        MONTHS.c.dealer_id, MONTHS.c.currency, *(MONTHS.c[n] for n in SUMMARY_COLUMNS)
+    ).where(MONTHS.c.month == month)
+    days = sa_select(
+        DAYS.c.dealer_id, DAYS.c.currency, *(-DAYS.c[n] for n in SUMMARY_COLUMNS)
+    ).where(DAYS.c.day >= month, DAYS.c.day < following)
+    both = union_all(kept, days).subquery()
+    dealer, currency = list(both.c)[:2]
+    sums = [func.sum(c) for c in list(both.c)[2:]]
+    off = (
+        await _execute(
+            session,
+            sa_select(dealer, currency, *sums)
+            .group_by(dealer, currency)
+            .having(_any_not_zero(sums))
+            .order_by(dealer, currency)
+            .limit(1),
+        )
+    ).first()
+    if off is None:
+        return None
+    dealer_id, in_currency, *values = off
+    return (
+        f"earnings summary: dealer {dealer_id}'s month {month:%Y-%m} in {in_currency} is not "
+        f"the sum of its days (month less days: {_differences(values)})"
+    )
+
+
+async def _days_of(session: AsyncSession, zone: ZoneInfo, span: list[date]) -> str | None:
+    """The first dealer day of ``span[:-1]`` whose summary differs from its entries."""
+    starts = [local_midnight(day, zone) for day in span]
+    at = col(LedgerTransaction.at)
+    day_of = case(
+        *((at < starts[i + 1], literal(span[i], Date)) for i in range(len(span) - 2)),
+        else_=literal(span[-2], Date),
+    )
+    entries = sa_select(
+        col(LedgerEntry.dealer_id), day_of, col(LedgerEntry.currency), *entry_columns()
+    ).where(
+        col(LedgerTransaction.id) == col(LedgerEntry.transaction_id),
+        col(LedgerEntry.dealer_id).is_not(None), at >= starts[0], at < starts[-1],
+    )  # fmt: skip
+    kept = sa_select(
+        DAYS.c.dealer_id, DAYS.c.day, DAYS.c.currency, *(-DAYS.c[n] for n in SUMMARY_COLUMNS)
+    ).where(DAYS.c.day >= span[0], DAYS.c.day < span[-1])
+    both = union_all(entries, kept).subquery()
+    dealer, day, currency = list(both.c)[:3]
+    sums = [func.sum(c) for c in list(both.c)[3:]]
+    off = (
+        await _execute(
+            session,
+            sa_select(dealer, day, currency, *sums)
+            .group_by(dealer, day, currency)
+            .having(_any_not_zero(sums))
+            .order_by(day, dealer, currency)
+            .limit(1),
+        )
+    ).first()
+    if off is None:
+        return None
+    dealer_id, on, in_currency, *values = off
+    return (
+        f"earnings summary: dealer {dealer_id} on {on} ({in_currency}) differs from the "
+        f"entries booked that day (entries less summary: {_differences(values)})"
+    )
+
+
+async def _execute(session: AsyncSession, statement: Any) -> Any:
+    return await (await session.connection()).execute(statement)

@@ -18,6 +18,7 @@ import logging
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -53,11 +54,13 @@ def release_timer(order_id: str) -> str:
 
 
 class Books:
-    """Books order events with one split configuration and return window."""
+    """Books order events with one split configuration, return window and settlement zone
+    (whose days the earnings summary counts in)."""
 
-    def __init__(self, config: SplitConfig, return_window: timedelta) -> None:
+    def __init__(self, config: SplitConfig, return_window: timedelta, zone: ZoneInfo) -> None:
         self.config = config
         self.window = return_window
+        self.zone = zone
 
     async def held(self, uow: UnitOfWork, sale: SaleSnapshot) -> SettledOrder:
         """The order's row, locked; on first sight it is created and the hold posted."""
@@ -88,8 +91,9 @@ class Books:
         if created:
             entries = book.hold_entries(split_sale(book.sale_of(sale), self.config))
             await post(
-                uow.session, key=hold_key(sale.order_id), kind="hold", currency=sale.currency,
-                at=sale.accepted_at, now=now, entries=entries, order_id=sale.order_id,
+                uow, key=hold_key(sale.order_id), kind="hold", currency=sale.currency,
+                at=sale.accepted_at, now=now, zone=self.zone, entries=entries,
+                order_id=sale.order_id,
             )  # fmt: skip
         return row
 
@@ -103,8 +107,9 @@ class Books:
             return
         hold = await entries_of(uow.session, hold_key(row.order_id))
         await post(
-            uow.session, key=f"order:{row.order_id}:voided", kind="void", currency=row.currency,
-            at=at, now=uow.clock.now(), entries=book.negated(hold), order_id=row.order_id,
+            uow, key=f"order:{row.order_id}:voided", kind="void", currency=row.currency,
+            at=at, now=uow.clock.now(), zone=self.zone, entries=book.negated(hold),
+            order_id=row.order_id,
         )  # fmt: skip
         row.state, row.voided_at = "voided", at
         self._save(uow, row)
@@ -121,8 +126,8 @@ class Books:
         held = await order_bucket(uow.session, row.order_id, "held")
         entries = book.moved(held, "held", "pending") + book.collected(book.sale_of(sale))
         await post(
-            uow.session, key=f"order:{row.order_id}:handed_over", kind="handover",
-            currency=row.currency, at=at, now=uow.clock.now(), entries=entries,
+            uow, key=f"order:{row.order_id}:handed_over", kind="handover",
+            currency=row.currency, at=at, now=uow.clock.now(), zone=self.zone, entries=entries,
             order_id=row.order_id,
         )  # fmt: skip
         row.state, row.handed_over_at, row.available_at = "pending", at, at + self.window
@@ -146,8 +151,8 @@ class Books:
             msg.lines, "available" if row.state == "available" else "pending",
         )  # fmt: skip
         await post(
-            uow.session, key=key, kind="return", currency=row.currency, at=msg.at,
-            now=uow.clock.now(), entries=entries, order_id=row.order_id,
+            uow, key=key, kind="return", currency=row.currency, at=msg.at,
+            now=uow.clock.now(), zone=self.zone, entries=entries, order_id=row.order_id,
             detail={"return_id": msg.return_id, "lines": dict(msg.lines)},
         )  # fmt: skip
         returned = dict(row.returned)
@@ -164,9 +169,9 @@ class Books:
         at = row.available_at or uow.clock.now()
         pending = await order_bucket(uow.session, order_id, "pending")
         await post(
-            uow.session, key=f"order:{order_id}:released", kind="release", currency=row.currency,
-            at=at, now=uow.clock.now(), entries=book.moved(pending, "pending", "available"),
-            order_id=order_id,
+            uow, key=f"order:{order_id}:released", kind="release", currency=row.currency,
+            at=at, now=uow.clock.now(), zone=self.zone,
+            entries=book.moved(pending, "pending", "available"), order_id=order_id,
         )  # fmt: skip
         row.state = "available"
         self._save(uow, row)
@@ -202,9 +207,11 @@ async def release_earnings(msg: ReleaseEarnings, ctx: Context, books: Books) -> 
     await books.released(ctx.uow, msg.order_id)
 
 
-def build_handlers(config: SplitConfig, return_window: timedelta) -> dict[type[Message], Handler]:
+def build_handlers(
+    config: SplitConfig, return_window: timedelta, zone: ZoneInfo
+) -> dict[type[Message], Handler]:
     """The settlement consumer's handler table, bound to one set of books."""
-    books = Books(config, return_window)
+    books = Books(config, return_window, zone)
     return {
         SaleAccepted: partial(sale_accepted, books=books),
         SaleVoided: partial(sale_voided, books=books),

@@ -1,4 +1,8 @@
-"""Posting to the ledger: balanced transactions, once per key; balances as sums of entries."""
+"""Posting to the ledger: balanced transactions, once per key; balances as sums of entries.
+
+``post`` is the one place entries are written; it also adds a new transaction's dealer
+entries to the kept earnings summary (``summary.py``) in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.settlement import accounts
+from services.settlement import accounts, summary
 from services.settlement.accounts import Share, State
 from services.settlement.models import LedgerEntry, LedgerTransaction
+from shared.db.uow import UnitOfWork
 
 
 class Unbalanced(ValueError):
@@ -46,13 +52,14 @@ def cash_entry(dealer_id: str, amount: int) -> Entry:
 
 
 async def post(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     key: str,
     kind: str,
     currency: str,
     at: datetime,
     now: datetime,
+    zone: ZoneInfo,
     entries: Sequence[Entry],
     order_id: str | None = None,
     detail: dict[str, Any] | None = None,
@@ -60,12 +67,14 @@ async def post(
     """Post a transaction unless ``key`` was posted before; True if it is new.
 
     Raises Unbalanced (and posts nothing) if the entries do not add up to zero. Entries of
-    zero are left out; a transaction may have none (it still marks its key as done).
+    zero are left out; a transaction may have none (it still marks its key as done). A new
+    transaction's dealer entries are added to the earnings summary under the day ``at``
+    falls on in ``zone`` (``BATON_SETTLEMENT_TZ``), in the same transaction.
     """
     total = sum(entry.amount for entry in entries)
     if total != 0:
         raise Unbalanced(f"transaction {key} is off by {total} {currency}")
-    connection = await session.connection()
+    connection = await uow.session.connection()
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     table = LedgerTransaction.__table__  # type: ignore[attr-defined]
     statement = (
@@ -91,6 +100,7 @@ async def post(
     ]  # fmt: skip
     if rows:
         await connection.execute(LedgerEntry.__table__.insert(), rows)  # type: ignore[attr-defined]
+    summary.add(uow, zone, kind=kind, currency=currency, at=at, entries=entries)
     return True
 
 

@@ -3,15 +3,18 @@
 Ledger rows are never updated or deleted: a correction is a new transaction. A
 transaction's ``key`` names what caused it (``order:{id}:accepted``, ``…:return:{rid}``,
 ``payout:{period}:{dealer}:{currency}``) and is unique, so a redelivered event posts
-nothing new. Balances are sums of entries (SQL aggregates), never stored beside them.
+nothing new. Balances are sums of entries (SQL aggregates); what HQ's console reads of
+every dealer at once comes from a kept summary of the dealers' entries (``EarningsDay``,
+``EarningsMonth``, ``EarningsTotal``), written in the same transaction as each posting
+(``summary.py``) and checked against the entries by ``baton check ledger``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from shared.db.types import UTCDateTime
@@ -108,3 +111,94 @@ class PayoutLine(SQLModel, table=True):
     paid: int = Field(sa_column=Column(BigInteger, nullable=False))
     carried: int = Field(sa_column=Column(BigInteger, nullable=False))  # ≤ 0: still owed
     transaction_key: str = Field(max_length=200)
+
+
+class EarningsDay(SQLModel, table=True):
+    """What one settlement day's postings did to one dealer's money in one currency.
+
+    The day is the local date (``BATON_SETTLEMENT_TZ``) of each transaction's ``at``. The
+    kinds are what accruals (holds, voids, returns) booked to the dealer's fulfilment and
+    referral shares; the states are the changes to each bucket (``cash_owed`` as the
+    ledger has it: negative while owed). Rows are kept in (dealer, currency, day) order
+    (without a rowid on SQLite), so a page of dealers reads a few runs of rows, and a run
+    of days of every dealer is summed in that order: SQLite seeks into each dealer's days,
+    PostgreSQL finds them by the index on ``day``.
+    """
+
+    __tablename__ = "earnings_days"
+    __table_args__ = (  # a run of days, every dealer's: PostgreSQL reads it by this index
+        Index("ix_earnings_days_day", "day"),
+        {"sqlite_with_rowid": False},
+    )
+
+    dealer_id: str = Field(primary_key=True, max_length=64)
+    currency: str = Field(primary_key=True, max_length=3)
+    day: date = Field(primary_key=True)
+    fulfilment: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    referral: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    held: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    pending: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    available: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    paid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    cash_owed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+class EarningsMonth(SQLModel, table=True):
+    """The ``EarningsDay`` rows of one calendar month (``month``: its first day) added up,
+    so a period reads one row a dealer for each whole month it spans."""
+
+    __tablename__ = "earnings_months"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    dealer_id: str = Field(primary_key=True, max_length=64)
+    currency: str = Field(primary_key=True, max_length=3)
+    month: date = Field(primary_key=True)
+    fulfilment: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    referral: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    held: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    pending: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    available: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    paid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    cash_owed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+class EarningsTotal(SQLModel, table=True):
+    """Every day of one dealer's ``EarningsDay`` rows in one currency added up: its
+    balances now, so a balance at a period's end reads one row less the days after it."""
+
+    __tablename__ = "earnings_totals"
+
+    dealer_id: str = Field(primary_key=True, max_length=64)
+    currency: str = Field(primary_key=True, max_length=3)
+    fulfilment: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    referral: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    held: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    pending: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    available: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    paid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    cash_owed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+SUMMARY_COLUMNS = ("fulfilment", "referral", "held", "pending", "available", "paid", "cash_owed")
+
+
+class LedgerCheck(SQLModel, table=True):
+    """One run of the ledger check (``baton check ledger`` or ``POST /v1/ledger/checks``):
+    what it checked and what it found; no ``finished_at`` while it runs (or if its
+    process stopped first)."""
+
+    __tablename__ = "ledger_checks"
+    __table_args__ = (Index("ix_ledger_checks_started", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    started_by: str = Field(max_length=128)  # cli, or the API key / console member
+    transactions: int = 0
+    entries: int = 0
+    orders: int = 0
+    payouts: int = 0
+    summary_days: int = 0
+    ok: bool | None = None
+    violation: str | None = Field(default=None, sa_column=Column(Text))
+    duration_ms: int | None = None

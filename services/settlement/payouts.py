@@ -40,7 +40,7 @@ from services.settlement.models import (
 from services.settlement.periods import Period, PeriodError
 from shared.clock import Clock
 from shared.db.engine import Database
-from shared.db.uow import unit_of_work
+from shared.db.uow import UnitOfWork, unit_of_work
 from shared.money import format_amount
 
 CHUNK = 200
@@ -111,7 +111,7 @@ async def close_period(
     for start in range(0, len(dealers), CHUNK):
         chunk = dealers[start : start + CHUNK]
         async with unit_of_work(db, clock) as uow:
-            await _pay(uow.session, period, chunk, clock.now())
+            await _pay(uow, period, chunk, clock.now())
         if progress is not None:
             progress(min(start + CHUNK, len(dealers)), len(dealers))
     async with unit_of_work(db, clock) as uow:
@@ -162,9 +162,8 @@ async def _balances(
     return {(str(d), str(c), str(b)): int(total) for d, c, b, total in rows}
 
 
-async def _pay(
-    session: AsyncSession, period: Period, dealers: Sequence[str], now: datetime
-) -> None:
+async def _pay(uow: UnitOfWork, period: Period, dealers: Sequence[str], now: datetime) -> None:
+    session = uow.session
     as_of = await _balances(session, dealers, period.ends_at)
     current = await _balances(session, dealers, None)
     done = {
@@ -192,8 +191,8 @@ async def _pay(
         entries, paid, carried = payout_entries(dealer_id, available, cash)
         key = f"payout:{period.label}:{dealer_id}:{currency}"
         if await post(
-            session, key=key, kind="payout", currency=currency, at=now, now=now,
-            entries=entries, detail={"period": period.label},
+            uow, key=key, kind="payout", currency=currency, at=now, now=now,
+            zone=period.zone, entries=entries, detail={"period": period.label},
         ):  # fmt: skip
             session.add(
                 PayoutLine(
@@ -213,24 +212,34 @@ async def _lines(session: AsyncSession, label: str) -> list[PayoutLine]:
     return list((await session.exec(query)).all())
 
 
-def payout_csv(lines: Sequence[PayoutLine]) -> str:
-    """The finance payout file: one row per dealer and currency, amounts as decimal strings.
+def payout_row(line: PayoutLine) -> list[str]:
+    """One line of the payout file, in the order of ``CSV_HEADER``.
 
     ``cash_owed`` and ``carried_debt`` are what the dealer owes HQ (positive); ``pay`` is
     what HQ transfers to the dealer.
     """
+    c = line.currency
+    net = line.available + line.cash_owed
+    return [
+        line.period, line.dealer_id, c, format_amount(line.available, c),
+        format_amount(-line.cash_owed, c), format_amount(net, c), format_amount(line.paid, c),
+        format_amount(-line.carried, c),
+    ]  # fmt: skip
+
+
+def payout_csv(lines: Sequence[PayoutLine]) -> str:
+    """The finance payout file: one row per dealer and currency, amounts as decimal strings
+    (``payout_row``)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
-    for line in lines:
-        c = line.currency
-        net = line.available + line.cash_owed
-        writer.writerow(
-            [line.period, line.dealer_id, c, format_amount(line.available, c),
-             format_amount(-line.cash_owed, c), format_amount(net, c),
-             format_amount(line.paid, c), format_amount(-line.carried, c)]
-        )  # fmt: skip
+    writer.writerows(payout_row(line) for line in lines)
     return out.getvalue()
+
+
+async def period_lines(session: AsyncSession, label: str) -> list[PayoutLine]:
+    """A period's payout lines, by dealer and currency (as its CSV lists them)."""
+    return await _lines(session, label)
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -23,13 +23,14 @@ class PeriodError(ValueError):
 
 @dataclass(frozen=True)
 class Period:
-    """A named stretch of whole local days."""
+    """A named stretch of whole local days of ``zone``."""
 
     label: str
     first_day: date
     last_day: date
     starts_at: datetime
     ends_at: datetime
+    zone: ZoneInfo
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -45,7 +46,7 @@ def days(first: date, last: date, tz: ZoneInfo, label: str | None = None) -> Per
         raise PeriodError(f"a period is at most {MAX_DAYS} days")
     name = label or f"{first.isoformat()}..{last.isoformat()}"
     end = local_midnight(last + timedelta(days=1), tz)
-    return Period(name, first, last, local_midnight(first, tz), end)
+    return Period(name, first, last, local_midnight(first, tz), end, tz)
 
 
 def iso_week(year: int, week: int, tz: ZoneInfo) -> Period:

@@ -54,7 +54,9 @@ async def serve_settlement(runtime: Runtime) -> AsyncIterator[str]:
     """Consume the settlement stream and run the statements job while the block runs."""
     settings = runtime.settings
     window = timedelta(days=settings.return_window_days)
-    consumer = runtime.consumer("settlement", build_handlers(split_config(settings), window))
+    zone = ZoneInfo(settings.settlement_tz)
+    handlers = build_handlers(split_config(settings), window, zone)
+    consumer = runtime.consumer("settlement", handlers)
     scheduler = scheduler_for(runtime)
     async with running(consumer.run, scheduler.run):
         yield (

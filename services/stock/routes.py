@@ -1,8 +1,10 @@
-"""Stock over HTTP: a dealer's levels, and a count that replaces one SKU's on-hand."""
+"""Stock over HTTP: a dealer's levels, a count that replaces one SKU's on-hand, and the
+whole network's levels and their counts for HQ (``services.stock.network``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -11,6 +13,15 @@ from sqlmodel import col, select
 from services.stock.core import StockError
 from services.stock.handlers import apply_report
 from services.stock.models import StockLevel
+from services.stock.network import (
+    NetworkLevel,
+    StockFilter,
+    Tally,
+    days_since,
+    network_counts,
+    network_levels,
+    stale_before,
+)
 from shared.audit import record
 from shared.db.uow import unit_of_work
 from shared.http.access import caller
@@ -18,7 +29,7 @@ from shared.http.context import DIRECTORY, RUNTIME
 from shared.http.errors import ApiError, invalid, read_body
 from shared.http.lists import answer_list, list_params
 from shared.http.openapi import RouteTable
-from shared.http.params import one_key
+from shared.http.params import Int, Text, one_key, query
 from shared.messages.stock import StockCount
 
 
@@ -60,6 +71,7 @@ class DealerStockOut(BaseModel):
 
 
 MAX_PAGE = 1000
+DEFAULT_STALE_DAYS = 3  # when stock reminders are off (BATON_STOCK_REMINDER_DAYS=0)
 
 
 ROUTES = RouteTable()
@@ -122,6 +134,178 @@ async def get_stock(request: web.Request) -> web.StreamResponse:
     return await answer_list(
         request, "levels", LevelOut, read, lambda level: (level.sku,), {"dealer_id": dealer_id}
     )
+
+
+class NetworkLevelOut(BaseModel):
+    """One SKU at one dealer, in a list across the network."""
+
+    dealer_id: str
+    region: str | None = Field(description="the dealer's, as the catalog has it")
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    reported_at: datetime | None
+    days_since_report: int | None = Field(
+        description="HQ's days since the last count (0: today); null: never counted"
+    )
+
+    @classmethod
+    def of(cls, level: NetworkLevel, today: date, zone: tzinfo) -> NetworkLevelOut:
+        """The answer for a level, its days counted from HQ's ``today``."""
+        return cls(
+            dealer_id=level.dealer_id, region=level.region, sku=level.sku,
+            on_hand=level.on_hand, reserved=level.reserved,
+            available=level.on_hand - level.reserved, reported_at=level.reported_at,
+            days_since_report=days_since(level.reported_at, today, zone),
+        )  # fmt: skip
+
+
+class NetworkStockOut(BaseModel):
+    """A page of the network's levels by dealer and SKU."""
+
+    levels: list[NetworkLevelOut]
+    next_cursor: str | None = Field(description="the cursor of the next page; null: no more")
+
+
+class TallyOut(BaseModel):
+    """Levels, and how many are low and stale."""
+
+    levels: int
+    low: int
+    stale: int
+
+
+class RegionTally(TallyOut):
+    """A region's levels (region in English; null: dealers the catalog lacks)."""
+
+    region: str | None
+
+
+class SkuTally(TallyOut):
+    """A SKU's levels across the network."""
+
+    sku: str
+
+
+class RegionSkuTally(TallyOut):
+    """A SKU's levels in one region."""
+
+    region: str | None
+    sku: str
+
+
+class StockStatsOut(BaseModel):
+    """The network's stock levels counted: low, stale, by region and by SKU."""
+
+    low: int = Field(description="a level is low when its available units are at most this")
+    stale_days: int = Field(
+        description="a level is stale when counted more than this many of HQ's days ago, or never"
+    )
+    time_zone: str = Field(description="HQ's, whose days count")
+    total: TallyOut
+    by_region: list[RegionTally]
+    by_sku: list[SkuTally]
+    by_region_and_sku: list[RegionSkuTally]
+
+
+LOW = Int("low", "only levels with at most this many units available", low=0, high=100_000_000)
+STALE_DAYS = Int(
+    "stale_days", "only levels counted more than this many of HQ's days ago (or never)",
+    low=0, high=3650,
+)  # fmt: skip
+
+
+@ROUTES.route(
+    "GET", "/v1/stock", scope="stock:read",
+    summary="Stock levels across the network by dealer and SKU, filtered; as CSV, every one",
+    response=NetworkStockOut,
+    query=[
+        Text("region", "only dealers of this region (Chinese or English, any case)"),
+        Text("sku", "only this SKU"),
+        LOW,
+        STALE_DAYS,
+        *list_params(MAX_PAGE),
+    ],
+)  # fmt: skip
+async def get_network_stock(request: web.Request) -> web.StreamResponse:
+    """Every dealer's levels (warehouses included) by dealer and SKU, those asked for; with
+    ``low`` and ``stale_days`` both, the levels that are both."""
+    runtime, given = request.app[RUNTIME], query(request)
+    zone = ZoneInfo(runtime.settings.hq_timezone)
+    now = runtime.clock.now()
+    stale = given["stale_days"]
+    where = StockFilter(
+        region=given["region"], sku=given["sku"], low=given["low"],
+        stale_before=stale_before(stale, zone, now) if stale is not None else None,
+    )  # fmt: skip
+    today = now.astimezone(zone).date()
+
+    async def read(cursor: list[str | int] | None, limit: int) -> list[NetworkLevelOut]:
+        after = _dealer_and_sku(cursor)
+        async with runtime.db.read() as session:
+            found = await network_levels(session, where, limit, after)
+        return [NetworkLevelOut.of(level, today, zone) for level in found]
+
+    return await answer_list(
+        request, "levels", NetworkLevelOut, read, lambda level: (level.dealer_id, level.sku)
+    )
+
+
+def _dealer_and_sku(cursor: list[str | int] | None) -> tuple[str, str] | None:
+    """The (dealer, SKU) a page of the network's levels starts after; a 422 if the cursor
+    is not one this list gave."""
+    if not cursor:
+        return None
+    if len(cursor) == 2 and all(isinstance(v, str) for v in cursor):
+        return str(cursor[0]), str(cursor[1])
+    raise ApiError(422, "invalid", "not a cursor of the network's stock", field="cursor")
+
+
+@ROUTES.route(
+    "GET", "/v1/stats/stock", scope="stock:read",
+    summary="The network's stock levels counted: low and stale, by region and by SKU",
+    response=StockStatsOut,
+    query=[
+        Int("low", "a level is low with at most this many units available (default 0)",
+            low=0, high=100_000_000, default=0),
+        Int("stale_days", "a level is stale when counted more than this many of HQ's days "
+            "ago, or never (default BATON_STOCK_REMINDER_DAYS, or 3 when that is 0)",
+            low=0, high=3650),
+    ],
+)  # fmt: skip
+async def get_stock_stats(request: web.Request) -> web.StreamResponse:
+    """Levels in all, low and stale, by region (spellings of one region counted as one), by
+    SKU, and by both."""
+    runtime, given = request.app[RUNTIME], query(request)
+    zone = ZoneInfo(runtime.settings.hq_timezone)
+    low = int(given["low"])
+    stale = given["stale_days"]
+    if stale is None:
+        stale = runtime.settings.stock_reminder_days or DEFAULT_STALE_DAYS
+    async with runtime.db.read() as session:
+        counts = await network_counts(session, low, stale_before(stale, zone, runtime.clock.now()))
+
+    def tally(t: Tally) -> dict[str, int]:
+        return {"levels": t.levels, "low": t.low, "stale": t.stale}
+
+    def placed(region: str | None) -> tuple[bool, str]:  # by name, dealers lacking one last
+        return region is None, region or ""
+
+    pairs = sorted(counts.by_region_and_sku, key=lambda pair: (placed(pair[0]), pair[1]))
+    body = StockStatsOut(
+        low=low, stale_days=stale, time_zone=str(zone), total=TallyOut(**tally(counts.total)),
+        by_region=[
+            RegionTally(region=r, **tally(counts.by_region[r]))
+            for r in sorted(counts.by_region, key=placed)
+        ],
+        by_sku=[SkuTally(sku=k, **tally(counts.by_sku[k])) for k in sorted(counts.by_sku)],
+        by_region_and_sku=[
+            RegionSkuTally(region=r, sku=k, **tally(counts.by_region_and_sku[(r, k)]))
+            for r, k in pairs
+        ],
+    )  # fmt: skip
+    return _json(body)
 
 
 async def _known(request: web.Request, dealer_id: str, sku: str | None = None) -> None:

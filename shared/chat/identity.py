@@ -15,7 +15,8 @@ from shared.chat.menus import queue_menu
 from shared.chat.models import ChatUser, Invite
 from shared.db.uow import UnitOfWork
 
-ROLES = ("owner", "staff", "hq")
+ROLES = ("owner", "staff", "hq", "finance")
+HQ_ROLES = ("hq", "finance")  # HQ's own people: bound to dealer ``hq``, invited by an admin
 INVITE_TTL = timedelta(days=7)
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes get read aloud
 
@@ -29,6 +30,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "earnings": frozenset({"owner"}),
     "hq": frozenset({"hq"}),
     "prices": frozenset({"owner", "staff", "hq"}),
+    "console": frozenset({"hq", "finance"}),  # HQ's web console (``/console``)
 }
 
 

@@ -22,7 +22,8 @@ MENUS: dict[str | None, tuple[str, ...]] = {
     "owner": ("orders", "pickup", "delivered", "stock", "prices", "earnings", "pause", "lang",
               "help"),
     "staff": ("orders", "pickup", "delivered", "stock", "prices", "lang", "help"),
-    "hq": ("broadcast", "stats", "price", "promo", "prices", "lang", "help"),
+    "hq": ("broadcast", "stats", "price", "promo", "prices", "console", "lang", "help"),
+    "finance": ("console", "lang", "help"),
     None: ("start", "lang", "help"),
 }  # fmt: skip
 _COLON = re.compile("[:：]")  # the Chinese catalog writes a full-width colon

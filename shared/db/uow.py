@@ -64,6 +64,7 @@ class UnitOfWork:
         self._outbox: list[dict[str, object]] = []  # rows for the outbox, in emit order
         self._timers: dict[str, dict[str, object]] = {}  # timers set, by key: the last wins
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
+        self._before_commit: list[Callable[[], Awaitable[None]]] = []
 
     def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run ``action`` once this transaction has committed (never if it rolls back).
@@ -72,6 +73,16 @@ class UnitOfWork:
         commit and the action loses the action, so nothing that must happen goes here.
         """
         self._after_commit.append(action)
+
+    def before_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run ``action`` in this transaction once its work is done, just before the timers
+        and the outbox are written and it commits.
+
+        For writes gathered over the whole transaction (a batch of messages): a summary
+        kept beside its records is written once, its rows in one sorted order, so two
+        transactions lock them in the same order and hold them only at the end.
+        """
+        self._before_commit.append(action)
 
     def emit(self, message: Message) -> Envelope:
         """Queue ``message`` in the outbox; it is published only if this transaction commits."""
@@ -93,7 +104,11 @@ class UnitOfWork:
 
     async def write_pending(self) -> None:
         """Write the timers set and, in emit order, the messages emitted: one statement
-        each (``unit_of_work`` calls this last, just before the commit)."""
+        each (``unit_of_work`` calls this last, just before the commit), after the actions
+        given to ``before_commit``."""
+        actions, self._before_commit = self._before_commit, []
+        for action in actions:
+            await action()
         if not (self._timers or self._outbox):
             return
         connection = await self.session.connection()

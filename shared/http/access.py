@@ -13,6 +13,7 @@ Every refusal is logged (the key's id, never the token) and counted for ``/metri
 
 from __future__ import annotations
 
+import hmac
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable
@@ -91,6 +92,7 @@ class Caller:
     scopes: frozenset[str]
     channel: str | None = None
     dealer_id: str | None = None
+    person: str | None = None  # a member signed in to the console (``tg:<user id>``)
 
     @property
     def is_admin(self) -> bool:
@@ -99,8 +101,9 @@ class Caller:
 
     @property
     def actor(self) -> str:
-        """How the audit log names this caller: ``key:<id>/<name>``."""
-        return f"key:{self.key_id}/{self.name}"[:128]
+        """How the audit log names this caller: ``key:<id>/<name>``, or the console's member
+        as chat names them (``tg:<user id>``)."""
+        return self.person or f"key:{self.key_id}/{self.name}"[:128]
 
     def allows(self, scope: str) -> bool:
         """True if this key holds ``scope`` (``X:write`` holds ``X:read``; admin all)."""
@@ -123,6 +126,11 @@ class Caller:
 
 
 Authenticate = Callable[[str], Awaitable[Caller | None]]
+# A console session's cookie -> (its caller, its CSRF token), or None.
+SessionOf = Callable[[str], Awaitable[tuple[Caller, str] | None]]
+SESSION_COOKIE = "baton_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Refused = Callable[[str, str], None]  # (key id or "none", reason): counts a refusal
 # (key id, route class) -> 0 if the request may go now, else the seconds until it may.
 Throttle = Callable[[str, str], Awaitable[float]]
@@ -185,10 +193,19 @@ async def throttle(request: web.Request, route_class: str) -> None:
 
 
 def auth_middleware(
-    authenticate: Authenticate, public: set[str], refused: Refused, limit: Throttle | None = None
+    authenticate: Authenticate,
+    public: set[str],
+    refused: Refused,
+    limit: Throttle | None = None,
+    session_of: SessionOf | None = None,
 ) -> Any:
     """Require a valid key (``Authorization: Bearer <key>``) on every ``/v1/`` path not public;
-    ``limit`` keeps each key to its rate of each class of route."""
+    ``limit`` keeps each key to its rate of each class of route.
+
+    With ``session_of``, a request with no ``Authorization`` may instead carry a console
+    session's cookie; one that asks for a change must also send the session's CSRF token
+    in ``X-CSRF-Token`` (a page of another site cannot read it), or it is refused.
+    """
 
     @web.middleware
     async def check(
@@ -199,7 +216,12 @@ def auth_middleware(
             request[_THROTTLE] = limit
         if request.path in public or not request.path.startswith("/v1/"):
             return await handler(request)
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        header = request.headers.get("Authorization")
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if header is None and cookie and session_of is not None:
+            request[_CALLER] = await _console_caller(request, session_of, cookie)
+            return await handler(request)
+        scheme, _, token = (header or "").partition(" ")
         found = await authenticate(token.strip()) if scheme.lower() == "bearer" else None
         if found is None:
             refuse(
@@ -210,3 +232,23 @@ def auth_middleware(
         return await handler(request)
 
     return check
+
+
+async def _console_caller(request: web.Request, session_of: SessionOf, cookie: str) -> Caller:
+    """The caller of a console session's request; refused if the session is not open or a
+    change comes without the session's CSRF token."""
+    found = await session_of(cookie)
+    if found is None:
+        refuse(request, 401, "unauthorized", "the console session has ended: sign in again")
+    who, csrf = found
+    changes = request.method not in SAFE_METHODS
+    if changes and not same_token(request.headers.get(CSRF_HEADER, ""), csrf):
+        refuse(
+            request, 403, "csrf", "this change lacks the console's CSRF token", key_id=who.key_id
+        )
+    return who
+
+
+def same_token(given: str, expected: str) -> bool:
+    """True if a CSRF token sent back matches the session's (in constant time)."""
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())

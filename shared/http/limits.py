@@ -23,6 +23,7 @@ DEFAULTS = {
     "pricing": "60/min",  # price floors and promotions
     "writes": "600/min",  # any other change
     "reads": "6000/min",  # any read
+    "sign_in": "10/min",  # POST /console/sign-in, per client address (no key yet)
 }
 PERIODS = {"s": 1, "min": 60, "h": 3600}
 

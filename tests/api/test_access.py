@@ -32,6 +32,7 @@ SCOPE_OF: dict[tuple[str, str], str] = {
     ("POST", "/v1/orders/{order_id}/returns"): "orders:write",
     ("GET", "/v1/orders"): "orders:read",
     ("GET", "/v1/orders/{order_id}"): "orders:read",
+    ("GET", "/v1/offers"): "orders:read",
     ("PUT", "/v1/products/{sku}"): "catalog:write",
     ("PUT", "/v1/dealers/{dealer_id}"): "catalog:write",
     ("GET", "/v1/products/{sku}"): "catalog:read",
@@ -40,21 +41,34 @@ SCOPE_OF: dict[tuple[str, str], str] = {
     ("GET", "/v1/dealers"): "catalog:read",
     ("PUT", "/v1/dealers/{dealer_id}/stock/{sku}"): "stock:write",
     ("GET", "/v1/dealers/{dealer_id}/stock"): "stock:read",
+    ("GET", "/v1/stock"): "stock:read",
+    ("GET", "/v1/stats/stock"): "stock:read",
     ("PUT", "/v1/price-rules/{sku}"): "pricing:write",
     ("PUT", "/v1/price-rules/category/{category}"): "pricing:write",
     ("POST", "/v1/promotions"): "pricing:write",
     ("POST", "/v1/promotions/{promotion_id}/end"): "pricing:write",
+    ("POST", "/v1/price-rules/preview/{sku}"): "pricing:write",
+    ("POST", "/v1/price-rules/preview/category/{category}"): "pricing:write",
+    ("POST", "/v1/promotions/preview"): "pricing:write",
     ("GET", "/v1/price-rules/{sku}"): "pricing:read",
     ("GET", "/v1/price-rules/category/{category}"): "pricing:read",
     ("GET", "/v1/promotions"): "pricing:read",
     ("GET", "/v1/promotions/{promotion_id}"): "pricing:read",
     ("POST", "/v1/broadcasts"): "broadcasts:write",
+    ("POST", "/v1/broadcasts/preview"): "broadcasts:write",
     ("GET", "/v1/broadcasts"): "broadcasts:read",
     ("GET", "/v1/broadcasts/{broadcast_id}"): "broadcasts:read",
+    ("GET", "/v1/broadcasts/{broadcast_id}/recipients"): "broadcasts:read",
     ("POST", "/v1/invites"): "invites:write",
     ("GET", "/v1/invites"): "invites:write",
     ("GET", "/v1/audit"): "audit:read",
     ("GET", "/v1/dealers/{dealer_id}/earnings"): "finance:read",
+    ("GET", "/v1/stats/earnings"): "finance:read",
+    ("GET", "/v1/payouts"): "finance:read",
+    ("GET", "/v1/payouts/{period}"): "finance:read",
+    ("GET", "/v1/ledger/checks"): "finance:read",
+    ("GET", "/v1/ledger/checks/{check_id}"): "finance:read",
+    ("POST", "/v1/ledger/checks"): "finance:read",
     ("GET", "/v1/stats/orders"): "stats:read",
     ("GET", "/v1/stats/offers"): "stats:read",
     ("GET", "/v1/stats/dealers"): "stats:read",
@@ -65,6 +79,8 @@ SCOPE_OF: dict[tuple[str, str], str] = {
 FLOOR = {"floor": "1799.00"}  # set once in the seed: setting it again changes nothing (200)
 CATEGORY_FLOOR = {"floor": "1000.00", "currency": "CNY"}
 ORDER_ROUTES = {route for route, scope in SCOPE_OF.items() if scope.startswith("orders:")}
+# Lists a channel's key may read of another channel too: its own channel's rows, none here.
+CHANNEL_LISTS = {("GET", "/v1/orders"), ("GET", "/v1/offers")}
 SCOPES = sorted(set(SCOPE_OF.values()) - {"admin"})
 
 
@@ -100,7 +116,7 @@ def expected(key: Key, route: tuple[str, str], ok: int) -> int:
         if key.dealer != "d1":  # every probe names dealer d1
             return 404
     if key.channel is not None and route in ORDER_ROUTES and key.channel != ORDER["channel"]:
-        if route == ("GET", "/v1/orders"):
+        if route in CHANNEL_LISTS:
             return ok  # its list: its own channel's orders, none here
         return 403 if route == ("POST", "/v1/orders") else 404
     return ok
@@ -114,12 +130,13 @@ async def make_key(api: ApiClient, name: str, scopes: list[str], **binding: Any)
 
 @dataclass
 class World:
-    """What the probes name: an order, a cancelled order, an ended promotion, a key."""
+    """What the probes name: an order, a cancelled order, an ended promotion, a broadcast."""
 
     order_id: str
     cancelled_id: str
     ended_promotion_id: str
     promotion_body: dict[str, Any]
+    broadcast_id: str
 
 
 async def seed(api: ApiClient, runtime: Runtime) -> World:
@@ -142,7 +159,9 @@ async def seed(api: ApiClient, runtime: Runtime) -> World:
     status, ended = await api.call("POST", "/v1/promotions", promotion)
     assert status == 201, ended
     assert (await api.call("POST", f"/v1/promotions/{ended['id']}/end"))[0] == 200
-    return World(order["id"], other["id"], ended["id"], promotion)
+    status, sent = await api.call("GET", "/v1/broadcasts?limit=1")
+    assert status == 200 and sent["broadcasts"], sent  # the floors' and promotion's
+    return World(order["id"], other["id"], ended["id"], promotion, sent["broadcasts"][0]["id"])
 
 
 def probes(world: World, throwaway: str) -> dict[tuple[str, str], tuple[str, Any, int]]:
@@ -151,7 +170,7 @@ def probes(world: World, throwaway: str) -> dict[tuple[str, str], tuple[str, Any
     Each can be sent again and again with the same answer: replacing what is there, a
     refused move (409) or an unknown id (404) where a success would change the world.
     """
-    o, c, p = world.order_id, world.cancelled_id, world.ended_promotion_id
+    o, c, p, b = world.order_id, world.cancelled_id, world.ended_promotion_id, world.broadcast_id
     return {
         ("POST", "/v1/orders"): ("/v1/orders", ORDER, 200),  # sent again: the same order
         ("POST", "/v1/orders/{order_id}/cancel"): (f"/v1/orders/{c}/cancel", {}, 409),
@@ -162,6 +181,7 @@ def probes(world: World, throwaway: str) -> dict[tuple[str, str], tuple[str, Any
         ),
         ("GET", "/v1/orders"): ("/v1/orders?limit=1", None, 200),
         ("GET", "/v1/orders/{order_id}"): (f"/v1/orders/{o}", None, 200),
+        ("GET", "/v1/offers"): ("/v1/offers?limit=1", None, 200),
         ("GET", "/v1/products"): ("/v1/products?limit=1", None, 200),
         ("GET", "/v1/dealers"): ("/v1/dealers?limit=1", None, 200),
         ("PUT", "/v1/products/{sku}"): ("/v1/products/PX-1", PRODUCT, 200),
@@ -174,6 +194,8 @@ def probes(world: World, throwaway: str) -> dict[tuple[str, str], tuple[str, Any
             200,
         ),
         ("GET", "/v1/dealers/{dealer_id}/stock"): ("/v1/dealers/d1/stock", None, 200),
+        ("GET", "/v1/stock"): ("/v1/stock?limit=1", None, 200),
+        ("GET", "/v1/stats/stock"): ("/v1/stats/stock", None, 200),
         ("PUT", "/v1/price-rules/{sku}"): ("/v1/price-rules/PX-1", FLOOR, 200),
         ("PUT", "/v1/price-rules/category/{category}"): (
             "/v1/price-rules/category/phones",
@@ -182,6 +204,14 @@ def probes(world: World, throwaway: str) -> dict[tuple[str, str], tuple[str, Any
         ),
         ("POST", "/v1/promotions"): ("/v1/promotions", {"name": "x"}, 422),
         ("POST", "/v1/promotions/{promotion_id}/end"): (f"/v1/promotions/{p}/end", None, 409),
+        # Previews change nothing: each answers the same however often it is sent.
+        ("POST", "/v1/price-rules/preview/{sku}"): ("/v1/price-rules/preview/PX-1", FLOOR, 200),
+        ("POST", "/v1/price-rules/preview/category/{category}"): (
+            "/v1/price-rules/preview/category/phones",
+            CATEGORY_FLOOR,
+            200,
+        ),
+        ("POST", "/v1/promotions/preview"): ("/v1/promotions/preview", world.promotion_body, 200),
         ("GET", "/v1/price-rules/{sku}"): ("/v1/price-rules/PX-1", None, 200),
         ("GET", "/v1/price-rules/category/{category}"): (
             "/v1/price-rules/category/phones",
@@ -191,12 +221,25 @@ def probes(world: World, throwaway: str) -> dict[tuple[str, str], tuple[str, Any
         ("GET", "/v1/promotions"): ("/v1/promotions", None, 200),
         ("GET", "/v1/promotions/{promotion_id}"): (f"/v1/promotions/{p}", None, 200),
         ("POST", "/v1/broadcasts"): ("/v1/broadcasts", {"text": "hi"}, 422),  # no chats yet
+        ("POST", "/v1/broadcasts/preview"): ("/v1/broadcasts/preview", {"text": "hi"}, 422),
         ("GET", "/v1/broadcasts"): ("/v1/broadcasts?limit=1", None, 200),
         ("GET", "/v1/broadcasts/{broadcast_id}"): ("/v1/broadcasts/bc_nope", None, 404),
+        ("GET", "/v1/broadcasts/{broadcast_id}/recipients"): (
+            f"/v1/broadcasts/{b}/recipients?limit=1",
+            None,
+            200,
+        ),
         ("POST", "/v1/invites"): ("/v1/invites", {"dealer_id": "d1", "role": "staff"}, 201),
         ("GET", "/v1/invites"): ("/v1/invites?limit=1", None, 200),
         ("GET", "/v1/audit"): ("/v1/audit?limit=1", None, 200),
         ("GET", "/v1/dealers/{dealer_id}/earnings"): ("/v1/dealers/d1/earnings", None, 200),
+        ("GET", "/v1/stats/earnings"): ("/v1/stats/earnings?limit=1", None, 200),
+        ("GET", "/v1/payouts"): ("/v1/payouts?limit=1", None, 200),
+        ("GET", "/v1/payouts/{period}"): ("/v1/payouts/2026-01-01..2026-01-31", None, 404),
+        ("GET", "/v1/ledger/checks"): ("/v1/ledger/checks?limit=1", None, 200),
+        ("GET", "/v1/ledger/checks/{check_id}"): ("/v1/ledger/checks/1", None, 404),
+        # A check would run: an unknown parameter is refused before it starts, once allowed.
+        ("POST", "/v1/ledger/checks"): ("/v1/ledger/checks?now=1", None, 422),
         ("GET", "/v1/stats/orders"): ("/v1/stats/orders", None, 200),
         ("GET", "/v1/stats/offers"): ("/v1/stats/offers", None, 200),
         ("GET", "/v1/stats/dealers"): ("/v1/stats/dealers", None, 200),

@@ -53,7 +53,10 @@ async def test_the_document_lists_exactly_the_routes_of_the_router(runtime: Runt
     routed = {
         (route.method, route.resource.canonical)
         for route in app.router.routes()
-        if route.resource is not None and route.method != "HEAD"
+        if route.resource is not None
+        and route.method != "HEAD"
+        # HQ's console is web pages for people, not API: it calls the documented routes.
+        and not route.resource.canonical.startswith("/console")
     }
     assert routed == set(operations(app[API].document()))
 

@@ -14,7 +14,7 @@ from shared.chat.identity import PERMISSIONS
 from tests.bus.support import eventually
 from tests.dealer.conftest import Chats
 
-ROLES = ("owner", "staff", "hq", None)  # None: a chat nobody has bound
+ROLES = ("owner", "staff", "hq", "finance", None)  # None: a chat nobody has bound
 LANGUAGES = ("en", "zh")
 # command → (action in the role table, the catalog text an allowed user gets, and the text
 # a refused one gets: the general refusal unless the command has its own)

@@ -29,6 +29,7 @@ VALUES: dict[str, object] = {
     "line": 3, "list": "1999.00", "max": 200, "minutes": 2, "name": "Phone X",
     "new": "1899.00", "offset": "UTC+05:30", "old": "1799.00", "originated": 1,
     "paid": "¥0.00", "pending": "¥1,200.00", "period": "2026-W03", "phone": "+86 138 0000 0000",
+    "link": "https://hq.example/console/sign-in?t=abc",
     "qty": "-2", "ref": "A1B2C3", "referral": "¥100.00", "region": "四川",
     "regions": "四川, 重庆", "remaining": 4, "role": "店主", "sent": 3, "sku": "PX-1",
     "stack": "否", "starts": "2026-03-01 10:00", "starts_at": "2026-03-01 10:00",

@@ -46,6 +46,14 @@ async def test_a_sku_floor_is_versioned_audited_announced_and_its_history_shown(
     # A time without an offset is HQ's (Asia/Shanghai, UTC+8); the API answers in UTC.
     assert history["versions"][1]["effective_at"] == (later - timedelta(hours=8)).isoformat()
     assert history["versions"][0]["created_by"] == ADMIN_ACTOR
+    # Finance's record of the floors: the whole history as CSV, as the JSON pages show it.
+    status, csv = await shop.api.call("GET", "/v1/price-rules/PX-1?format=csv")
+    assert status == 200, csv
+    header, *rows = csv.lstrip("\ufeff").splitlines()
+    assert header == "id,floor,currency,effective_at,created_at,created_by,in_force"
+    assert [row.split(",")[1:3] + row.split(",")[-1:] for row in rows] == [
+        ["1850.00", "CNY", "true"], ["1900.00", "CNY", "false"],
+    ]  # fmt: skip
 
     [first, repeated, second] = await shop.audit("price_rule.set")
     assert (first.actor, first.role, first.target, first.allowed) == (

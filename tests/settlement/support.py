@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, func, select
 
@@ -25,6 +26,7 @@ from shared.messages.settlement import (
 )
 
 WINDOW = timedelta(days=7)
+ZONE = ZoneInfo("Asia/Shanghai")  # BATON_SETTLEMENT_TZ's default
 PHONE = SaleLine(
     sku="PX-1", category="phones", qty=1, unit_price=199900, list_price=199900,
     wholesale_price=150000,
@@ -77,7 +79,7 @@ class Books:
         self.db = db
         self.clock = clock
         self.handlers: dict[type[Message], Handler] = build_handlers(
-            config or SplitConfig(), WINDOW
+            config or SplitConfig(), WINDOW, ZONE
         )
 
     async def apply(self, *messages: Message) -> None:

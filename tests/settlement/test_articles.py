@@ -14,7 +14,7 @@ from shared.db.uow import unit_of_work
 from tests.bus.support import eventually
 from tests.dealer.conftest import Chats
 from tests.orders.conftest import CHENGDU, NEAR_BODY, PRODUCT, order
-from tests.settlement.support import balances
+from tests.settlement.support import ZONE, balances
 
 CASE = PRODUCT | {"name": "Phone X case", "category": "accessories", "list_price": "99.00",
                   "wholesale_price": "40.00", "floor_price": "79.00"}  # fmt: skip
@@ -106,5 +106,5 @@ async def test_a_beijing_customer_served_in_chengdu_is_split_and_shown_in_chat(
     after = await chats.last_id(b_owner)
     await chats.say(b_owner, "/earnings year")
     await chats.expect(b_owner, "/earnings today", after=after)
-    report = await check_ledger(chats.runtime.db)
+    report = await check_ledger(chats.runtime.db, zone=ZONE)
     assert report.ok, report.violation

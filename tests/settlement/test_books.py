@@ -21,6 +21,7 @@ from tests.settlement.support import (
     CASE,
     PHONE,
     WINDOW,
+    ZONE,
     Books,
     balances,
     returned,
@@ -46,7 +47,7 @@ def books(db: Database) -> Books:
 
 
 async def assert_sound(db: Database) -> None:
-    report = await check_ledger(db)
+    report = await check_ledger(db, zone=ZONE)
     assert report.ok, report.violation
 
 

@@ -16,7 +16,7 @@ from services.settlement.periods import parse_period
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.messages.settlement import ReleaseEarnings
-from tests.settlement.support import CASE, PHONE, Books, returned, snapshot, stages
+from tests.settlement.support import CASE, PHONE, ZONE, Books, returned, snapshot, stages
 
 T0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
 
@@ -32,7 +32,7 @@ async def booked(db: Database) -> Database:
     await books.apply(returned(sale, "r1", T0 + timedelta(days=9), CASE_1=1))
     clock.advance(days=14)
     await close_period(db, clock, parse_period("2026-W03", ZoneInfo("Asia/Shanghai")), "t")
-    report = await check_ledger(db)
+    report = await check_ledger(db, zone=ZONE)
     assert report.ok, report.violation
     assert (report.orders, report.payouts) == (2, 2)
     return db
@@ -45,7 +45,7 @@ async def tamper(db: Database, sql: str, **params: Any) -> None:
 
 
 async def violation(db: Database) -> str:
-    report = await check_ledger(db)
+    report = await check_ledger(db, zone=ZONE)
     assert not report.ok
     assert report.violation is not None
     return report.violation
@@ -116,3 +116,39 @@ async def test_an_order_without_its_hold_is_named(booked: Database) -> None:
         at=T0.replace(tzinfo=None) if booked.is_sqlite else T0,
     )
     assert await violation(booked) == "order o0 has no hold transaction"
+
+
+async def test_totals_that_are_not_the_sum_of_their_days_are_named(booked: Database) -> None:
+    await tamper(booked, "UPDATE earnings_totals SET held = held + 1 WHERE dealer_id = 'B'")
+    assert await violation(booked) == (
+        "earnings summary: dealer B's totals in CNY are not the sum of its days "
+        "(totals less days: held +1)"
+    )
+
+
+async def test_a_summary_day_that_differs_from_its_entries_is_named(booked: Database) -> None:
+    for table, where in (("earnings_days", " AND day = '2026-01-13'"), ("earnings_totals", "")):
+        await tamper(booked, f"UPDATE {table} SET pending = pending + 7, referral = referral - 2"
+                     f" WHERE dealer_id = 'B'{where}")  # fmt: skip
+    assert await violation(booked) == (
+        "earnings summary: dealer B on 2026-01-13 (CNY) differs from the entries booked that "
+        "day (entries less summary: referral +2, pending -7)"
+    )
+
+
+async def test_a_posting_missing_from_the_summary_is_named(booked: Database) -> None:
+    await tamper(booked, "DELETE FROM earnings_days WHERE dealer_id = 'A'")
+    await tamper(booked, "DELETE FROM earnings_totals WHERE dealer_id = 'A'")
+    found = await violation(booked)
+    assert found.startswith("earnings summary: dealer A on 2026-01-05 (CNY) differs"), found
+
+
+async def test_a_month_that_is_not_the_sum_of_its_days_is_named(booked: Database) -> None:
+    for table, where in (("earnings_months", "month = '2026-01-01'"), ("earnings_totals", "1=1")):
+        await tamper(
+            booked, f"UPDATE {table} SET paid = paid + 3 WHERE dealer_id = 'A' AND {where}"
+        )
+    assert await violation(booked) == (
+        "earnings summary: dealer A's month 2026-01 in CNY is not the sum of its days "
+        "(month less days: paid +3)"
+    )

@@ -73,6 +73,9 @@ def test_close_a_period_and_check_the_ledger(
     code, _, err = run("check", "ledger")
     assert code == 1
     assert "ledger BROKEN: transaction order:o1:accepted does not balance" in err
+    checks = asyncio.run(_checks(url))  # each run kept for HQ's console, newest first
+    assert len(checks) == 3 and checks[0][:2] == ("cli", False) and checks[1][:2] == ("cli", True)
+    assert "does not balance" in str(checks[0][2]) and checks[1][2] is None
 
 
 async def _sell(url: str) -> None:
@@ -89,6 +92,18 @@ async def _count(url: str, table: str) -> int:
         found = (await connection.execute(text(f"SELECT count(*) FROM {table}"))).one()
     await db.dispose()
     return int(found[0])
+
+
+async def _checks(url: str) -> list[tuple[str, bool, str | None]]:
+    db = Database(url)
+    async with db.read() as session:
+        connection = await session.connection()
+        found = await connection.execute(
+            text("SELECT started_by, ok, violation FROM ledger_checks ORDER BY id DESC")
+        )
+        rows = [(by, bool(ok), violation) for by, ok, violation in found]
+    await db.dispose()
+    return rows
 
 
 async def _tamper(url: str) -> None:

@@ -27,6 +27,7 @@ from tests.settlement.support import (
     CASE,
     PHONE,
     WINDOW,
+    ZONE,
     balances,
     returned,
     snapshot,
@@ -105,7 +106,7 @@ async def test_many_orders_on_two_replicas_with_duplicates_and_disorder(
     envelopes += [Envelope.wrap(m, CLOCK) for m in rng.sample(messages, len(messages) // 3)]
     rng.shuffle(envelopes)  # and the same event re-sent under a new message id
 
-    handlers = build_handlers(SplitConfig(), WINDOW)
+    handlers = build_handlers(SplitConfig(), WINDOW, ZONE)
     for _ in range(2):
         running.start(make_consumer(handlers, group="settlement"))
     half = len(envelopes) // 2
@@ -116,7 +117,7 @@ async def test_many_orders_on_two_replicas_with_duplicates_and_disorder(
         return len(await transaction_keys(db)) > 0
 
     await eventually(some_posted, timeout=30)
-    report = await check_ledger(db)  # checked while the replicas are still booking
+    report = await check_ledger(db, zone=ZONE)  # checked while the replicas are still booking
     assert report.ok, report.violation
     for envelope in envelopes[half:]:
         await publisher.publish("settlement", envelope)
@@ -129,6 +130,6 @@ async def test_many_orders_on_two_replicas_with_duplicates_and_disorder(
     got = await balances(db)
     dealers = {k: v for k, v in got.items() if k.startswith("dealer:") and "earnings" in k}
     assert dealers == {k: v for k, v in expected.items() if v}
-    report = await check_ledger(db)
+    report = await check_ledger(db, zone=ZONE)
     assert report.ok, report.violation
     assert report.orders == ORDERS

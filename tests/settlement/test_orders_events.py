@@ -22,7 +22,7 @@ from shared.messages.settlement import (
 )
 from tests.bus.support import eventually
 from tests.orders.conftest import CHENGDU, Flow, dealer, dealer_actor, order
-from tests.settlement.support import balances
+from tests.settlement.support import ZONE, balances
 
 NEAR = dealer("Tianfu Store", CHENGDU[0] + 0.01, CHENGDU[1])
 BEIJING = dealer("Chaoyang Store", 39.92, 116.44, region="beijing", city="Beijing")
@@ -142,5 +142,5 @@ async def test_settlement_books_an_order_from_acceptance_to_a_partial_return(
     async with flow.runtime.db.read() as session:
         row = (await session.exec(select(SettledOrder))).one()
     assert row.state == "available" and row.returned == {"PX-1": 1}
-    report = await check_ledger(flow.runtime.db)
+    report = await check_ledger(flow.runtime.db, zone=ZONE)
     assert report.ok, report.violation

@@ -13,7 +13,15 @@ from services.settlement.periods import PeriodError, parse_period
 from shared.clock import FakeClock
 from shared.db.engine import Database
 from shared.messages.settlement import ReleaseEarnings
-from tests.settlement.support import Books, balances, returned, snapshot, stages, transaction_keys
+from tests.settlement.support import (
+    ZONE,
+    Books,
+    balances,
+    returned,
+    snapshot,
+    stages,
+    transaction_keys,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # Monday of 2026-W02, 10:00 in Shanghai
@@ -56,7 +64,7 @@ async def test_a_close_pays_what_is_available_once(
         "2026-W03,A,CNY,49.90,0.00,49.90,49.90,0.00",
         "2026-W03,B,CNY,1849.30,0.00,1849.30,1849.30,0.00",
     ]
-    assert (await check_ledger(db)).ok
+    assert (await check_ledger(db, zone=ZONE)).ok
 
 
 async def test_cash_on_delivery_is_netted_and_a_debt_is_carried_not_dropped(
@@ -79,7 +87,7 @@ async def test_cash_on_delivery_is_netted_and_a_debt_is_carried_not_dropped(
     b = next(line for line in closed.lines if line.dealer_id == "B")
     assert (b.available, b.cash_owed, b.paid, b.carried) == (184930, -14970, 169960, 0)
     assert "dealer:B:cash_owed" not in await balances(db)
-    assert (await check_ledger(db)).ok
+    assert (await check_ledger(db, zone=ZONE)).ok
 
 
 async def test_a_return_after_payout_is_carried_as_a_debt(
@@ -97,7 +105,7 @@ async def test_a_return_after_payout_is_carried_as_a_debt(
     )
     assert (b.paid, b.carried) == (0, -184930)
     assert (await balances(db))["dealer:B:cash_owed"] == -184930
-    assert (await check_ledger(db)).ok
+    assert (await check_ledger(db, zone=ZONE)).ok
 
 
 async def test_money_released_after_the_period_waits_for_the_next(
