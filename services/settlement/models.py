@@ -113,7 +113,25 @@ class PayoutLine(SQLModel, table=True):
     transaction_key: str = Field(max_length=200)
 
 
-class EarningsDay(SQLModel, table=True):
+def _amount() -> Any:
+    """A summary's sum in minor units: a column of its own in each table (0 when new)."""
+    return Field(default=0, sa_type=BigInteger, nullable=False, sa_column_kwargs={"default": 0})
+
+
+class SummaryAmounts(SQLModel):
+    """The sums every earnings summary row keeps, in minor units: by kind (fulfilment,
+    referral) and the changes to each bucket."""
+
+    fulfilment: int = _amount()
+    referral: int = _amount()
+    held: int = _amount()
+    pending: int = _amount()
+    available: int = _amount()
+    paid: int = _amount()
+    cash_owed: int = _amount()
+
+
+class EarningsDay(SummaryAmounts, table=True):
     """What one settlement day's postings did to one dealer's money in one currency.
 
     The day is the local date (``BATON_SETTLEMENT_TZ``) of each transaction's ``at``. The
@@ -134,16 +152,9 @@ class EarningsDay(SQLModel, table=True):
     dealer_id: str = Field(primary_key=True, max_length=64)
     currency: str = Field(primary_key=True, max_length=3)
     day: date = Field(primary_key=True)
-    fulfilment: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    referral: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    held: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    pending: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    available: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    paid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    cash_owed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
 
 
-class EarningsMonth(SQLModel, table=True):
+class EarningsMonth(SummaryAmounts, table=True):
     """The ``EarningsDay`` rows of one calendar month (``month``: its first day) added up,
     so a period reads one row a dealer for each whole month it spans."""
 
@@ -153,16 +164,9 @@ class EarningsMonth(SQLModel, table=True):
     dealer_id: str = Field(primary_key=True, max_length=64)
     currency: str = Field(primary_key=True, max_length=3)
     month: date = Field(primary_key=True)
-    fulfilment: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    referral: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    held: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    pending: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    available: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    paid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    cash_owed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
 
 
-class EarningsTotal(SQLModel, table=True):
+class EarningsTotal(SummaryAmounts, table=True):
     """Every day of one dealer's ``EarningsDay`` rows in one currency added up: its
     balances now, so a balance at a period's end reads one row less the days after it."""
 
@@ -170,16 +174,9 @@ class EarningsTotal(SQLModel, table=True):
 
     dealer_id: str = Field(primary_key=True, max_length=64)
     currency: str = Field(primary_key=True, max_length=3)
-    fulfilment: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    referral: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    held: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    pending: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    available: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    paid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    cash_owed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
 
 
-SUMMARY_COLUMNS = ("fulfilment", "referral", "held", "pending", "available", "paid", "cash_owed")
+SUMMARY_COLUMNS = tuple(SummaryAmounts.model_fields)
 
 
 class LedgerCheck(SQLModel, table=True):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -133,11 +132,11 @@ async def test_low_and_stale_levels_are_counted_by_region_and_sku(
 DEALERS, SKUS = 10_000, ("PX-1", "PX-2", "PX-3", "PX-4")
 
 
-async def test_the_network_of_10000_dealers_answers_fast(
+async def test_the_network_of_10000_dealers_pages_and_counts_every_level(
     api: ApiClient, runtime: Runtime, clock: FakeClock
 ) -> None:
-    """10,000 dealers with 4 SKUs each: every page and the counts well under a second (they
-    take milliseconds on an idle machine; the bound leaves room for a loaded one)."""
+    """10,000 dealers with 4 SKUs each: every filter answers its page, and the counts add up
+    to the rows (how fast is `baton bench stats`'s business, not a test's)."""
     runtime.clock = clock
     now = clock.now()
     regions = ("Sichuan", "四川", "Yunnan", "Beijing", "Guangdong")
@@ -158,26 +157,21 @@ async def test_the_network_of_10000_dealers_answers_fast(
         await connection.execute(insert(Dealer), dealers)
         await connection.execute(insert(StockLevel), levels)
 
-    slowest = 0.0
     for query in (
         "?limit=500", "?low=0&limit=500", "?stale_days=7&limit=500", "?region=sichuan&limit=500",
         "?sku=PX-3&low=2&stale_days=3&limit=500",
         "?region=Beijing&sku=PX-4&low=0",  # none: every level of the region read, in vain
         "?cursor=WyJkMDk5OTAiLCAiUFgtMiJd",
     ):  # fmt: skip
-        started = time.perf_counter()
         status, page = await api.call("GET", f"/v1/stock{query}")
-        slowest = max(slowest, time.perf_counter() - started)
         assert status == 200 and (page["levels"] or "Beijing" in query), (query, page)
-    started = time.perf_counter()
     status, stats = await api.call("GET", "/v1/stats/stock?low=2&stale_days=3")
-    counting = time.perf_counter() - started
     assert status == 200 and stats["total"]["levels"] == DEALERS * len(SKUS)
+    assert stats["total"]["low"] == sum(level["on_hand"] <= 2 for level in levels)
+    assert sum(r["levels"] for r in stats["by_region"]) == DEALERS * len(SKUS)
     assert [r["region"] for r in stats["by_region"]] == [
         "Beijing",
         "Guangdong",
         "Sichuan",
         "Yunnan",
     ]
-    print(f"\nslowest page {slowest * 1000:.0f} ms, counts {counting * 1000:.0f} ms")
-    assert slowest < 1.0 and counting < 2.0
